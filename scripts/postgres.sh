@@ -1,0 +1,143 @@
+# shellcheck shell=bash
+# The private PostgreSQL cluster behind ./run and ./test: installed from Debian packages when missing,
+# owned by an unprivileged user (PostgreSQL refuses to run as root), data under ./.fiscus/, reachable only
+# through a Unix socket in a directory only that user (and root) can enter.
+#
+# Source this file, then: fiscus_pg_start NAME PORT [--fresh] [extra postgres -c options...]
+# It exports FISCUS_PG_CONNECTION (an Npgsql connection string to database "postgres").
+
+FISCUS_HOME="${FISCUS_HOME:-$(pwd)/.fiscus}"
+FISCUS_PG_STARTED=()
+
+fiscus_log() { printf '\033[2m[fiscus]\033[0m %s\n' "$*" >&2; }
+
+fiscus_pg_bindir() {
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [ -n "$dir" ] && [ -x "$dir/initdb" ]; then echo "$dir"; fi
+}
+
+fiscus_pg_install() {
+  [ -n "$(fiscus_pg_bindir)" ] && return 0
+  fiscus_log "PostgreSQL is not installed; installing it from Debian packages..."
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+      sudo="sudo -n"
+    else
+      fiscus_log "Cannot install packages as $(id -un). Run: sudo apt-get install -y postgresql"
+      fiscus_log "(or point FISCUS_DATABASE / FISCUS_TEST_DATABASE at an existing server)."
+      return 1
+    fi
+  fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >&2 || return 1
+  [ -n "$(fiscus_pg_bindir)" ] || { fiscus_log "PostgreSQL installed but initdb was not found."; return 1; }
+}
+
+# Runs a PostgreSQL binary as the cluster's owner.
+fiscus_pg_as_owner() {
+  if [ "$(id -u)" -eq 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+# When root runs us, the postgres user must be able to walk down to the data directory.
+fiscus_pg_grant_traverse() {
+  local target="$1" dir
+  [ "$(id -u)" -eq 0 ] || return 0
+  runuser -u postgres -- test -x "$target" 2>/dev/null && return 0
+  dir="$target"
+  local parents=()
+  while [ "$dir" != "/" ]; do parents=("$dir" "${parents[@]}"); dir=$(dirname "$dir"); done
+  for dir in "${parents[@]}"; do
+    if ! runuser -u postgres -- test -x "$dir" 2>/dev/null; then
+      if command -v setfacl >/dev/null 2>&1 && setfacl -m u:postgres:x "$dir" 2>/dev/null; then
+        fiscus_log "granted the postgres user passage through $dir (ACL, execute only)"
+      else
+        chmod o+x "$dir"
+        fiscus_log "made $dir passable (o+x) so the postgres user can reach the private cluster"
+      fi
+    fi
+  done
+}
+
+fiscus_pg_socket_dir() {
+  local name="$1" port="$2" dir="$FISCUS_HOME/sock"
+  # A Unix socket path must fit in 107 bytes; long checkout paths use a private directory under /tmp.
+  if [ $(( ${#dir} + 20 )) -gt 100 ]; then
+    dir="/tmp/fiscus-$(printf '%s' "$FISCUS_HOME" | sha256sum | cut -c1-12)"
+  fi
+  echo "$dir"
+}
+
+fiscus_pg_start() {
+  local name="$1" port="$2" fresh="" ; shift 2
+  if [ "${1:-}" = "--fresh" ]; then fresh=1; shift; fi
+  local extra=("$@")
+  fiscus_pg_install || return 1
+  local bin data sock logfile
+  bin=$(fiscus_pg_bindir)
+  data="$FISCUS_HOME/$name"
+  sock=$(fiscus_pg_socket_dir "$name" "$port")
+  logfile="$FISCUS_HOME/$name.log"
+  mkdir -p "$FISCUS_HOME" "$sock"
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || { fiscus_log "the postgres system user is missing (is the postgresql package installed?)"; return 1; }
+    chown postgres: "$sock"
+    fiscus_pg_grant_traverse "$FISCUS_HOME"
+  fi
+  chmod 700 "$sock"
+
+  if fiscus_pg_as_owner "$bin/pg_ctl" status -D "$data" >/dev/null 2>&1; then
+    if [ -n "$fresh" ]; then
+      fiscus_pg_as_owner "$bin/pg_ctl" stop -D "$data" -m immediate -w >/dev/null 2>&1 || true
+    else
+      fiscus_log "reusing the running private PostgreSQL ($data)"
+      export FISCUS_PG_CONNECTION="Host=$sock;Port=$port;Username=fiscus;Database=postgres"
+      return 0
+    fi
+  fi
+  if [ -n "$fresh" ]; then rm -rf "$data"; fi
+  if [ ! -f "$data/PG_VERSION" ]; then
+    fiscus_log "creating a private PostgreSQL cluster in $data"
+    mkdir -p "$data"
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$data"
+    chmod 700 "$data"
+    fiscus_pg_as_owner "$bin/initdb" -D "$data" -A trust -U fiscus -E UTF8 --locale=C.UTF-8 >"$logfile.initdb" 2>&1 || {
+      cat "$logfile.initdb" >&2; return 1; }
+  fi
+  [ "$(id -u)" -eq 0 ] && { touch "$logfile"; chown postgres: "$logfile"; }
+  local options="-p $port -k $sock -c listen_addresses=''"
+  for option in "${extra[@]}"; do options="$options -c $option"; done
+  if ! fiscus_pg_as_owner "$bin/pg_ctl" start -D "$data" -l "$logfile" -w -t 60 -o "$options" >/dev/null; then
+    fiscus_log "PostgreSQL did not start; its log ($logfile) says:"
+    tail -n 20 "$logfile" >&2
+    return 1
+  fi
+  FISCUS_PG_STARTED+=("$data")
+  export FISCUS_PG_CONNECTION="Host=$sock;Port=$port;Username=fiscus;Database=postgres"
+}
+
+# Stops every cluster this shell started (and only those).
+fiscus_pg_stop_started() {
+  local bin data
+  bin=$(fiscus_pg_bindir)
+  for data in "${FISCUS_PG_STARTED[@]}"; do
+    fiscus_pg_as_owner "$bin/pg_ctl" stop -D "$data" -m fast -w >/dev/null 2>&1 && fiscus_log "stopped the private PostgreSQL"
+  done
+  FISCUS_PG_STARTED=()
+}
+
+# Creates a database in the private cluster if it does not exist yet.
+fiscus_pg_ensure_database() {
+  local database="$1" bin sock port
+  bin=$(fiscus_pg_bindir)
+  sock=$(printf '%s' "$FISCUS_PG_CONNECTION" | sed -n 's/.*Host=\([^;]*\).*/\1/p')
+  port=$(printf '%s' "$FISCUS_PG_CONNECTION" | sed -n 's/.*Port=\([^;]*\).*/\1/p')
+  if ! "$bin/psql" -h "$sock" -p "$port" -U fiscus -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$database'" | grep -q 1; then
+    "$bin/createdb" -h "$sock" -p "$port" -U fiscus "$database"
+  fi
+}

@@ -1,0 +1,46 @@
+using Fiscus.Server.Http;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+
+namespace Fiscus.Server.Auth;
+
+/// <summary>
+/// Writes 401 and 403 as problem details that say what went wrong: which credential was refused, or which
+/// scope the caller lacks.
+/// </summary>
+public sealed class AuthorizationProblems(IProblemDetailsService problems) : IAuthorizationMiddlewareResultHandler
+{
+    readonly AuthorizationMiddlewareResultHandler fallback = new();
+
+    public async Task HandleAsync(
+        RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+    {
+        if (authorizeResult.Challenged)
+        {
+            var failure = context.Items[FiscusAuthentication.FailureItem] as string;
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            context.Response.Headers.WWWAuthenticate = "Bearer realm=\"Fiscus\"";
+            await WriteAsync(context, 401, "unauthorized", failure ?? "Authentication is required: send a Bearer token, Basic credentials or the access_token cookie.");
+            return;
+        }
+        if (authorizeResult.Forbidden)
+        {
+            var missing = authorizeResult.AuthorizationFailure?.FailedRequirements.OfType<ScopeRequirement>()
+                .Select(r => r.Scope).ToArray() ?? [];
+            var message = missing.Length > 0
+                ? $"This needs the {string.Join(", ", missing)} permission, which the caller does not have."
+                : "The caller may not do this.";
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            await WriteAsync(context, 403, "forbidden", message);
+            return;
+        }
+        await fallback.HandleAsync(next, context, policy, authorizeResult);
+    }
+
+    Task WriteAsync(HttpContext context, int status, string code, string message) =>
+        problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = ApiProblems.Create(status, code, message),
+        }).AsTask();
+}

@@ -1,0 +1,99 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using Fiscus.Server.Configuration;
+using Fiscus.Server.Users;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace Fiscus.Server.Auth;
+
+/// <summary>
+/// One authentication scheme for every way a caller proves who it is: <c>Authorization: Bearer</c> (staff
+/// login or client-credentials token), <c>Authorization: Basic</c> (staff username and password, as Koha's
+/// RESTBasicAuth; can be switched off) or the <c>access_token</c> cookie set by login.
+/// </summary>
+public sealed class FiscusAuthentication(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    Tokens tokens,
+    StaffUsers users,
+    FiscusOptions fiscus) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "Fiscus";
+    public const string CookieName = "access_token";
+
+    /// <summary>HttpContext item holding why the presented credentials were refused, for the 401 body.</summary>
+    public const string FailureItem = "fiscus.authentication_failure";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var result = await AuthenticateCredentialsAsync();
+        if (result.Failure is { } failure)
+        {
+            Context.Items[FailureItem] = failure.Message;
+        }
+        return result;
+    }
+
+    async Task<AuthenticateResult> AuthenticateCredentialsAsync()
+    {
+        var authorization = Request.Headers.Authorization.ToString();
+        if (authorization.Length > 0)
+        {
+            if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            {
+                return await FromTokenAsync(authorization["Bearer ".Length..].Trim(), "bearer");
+            }
+            if (authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+            {
+                return fiscus.BasicAuth
+                    ? await FromBasicAsync(authorization["Basic ".Length..].Trim())
+                    : AuthenticateResult.Fail("HTTP Basic authentication is switched off on this server (FISCUS_BASIC_AUTH).");
+            }
+            return AuthenticateResult.Fail("Unsupported Authorization scheme; use Bearer or Basic.");
+        }
+        if (Request.Cookies.TryGetValue(CookieName, out var cookie) && cookie.Length > 0)
+        {
+            return await FromTokenAsync(cookie, "cookie");
+        }
+        return AuthenticateResult.NoResult();
+    }
+
+    async Task<AuthenticateResult> FromTokenAsync(string token, string method)
+    {
+        var caller = await tokens.AuthenticateAsync(token, Context.RequestAborted);
+        return caller is null
+            ? AuthenticateResult.Fail("The access token is invalid, expired or revoked.")
+            : Success(caller, method);
+    }
+
+    async Task<AuthenticateResult> FromBasicAsync(string encoded)
+    {
+        string decoded;
+        try
+        {
+            decoded = Encoding.UTF8.GetString(Convert.FromBase64String(encoded));
+        }
+        catch (FormatException)
+        {
+            return AuthenticateResult.Fail("The Basic credentials are not valid base64.");
+        }
+        var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 0)
+        {
+            return AuthenticateResult.Fail("The Basic credentials must be username:password.");
+        }
+        var user = await users.VerifyAsync(decoded[..colon], decoded[(colon + 1)..], Context.RequestAborted);
+        if (user is null)
+        {
+            return AuthenticateResult.Fail("Wrong username or password.");
+        }
+        var caller = new Caller(CallerKind.User, user.UserId, user.UserUuid, user.Username, user.Role,
+            Roles.ScopesOf(user.Role), user.LibraryId, null, null);
+        return Success(caller, "basic");
+    }
+
+    AuthenticateResult Success(Caller caller, string method) =>
+        AuthenticateResult.Success(new AuthenticationTicket(caller.ToPrincipal(method), SchemeName));
+}

@@ -1,0 +1,39 @@
+using Microsoft.AspNetCore.Identity;
+
+namespace Fiscus.Server.Auth;
+
+/// <summary>Staff passwords: ASP.NET Core Identity's PBKDF2 hasher and the rules a password must meet.</summary>
+public sealed class Passwords
+{
+    public const int MinLength = 8;
+    public const int MaxLength = 256;
+
+    readonly PasswordHasher<object> hasher = new();
+    // Verified against when the username is unknown, so a failed login takes as long either way.
+    readonly string decoyHash;
+
+    public Passwords() => decoyHash = hasher.HashPassword(Subject, Secrets.NewPassword());
+
+    static readonly object Subject = new();
+
+    public string Hash(string password) => hasher.HashPassword(Subject, password);
+
+    /// <returns>Whether the password matches, and whether the stored hash should be upgraded.</returns>
+    public (bool Valid, bool RehashNeeded) Verify(string? hash, string password)
+    {
+        var result = hasher.VerifyHashedPassword(Subject, hash ?? decoyHash, password);
+        return hash is null
+            ? (false, false)
+            : (result != PasswordVerificationResult.Failed, result == PasswordVerificationResult.SuccessRehashNeeded);
+    }
+
+    /// <returns>Why the password is not acceptable, or null.</returns>
+    public static string? Problem(string? password) => password switch
+    {
+        null => "password is required",
+        { Length: < MinLength } => $"password must be at least {MinLength} characters",
+        { Length: > MaxLength } => $"password must be at most {MaxLength} characters",
+        _ when string.IsNullOrWhiteSpace(password) => "password must not be blank",
+        _ => null,
+    };
+}

@@ -1,0 +1,54 @@
+using System.Collections.Frozen;
+
+namespace Fiscus.Server.Auth;
+
+/// <summary>
+/// Every permission in Fiscus is a scope. API clients are granted scopes directly; staff users get the
+/// scopes of their role (<see cref="Roles"/>). Endpoints require scopes, never roles, so one rule serves
+/// both kinds of caller.
+/// </summary>
+public static class Scopes
+{
+    public const string AccountsRead = "accounts:read";
+    public const string AccountsWrite = "accounts:write";
+    public const string PaymentsWrite = "payments:write";
+    public const string SalesWrite = "sales:write";
+    public const string RegistersRead = "registers:read";
+    public const string ReferenceRead = "reference:read";
+    public const string PatronsWrite = "patrons:write";
+    public const string RefundsWrite = "refunds:write";
+    public const string CashupsWrite = "cashups:write";
+    public const string ReportsRead = "reports:read";
+    public const string ReferenceWrite = "reference:write";
+    public const string RegistersWrite = "registers:write";
+    public const string LibrariesWrite = "libraries:write";
+    public const string UsersWrite = "users:write";
+    public const string ClientsWrite = "clients:write";
+
+    /// <summary>Each scope and what it allows, in the order the README documents them.</summary>
+    public static readonly IReadOnlyList<(string Scope, string Allows)> Catalogue =
+    [
+        (AccountsRead, "read patrons and their accounts"),
+        (AccountsWrite, "add debits and credits to patron accounts"),
+        (PaymentsWrite, "take payments (account payments, atomic intake, Polaris pay)"),
+        (SalesWrite, "record point-of-sale sales"),
+        (RegistersRead, "read cash registers, their sessions and cash-ups"),
+        (ReferenceRead, "read libraries and debit, credit and payment types"),
+        (PatronsWrite, "create and update patrons"),
+        (RefundsWrite, "void, cancel, write off and refund"),
+        (CashupsWrite, "cash up registers"),
+        (ReportsRead, "read reports"),
+        (ReferenceWrite, "manage debit, credit and payment types"),
+        (RegistersWrite, "manage cash registers"),
+        (LibrariesWrite, "manage libraries"),
+        (UsersWrite, "manage staff users"),
+        (ClientsWrite, "manage API clients"),
+    ];
+
+    public static readonly FrozenSet<string> All = Catalogue.Select(c => c.Scope).ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Scopes an API client can never hold: a leaked kiosk secret must not be able to mint users or clients.
+    /// </summary>
+    public static readonly FrozenSet<string> StaffOnly = new[] { UsersWrite, ClientsWrite }.ToFrozenSet(StringComparer.Ordinal);
+}

@@ -1,0 +1,108 @@
+using System.Globalization;
+using Fiscus.Ledger.Money;
+
+namespace Fiscus.Server.Configuration;
+
+/// <summary>
+/// Installation settings. Each is read from the configuration key of the same name, so an environment
+/// variable and an appsettings.json entry are interchangeable (<c>FISCUS_CURRENCY=EUR</c> or
+/// <c>{"FISCUS_CURRENCY": "EUR"}</c>). The README lists them all.
+/// </summary>
+public sealed class FiscusOptions
+{
+    public const string DefaultUrls = "http://127.0.0.1:5080";
+
+    /// <summary>FISCUS_DATABASE: Npgsql connection string.</summary>
+    public required string Database { get; init; }
+
+    /// <summary>FISCUS_CURRENCY: ISO 4217 code, default USD.</summary>
+    public required Currency Currency { get; init; }
+
+    /// <summary>FISCUS_ADMIN_PASSWORD: password for the admin created when there are no users.</summary>
+    public string? AdminPassword { get; init; }
+
+    /// <summary>FISCUS_TIME_ZONE: IANA zone of the seeded library MAIN (default: this machine's zone, else UTC).</summary>
+    public required string DefaultTimeZone { get; init; }
+
+    /// <summary>FISCUS_BASIC_AUTH: accept HTTP Basic for staff users (Koha's RESTBasicAuth), default true.</summary>
+    public bool BasicAuth { get; init; } = true;
+
+    /// <summary>FISCUS_CLIENT_TOKEN_SECONDS: lifetime of client-credentials tokens, default 3600 (Koha's).</summary>
+    public int ClientTokenSeconds { get; init; } = 3600;
+
+    /// <summary>FISCUS_SESSION_SECONDS: lifetime of a staff login, default 8 hours.</summary>
+    public int SessionSeconds { get; init; } = 8 * 3600;
+
+    /// <summary>FISCUS_LOGIN_ATTEMPTS_PER_MINUTE: login and token requests per client address per minute.</summary>
+    public int LoginAttemptsPerMinute { get; init; } = 10;
+
+    /// <summary>FISCUS_MAX_BODY_BYTES: largest request body accepted, default 1 MiB.</summary>
+    public long MaxBodyBytes { get; init; } = 1024 * 1024;
+
+    public static FiscusOptions FromConfiguration(IConfiguration configuration)
+    {
+        var database = configuration["FISCUS_DATABASE"];
+        if (string.IsNullOrWhiteSpace(database))
+        {
+            throw new ConfigurationException(
+                "FISCUS_DATABASE is not set. Start Fiscus with ./run (which provides a private PostgreSQL) " +
+                "or set FISCUS_DATABASE to an Npgsql connection string.");
+        }
+        var currencyCode = configuration["FISCUS_CURRENCY"] ?? "USD";
+        if (!Currency.TryFromCode(currencyCode, out var currency))
+        {
+            throw new ConfigurationException($"FISCUS_CURRENCY '{currencyCode}' is not an ISO 4217 currency code.");
+        }
+        return new FiscusOptions
+        {
+            Database = database,
+            Currency = currency,
+            AdminPassword = NullIfEmpty(configuration["FISCUS_ADMIN_PASSWORD"]),
+            DefaultTimeZone = NullIfEmpty(configuration["FISCUS_TIME_ZONE"]) ?? MachineTimeZone(),
+            BasicAuth = Bool(configuration, "FISCUS_BASIC_AUTH", true),
+            ClientTokenSeconds = Int(configuration, "FISCUS_CLIENT_TOKEN_SECONDS", 3600, 60, 86400),
+            SessionSeconds = Int(configuration, "FISCUS_SESSION_SECONDS", 8 * 3600, 60, 30 * 86400),
+            LoginAttemptsPerMinute = Int(configuration, "FISCUS_LOGIN_ATTEMPTS_PER_MINUTE", 10, 1, 100000),
+            MaxBodyBytes = Int(configuration, "FISCUS_MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+        };
+    }
+
+    static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    static string MachineTimeZone() =>
+        TimeZoneInfo.Local.HasIanaId && !string.Equals(TimeZoneInfo.Local.Id, "Local", StringComparison.Ordinal)
+            ? TimeZoneInfo.Local.Id
+            : "UTC";
+
+    static bool Bool(IConfiguration configuration, string key, bool fallback)
+    {
+        var value = configuration[key];
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return fallback;
+        }
+        return value.Trim().ToLowerInvariant() switch
+        {
+            "true" or "1" or "yes" or "on" => true,
+            "false" or "0" or "no" or "off" => false,
+            _ => throw new ConfigurationException($"{key} must be true or false, not '{value}'."),
+        };
+    }
+
+    static int Int(IConfiguration configuration, string key, int fallback, int min, int max)
+    {
+        var value = configuration[key];
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return fallback;
+        }
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) || parsed < min || parsed > max)
+        {
+            throw new ConfigurationException($"{key} must be a whole number from {min} to {max}, not '{value}'.");
+        }
+        return parsed;
+    }
+}
+
+/// <summary>A setting is missing or wrong; the message says which and how to fix it.</summary>
+public sealed class ConfigurationException(string message) : Exception(message);

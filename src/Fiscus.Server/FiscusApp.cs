@@ -1,0 +1,179 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Threading.RateLimiting;
+using Fiscus.Ledger.Database;
+using Fiscus.Server.Auth;
+using Fiscus.Server.Clients;
+using Fiscus.Server.Configuration;
+using Fiscus.Server.Health;
+using Fiscus.Server.Http;
+using Fiscus.Server.Libraries;
+using Fiscus.Server.Patrons;
+using Fiscus.Server.ReferenceTypes;
+using Fiscus.Server.Registers;
+using Fiscus.Server.Startup;
+using Fiscus.Server.Users;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Npgsql;
+
+namespace Fiscus.Server;
+
+/// <summary>The composition root: services, middleware and the route map of every feature.</summary>
+public static class FiscusApp
+{
+    /// <summary>What both the web host and the command line need: settings, the database and the user/client rules.</summary>
+    public static IServiceCollection AddFiscusCore(this IServiceCollection services)
+    {
+        Dapper.DefaultTypeMap.MatchNamesWithUnderscores = true;
+        // Read from configuration when first asked for, so test hosts can supply their own settings.
+        services.TryAddSingleton(sp => FiscusOptions.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new NpgsqlDataSourceBuilder(sp.GetRequiredService<FiscusOptions>().Database)
+        {
+            Name = "fiscus",
+        }.Build());
+        services.TryAddSingleton<Migrator>();
+        services.TryAddSingleton<Passwords>();
+        services.TryAddSingleton<StaffUsers>();
+        services.TryAddSingleton<ApiClients>();
+        services.TryAddSingleton<Tokens>();
+        return services;
+    }
+
+    public static WebApplicationBuilder AddFiscus(this WebApplicationBuilder builder, string[] args)
+    {
+        builder.WebHost.UseUrls(ListenUrls(builder.Configuration, args));
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        if (string.Equals(builder.Configuration["FISCUS_LOG_FORMAT"], "json", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Logging.ClearProviders().AddJsonConsole(o => o.UseUtcTimestamp = true);
+        }
+
+        var services = builder.Services;
+        services.AddFiscusCore();
+        services.AddSingleton<StartupReport>();
+        services.AddHostedService<DatabaseStartup>();
+        services.AddHostedService<StartupBanner>();
+        services.AddOptions<KestrelServerOptions>().Configure<FiscusOptions>((kestrel, fiscus) =>
+        {
+            kestrel.Limits.MaxRequestBodySize = fiscus.MaxBodyBytes;
+            kestrel.AddServerHeader = false;
+        });
+
+        services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
+        // Body-binding failures become exceptions so RequestErrors can say which field was wrong.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ApiProblems.Complete);
+        services.AddExceptionHandler<RequestErrors>();
+
+        services.AddAuthentication(FiscusAuthentication.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, FiscusAuthentication>(FiscusAuthentication.SchemeName, null);
+        services.AddAuthorizationBuilder().AddScopePolicies();
+        services.AddSingleton<IAuthorizationHandler, ScopeRequirementHandler>();
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AuthorizationProblems>();
+        services.AddRateLimiter(ConfigureRateLimits);
+
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Fiscus";
+            document.Info.Version = "v1";
+            document.Info.Description =
+                "Payments ledger and point-of-sale cash service for libraries. Native API in Koha's dialect (snake_case, " +
+                "amounts in major units); errors are application/problem+json with a stable `code` and a human `error`.";
+            return Task.CompletedTask;
+        }));
+        return builder;
+    }
+
+    public static WebApplication UseFiscus(this WebApplication app)
+    {
+        app.UseMiddleware<RequestLog>();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseMiddleware<BodySizeLimit>(app.Services.GetRequiredService<FiscusOptions>().MaxBodyBytes);
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+
+        app.MapOpenApi("/api/v1/openapi.json");
+        app.UseSwaggerUI(o =>
+        {
+            o.RoutePrefix = "api/v1/docs";
+            o.SwaggerEndpoint("/api/v1/openapi.json", "Fiscus v1");
+            o.DocumentTitle = "Fiscus API";
+        });
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+
+        app.MapAuth();
+        app.MapOAuth();
+        app.MapLibraries();
+        app.MapCashRegisters();
+        app.MapDebitTypes();
+        app.MapCreditTypes();
+        app.MapPaymentTypes();
+        app.MapPatrons();
+        app.MapUsers();
+        app.MapClients();
+        return app;
+    }
+
+    /// <summary>
+    /// The native API's JSON: snake_case, and strict, so that a typo in a field name or a string where a
+    /// number belongs is a 400 naming the field rather than a silently ignored value.
+    /// </summary>
+    public static void ConfigureJson(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        options.RespectNullableAnnotations = true;
+        options.RespectRequiredConstructorParameters = true;
+        options.NumberHandling = JsonNumberHandling.Strict;
+    }
+
+    /// <summary><c>--urls</c> on the command line, then FISCUS_URLS, then ASPNETCORE_URLS, then 127.0.0.1:5080.</summary>
+    static string ListenUrls(IConfiguration configuration, string[] args)
+    {
+        var index = Array.FindIndex(args, a => a is "--urls" || a.StartsWith("--urls=", StringComparison.Ordinal));
+        if (index >= 0)
+        {
+            return args[index].Contains('=', StringComparison.Ordinal) ? args[index]["--urls=".Length..] : args.ElementAtOrDefault(index + 1) ?? "";
+        }
+        return configuration["FISCUS_URLS"] is { Length: > 0 } fiscusUrls ? fiscusUrls
+            : configuration["urls"] is { Length: > 0 } urls ? urls
+            : FiscusOptions.DefaultUrls;
+    }
+
+    static void ConfigureRateLimits(RateLimiterOptions options)
+    {
+        options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+        options.OnRejected = async (context, cancellationToken) =>
+        {
+            context.HttpContext.Response.Headers.RetryAfter = "60";
+            await context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context.HttpContext,
+                ProblemDetails = ApiProblems.Create(429, "rate_limited", "Too many sign-in attempts from this address; wait a minute."),
+            });
+        };
+        // Per client address; behind a reverse proxy configure forwarded headers so this is the real client.
+        options.AddPolicy(AuthApi.LoginRateLimit, http => RateLimitPartition.GetFixedWindowLimiter(
+            http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+            _ => new FixedWindowRateLimiterOptions
+            {
+                PermitLimit = http.RequestServices.GetRequiredService<FiscusOptions>().LoginAttemptsPerMinute,
+                Window = TimeSpan.FromMinutes(1),
+                QueueLimit = 0,
+            }));
+    }
+}

@@ -1,0 +1,32 @@
+using Npgsql;
+
+namespace Fiscus.Server.Http;
+
+/// <summary>
+/// The database's constraints are the last word on uniqueness and references (two requests can race past
+/// any check made in C#). When one of the constraints a client's input can trip fires, this names it.
+/// Constraints not listed here fire only on our own bugs and stay 500s.
+/// </summary>
+public static class ConstraintFailures
+{
+    static readonly Dictionary<string, (int Status, string Code, string Message, string? Field)> Known = new(StringComparer.Ordinal)
+    {
+        ["libraries_pkey"] = (409, "library_exists", "A library with this library_id already exists.", "library_id"),
+        ["libraries_library_id_ci_key"] = (409, "library_exists", "A library with this library_id already exists.", "library_id"),
+        ["cash_registers_library_name_key"] = (409, "register_name_taken", "This library already has a register with that name.", "name"),
+        ["cash_registers_one_default_per_library"] = (409, "default_register_exists", "This library already has a default register.", "library_default"),
+        ["patrons_pkey"] = (409, "patron_exists", "A patron with this patron_id already exists.", "patron_id"),
+        ["patrons_cardnumber_key"] = (409, "cardnumber_taken", "Another patron has this cardnumber.", "cardnumber"),
+        ["debit_types_pkey"] = (409, "debit_type_exists", "A debit type with this code already exists.", "code"),
+        ["credit_types_pkey"] = (409, "credit_type_exists", "A credit type with this code already exists.", "code"),
+        ["payment_types_pkey"] = (409, "payment_type_exists", "A payment type with this code already exists.", "code"),
+        ["staff_users_username_key"] = (409, "username_taken", "Another user has this username.", "username"),
+        ["api_clients_name_key"] = (409, "client_name_taken", "Another API client has this name.", "name"),
+    };
+
+    public static (int Status, string Code, string Message, string? Field)? TryDescribe(PostgresException exception) =>
+        exception.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.ForeignKeyViolation
+            && exception.ConstraintName is { } name && Known.TryGetValue(name, out var known)
+            ? known
+            : null;
+}

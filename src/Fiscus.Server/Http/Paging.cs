@@ -1,0 +1,75 @@
+using System.Globalization;
+
+namespace Fiscus.Server.Http;
+
+/// <summary>
+/// Koha's list convention: <c>_page</c> (from 1) and <c>_per_page</c> (default 20, at most 1000; -1 asks
+/// for everything, served up to 1000 rows) in the query; the answer carries <c>X-Total-Count</c> and a
+/// <c>Link</c> header with first/prev/next/last.
+/// </summary>
+public sealed record Paging(int Page, int PerPage)
+{
+    public const int DefaultPerPage = 20;
+    public const int MaxPerPage = 1000;
+
+    public int Offset => (Page - 1) * PerPage;
+
+    public static ValueTask<Paging> BindAsync(HttpContext context)
+    {
+        var page = Parse(context, "_page", 1);
+        if (page < 1)
+        {
+            throw new BadHttpRequestException("_page must be 1 or more.");
+        }
+        var perPage = Parse(context, "_per_page", DefaultPerPage);
+        if (perPage == -1)
+        {
+            perPage = MaxPerPage;
+        }
+        if (perPage < 1 || perPage > MaxPerPage)
+        {
+            throw new BadHttpRequestException($"_per_page must be from 1 to {MaxPerPage} (or -1).");
+        }
+        return ValueTask.FromResult(new Paging(page, perPage));
+    }
+
+    /// <summary>Writes X-Total-Count and Link for a page of <paramref name="total"/> rows.</summary>
+    public void WriteHeaders(HttpContext context, long total)
+    {
+        context.Response.Headers["X-Total-Count"] = total.ToString(CultureInfo.InvariantCulture);
+        var last = Math.Max(1, (int)((total + PerPage - 1) / PerPage));
+        var links = new List<string> { Link(context, 1, "first") };
+        if (Page > 1)
+        {
+            links.Add(Link(context, Math.Min(Page - 1, last), "prev"));
+        }
+        if (Page < last)
+        {
+            links.Add(Link(context, Page + 1, "next"));
+        }
+        links.Add(Link(context, last, "last"));
+        context.Response.Headers.Link = string.Join(", ", links);
+    }
+
+    string Link(HttpContext context, int page, string rel)
+    {
+        var query = context.Request.Query
+            .Where(q => q.Key is not ("_page" or "_per_page"))
+            .SelectMany(q => q.Value.Select(v => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(v ?? "")}"))
+            .Append($"_page={page}")
+            .Append($"_per_page={PerPage}");
+        return $"<{context.Request.PathBase}{context.Request.Path}?{string.Join('&', query)}>; rel=\"{rel}\"";
+    }
+
+    static int Parse(HttpContext context, string name, int fallback)
+    {
+        var raw = context.Request.Query[name].ToString();
+        if (raw.Length == 0)
+        {
+            return fallback;
+        }
+        return int.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new BadHttpRequestException($"{name} must be a whole number, not '{raw}'.");
+    }
+}

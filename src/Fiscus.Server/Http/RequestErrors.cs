@@ -1,0 +1,105 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Diagnostics;
+using Npgsql;
+
+namespace Fiscus.Server.Http;
+
+/// <summary>
+/// Turns exceptions into answers. Whatever a client sends (broken JSON, wrong types, unknown or missing
+/// fields, an oversize body, a bad query parameter) ends as a 4xx that names the problem; only a genuine
+/// fault of ours is a 500, and it is logged with the trace id the client sees.
+/// </summary>
+public sealed partial class RequestErrors(IProblemDetailsService problemDetails, ILogger<RequestErrors> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is OperationCanceledException && httpContext.RequestAborted.IsCancellationRequested)
+        {
+            return true; // the client went away; nobody is listening for an answer
+        }
+        var (status, code, message, field) = Describe(exception);
+        if (status >= 500)
+        {
+            logger.LogError(exception, "Unhandled error on {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
+        }
+        var errors = field is null ? null : new Dictionary<string, string[]> { [field] = [message] };
+        httpContext.Response.StatusCode = status;
+        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            ProblemDetails = ApiProblems.Create(status, code, message, errors),
+            Exception = status >= 500 ? exception : null,
+        });
+    }
+
+    internal static (int Status, string Code, string Message, string? Field) Describe(Exception exception) => exception switch
+    {
+        BadHttpRequestException { InnerException: JsonException json } => DescribeJson(json),
+        BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge =>
+            (413, "body_too_large", "The request body is larger than this server accepts.", null),
+        BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status415UnsupportedMediaType =>
+            (415, "unsupported_media_type", "Send the request body as application/json.", null),
+        BadHttpRequestException bad when bad.Message.Contains("no body was provided", StringComparison.Ordinal) =>
+            (400, "missing_body", "A JSON request body is required.", null),
+        BadHttpRequestException bad when BindFailure().Match(bad.Message) is { Success: true } bind =>
+            (400, "invalid_parameter", $"Parameter '{WireName(bind.Groups[1].Value)}' cannot be '{bind.Groups[2].Value}'.",
+                WireName(bind.Groups[1].Value)),
+        BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 400 ? "bad_request" : ApiProblems.DefaultCode(bad.StatusCode),
+            bad.Message, null),
+        PostgresException pg when ConstraintFailures.TryDescribe(pg) is { } known => known,
+        _ => (500, "internal_error", "Something went wrong on our side. The error is logged; quote the trace id when reporting it.", null),
+    };
+
+    static (int, string, string, string?) DescribeJson(JsonException json)
+    {
+        var field = FieldName(json.Path);
+        var text = json.Message;
+        if (text.Contains("could not be mapped to any .NET member", StringComparison.Ordinal))
+        {
+            return (400, "unknown_field", $"Unknown field '{field}'.", field);
+        }
+        if (MissingRequired().Match(text) is { Success: true } missing)
+        {
+            var names = Quoted().Matches(missing.Groups[1].Value).Select(m => m.Groups[1].Value).ToArray();
+            var fieldPath = Join(field, names.FirstOrDefault() ?? "");
+            return (400, "missing_field", $"Missing required field '{fieldPath}'.", fieldPath);
+        }
+        if (text.Contains("doesn't allow null values", StringComparison.Ordinal) ||
+            text.Contains("does not allow null values", StringComparison.Ordinal))
+        {
+            return (400, "null_field", $"Field '{field}' must not be null.", field);
+        }
+        if (text.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
+        {
+            return (400, "invalid_type", $"Field '{field}' has the wrong type.", field);
+        }
+        var position = json.LineNumber is { } line ? $" (line {line + 1}, byte {json.BytePositionInLine + 1})" : "";
+        return (400, "malformed_json", $"The request body is not valid JSON{position}.", null);
+    }
+
+    /// <summary>Query and route names are the snake_case of the handler's parameter names (canBeSold → can_be_sold).</summary>
+    static string WireName(string parameter) => JsonNamingPolicy.SnakeCaseLower.ConvertName(parameter);
+
+    /// <summary>"$.items[0].price" → "items[0].price"; "$" → "".</summary>
+    static string FieldName(string? path)
+    {
+        if (string.IsNullOrEmpty(path) || path == "$")
+        {
+            return "";
+        }
+        return path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+    }
+
+    static string Join(string parent, string child) => parent.Length == 0 ? child : $"{parent}.{child}";
+
+    // The framework's message for a query or route value of the wrong type: Failed to bind parameter "int x" from "y".
+    [GeneratedRegex("^Failed to bind parameter \"[^\"]* ([^ \"]+)\" from \"(.*)\"\\.$")]
+    private static partial Regex BindFailure();
+
+    [GeneratedRegex("missing required properties including: (.*)$")]
+    private static partial Regex MissingRequired();
+
+    [GeneratedRegex("'([^']*)'")]
+    private static partial Regex Quoted();
+}

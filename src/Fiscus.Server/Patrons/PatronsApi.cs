@@ -1,0 +1,228 @@
+using System.Globalization;
+using Dapper;
+using Fiscus.Ledger;
+using Fiscus.Ledger.Database;
+using Fiscus.Server.Audit;
+using Fiscus.Server.Auth;
+using Fiscus.Server.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+
+namespace Fiscus.Server.Patrons;
+
+/// <summary>A patron: the least Fiscus needs to hold an account (it is not an ILS).</summary>
+public sealed record PatronDto(long PatronId, string Cardnumber, string? Firstname, string Surname, string LibraryId, bool Secured)
+{
+    public const string Columns = "patron_id, cardnumber, firstname, surname, library_id, secured";
+}
+
+/// <summary>
+/// <c>patron_id</c> may be given so that an import keeps the ILS's own ids (then Koha-style paths such as
+/// <c>/patrons/{patron_id}/account</c> work with the ids integrators already have); otherwise one is assigned.
+/// </summary>
+public sealed record CreatePatronRequest(
+    string Cardnumber, string Surname, string LibraryId, string? Firstname = null, bool? Secured = null, long? PatronId = null);
+
+/// <summary>PUT body: optional fields left out keep their value; <c>patron_id</c> may be echoed, not changed.</summary>
+public sealed record UpdatePatronRequest(
+    string Cardnumber, string Surname, string LibraryId, string? Firstname = null, bool? Secured = null, long? PatronId = null);
+
+/// <summary><c>/api/v1/patrons</c>: the people whose accounts the ledger keeps.</summary>
+public static class PatronsApi
+{
+    public static RouteGroupBuilder MapPatrons(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/patrons").WithTags("Patrons").RequireAuthorization();
+        group.MapGet("/", ListAsync).RequireAuthorization(Scopes.AccountsRead)
+            .WithName("listPatrons").WithSummary("List or find patrons (by cardnumber, surname prefix or library)");
+        group.MapGet("/{patron_id:long}", GetAsync).RequireAuthorization(Scopes.AccountsRead)
+            .WithName("getPatron").WithSummary("Get a patron");
+        group.MapPost("/", CreateAsync).RequireAuthorization(Scopes.PatronsWrite)
+            .WithName("addPatron").WithSummary("Add (or import) a patron");
+        group.MapPut("/{patron_id:long}", UpdateAsync).RequireAuthorization(Scopes.PatronsWrite)
+            .WithName("updatePatron").WithSummary("Update a patron (including securing the record)");
+        return group;
+    }
+
+    static async Task<Ok<PatronDto[]>> ListAsync(
+        Paging paging, string? cardnumber, string? surname, [FromQuery(Name = "library_id")] string? libraryId, HttpContext http,
+        NpgsqlDataSource db, CancellationToken cancellationToken)
+    {
+        const string filter = """
+            WHERE (@cardnumber::text IS NULL OR cardnumber = @cardnumber)
+              AND (@surnamePrefix::text IS NULL OR lower(surname) LIKE @surnamePrefix)
+              AND (@libraryId::text IS NULL OR library_id = @libraryId)
+            """;
+        var parameters = new
+        {
+            cardnumber,
+            surnamePrefix = surname is null ? null : EscapeLike(surname.ToLowerInvariant()) + "%",
+            libraryId,
+            paging.Offset,
+            paging.PerPage,
+        };
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            $"SELECT count(*) FROM patrons {filter}", parameters, cancellationToken: cancellationToken));
+        var rows = await connection.QueryAsync<PatronDto>(new CommandDefinition(
+            $"SELECT {PatronDto.Columns} FROM patrons {filter} ORDER BY patron_id OFFSET @Offset LIMIT @PerPage", parameters,
+            cancellationToken: cancellationToken));
+        paging.WriteHeaders(http, total);
+        return TypedResults.Ok(rows.ToArray());
+    }
+
+    static async Task<Results<Ok<PatronDto>, ProblemHttpResult>> GetAsync(
+        [FromRoute(Name = "patron_id")] long patronId, NpgsqlDataSource db, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var patron = await FindAsync(connection, null, patronId, cancellationToken);
+        return patron is null ? ApiProblems.From(PatronNotFound(patronId)) : TypedResults.Ok(patron);
+    }
+
+    static async Task<Results<Created<PatronDto>, ProblemHttpResult>> CreateAsync(
+        CreatePatronRequest request, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var validation = Validate(request.Cardnumber, request.Surname, request.Firstname);
+        if (request.PatronId is <= 0)
+        {
+            validation.Add("patron_id", "patron_id must be a positive whole number");
+        }
+        if (!validation.IsValid)
+        {
+            return ApiProblems.From(validation.ToFailure());
+        }
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var outcome = await InsertAsync(request, AuditActor.From(caller, http), db, time, cancellationToken);
+                return outcome.Succeeded
+                    ? TypedResults.Created(Location(outcome.Value!.PatronId), outcome.Value)
+                    : ApiProblems.From(outcome.Failure!);
+            }
+            catch (PostgresException e) when (request.PatronId is null && attempt < 3 &&
+                e is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "patrons_pkey" })
+            {
+                // An import took the id the sequence just handed out; the sequence has moved past it now.
+            }
+        }
+    }
+
+    static Task<Outcome<PatronDto>> InsertAsync(
+        CreatePatronRequest request, AuditActor actor, NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken) =>
+        Transactions.RunAsync<Outcome<PatronDto>>(db, async (connection, transaction) =>
+        {
+            if (await CheckAsync(connection, transaction, request.LibraryId, request.Cardnumber, null, cancellationToken) is { } failure)
+            {
+                return failure;
+            }
+            if (request.PatronId is { } wanted && await FindAsync(connection, transaction, wanted, cancellationToken) is not null)
+            {
+                return Failure.Conflict("patron_exists", $"Patron {wanted} already exists.");
+            }
+            var now = time.GetUtcNow();
+            var values = new
+            {
+                request.PatronId, request.Cardnumber, request.Firstname, request.Surname, request.LibraryId,
+                secured = request.Secured ?? false, now,
+            };
+            var patron = await connection.QuerySingleAsync<PatronDto>(new CommandDefinition($"""
+                INSERT INTO patrons (patron_id, cardnumber, firstname, surname, library_id, secured, created_at, updated_at)
+                VALUES (COALESCE(@PatronId::bigint, nextval(pg_get_serial_sequence('patrons', 'patron_id'))),
+                        @Cardnumber, @Firstname, @Surname, @LibraryId, @secured, @now, @now)
+                RETURNING {PatronDto.Columns}
+                """, values, transaction, cancellationToken: cancellationToken));
+            if (request.PatronId is not null)
+            {
+                // Keep the sequence ahead of imported ids so assigned ids never collide with them.
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "SELECT setval(pg_get_serial_sequence('patrons', 'patron_id'), GREATEST(@PatronId::bigint, (SELECT last_value FROM patrons_patron_id_seq)))",
+                    new { request.PatronId }, transaction, cancellationToken: cancellationToken));
+            }
+            await AuditLog.WriteAsync(connection, transaction, actor, now, "patron.create", "patron", Id(patron.PatronId), patron, cancellationToken);
+            return patron;
+        }, cancellationToken);
+
+    static async Task<Results<Ok<PatronDto>, ProblemHttpResult>> UpdateAsync(
+        [FromRoute(Name = "patron_id")] long patronId, UpdatePatronRequest request, Caller caller, HttpContext http,
+        NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var validation = Validate(request.Cardnumber, request.Surname, request.Firstname);
+        if (request.PatronId is { } echoed && echoed != patronId)
+        {
+            validation.Add("patron_id", "patron_id cannot be changed");
+        }
+        if (!validation.IsValid)
+        {
+            return ApiProblems.From(validation.ToFailure());
+        }
+        var outcome = await Transactions.RunAsync<Outcome<PatronDto>>(db, async (connection, transaction) =>
+        {
+            var before = await FindAsync(connection, transaction, patronId, cancellationToken, forUpdate: true);
+            if (before is null)
+            {
+                return PatronNotFound(patronId);
+            }
+            if (await CheckAsync(connection, transaction, request.LibraryId, request.Cardnumber, patronId, cancellationToken) is { } failure)
+            {
+                return failure;
+            }
+            var now = time.GetUtcNow();
+            var patron = await connection.QuerySingleAsync<PatronDto>(new CommandDefinition($"""
+                UPDATE patrons
+                SET cardnumber = @Cardnumber, firstname = @firstname, surname = @Surname, library_id = @LibraryId,
+                    secured = @secured, updated_at = @now
+                WHERE patron_id = @patronId
+                RETURNING {PatronDto.Columns}
+                """,
+                new
+                {
+                    request.Cardnumber, firstname = request.Firstname ?? before.Firstname, request.Surname, request.LibraryId,
+                    secured = request.Secured ?? before.Secured, now, patronId,
+                },
+                transaction, cancellationToken: cancellationToken));
+            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now,
+                before.Secured != patron.Secured ? (patron.Secured ? "patron.secure" : "patron.unsecure") : "patron.update",
+                "patron", Id(patronId), new { from = before, to = patron }, cancellationToken);
+            return patron;
+        }, cancellationToken);
+        return outcome.Succeeded ? TypedResults.Ok(outcome.Value!) : ApiProblems.From(outcome.Failure!);
+    }
+
+    static Validation Validate(string cardnumber, string surname, string? firstname) =>
+        new Validation().Text("cardnumber", cardnumber, 32).Text("surname", surname, 100).Text("firstname", firstname, 100, required: false);
+
+    static async Task<Failure?> CheckAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string libraryId, string cardnumber, long? exceptPatronId,
+        CancellationToken cancellationToken)
+    {
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT EXISTS (SELECT 1 FROM libraries WHERE library_id = @libraryId)", new { libraryId }, transaction,
+            cancellationToken: cancellationToken)))
+        {
+            return Failure.Invalid("unknown_library", "library_id", $"library_id '{libraryId}' does not name a library.");
+        }
+        var holder = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT patron_id FROM patrons WHERE cardnumber = @cardnumber AND patron_id IS DISTINCT FROM @exceptPatronId",
+            new { cardnumber, exceptPatronId }, transaction, cancellationToken: cancellationToken));
+        return holder is null ? null : Failure.Conflict("cardnumber_taken", "Another patron has this cardnumber.");
+    }
+
+    internal static Task<PatronDto?> FindAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, long patronId, CancellationToken cancellationToken, bool forUpdate = false) =>
+        connection.QuerySingleOrDefaultAsync<PatronDto>(new CommandDefinition(
+            $"SELECT {PatronDto.Columns} FROM patrons WHERE patron_id = @patronId{(forUpdate ? " FOR UPDATE" : "")}",
+            new { patronId }, transaction, cancellationToken: cancellationToken));
+
+    internal static Failure PatronNotFound(long patronId) =>
+        Failure.NotFound("patron_not_found", string.Create(CultureInfo.InvariantCulture, $"There is no patron {patronId}."));
+
+    static string EscapeLike(string value) => value.Replace(@"\", @"\\", StringComparison.Ordinal)
+        .Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal);
+
+    static string Location(long patronId) => string.Create(CultureInfo.InvariantCulture, $"/api/v1/patrons/{patronId}");
+
+    static string Id(long id) => id.ToString(CultureInfo.InvariantCulture);
+}

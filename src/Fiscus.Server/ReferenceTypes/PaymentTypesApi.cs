@@ -1,0 +1,166 @@
+using Dapper;
+using Fiscus.Ledger;
+using Fiscus.Ledger.Database;
+using Fiscus.Server.Audit;
+using Fiscus.Server.Auth;
+using Fiscus.Server.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace Fiscus.Server.ReferenceTypes;
+
+/// <summary>
+/// A payment type (Koha's PAYMENT_TYPE authorised values), as stored and on the wire. <c>counts_as_cash</c>
+/// means the money is physically in a drawer: it needs a register and is counted at cash-up.
+/// </summary>
+public sealed record PaymentTypeDto(string Code, string Description, bool CountsAsCash, bool AllowedRefund, bool IsSystem, bool Archived);
+
+public sealed record CreatePaymentTypeRequest(string Code, string Description, bool? CountsAsCash = null, bool? AllowedRefund = null);
+
+/// <summary>PUT body: fields left out keep their value; code, is_system and archived may be echoed, not changed.</summary>
+public sealed record UpdatePaymentTypeRequest(
+    string Description, bool? CountsAsCash = null, bool? AllowedRefund = null, string? Code = null, bool? IsSystem = null,
+    bool? Archived = null);
+
+/// <summary>
+/// <c>/api/v1/payment_types</c>: how money was paid (CASH, CARD, SIP00 ...). CASH and SIP00 are system
+/// types; libraries add their own.
+/// </summary>
+public static class PaymentTypesApi
+{
+    internal static readonly TypeTable Table = new("payment_types", "payment_type",
+        "code, description, counts_as_cash, allowed_refund, is_system, archived", "payment type");
+
+    public static RouteGroupBuilder MapPaymentTypes(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/payment_types").WithTags("Payment types").RequireAuthorization();
+        group.MapGet("/", ListAsync).RequireAuthorization(Scopes.ReferenceRead)
+            .WithName("listPaymentTypes").WithSummary("List payment types");
+        group.MapGet("/{code}", GetAsync).RequireAuthorization(Scopes.ReferenceRead)
+            .WithName("getPaymentType").WithSummary("Get a payment type");
+        group.MapPost("/", CreateAsync).RequireAuthorization(Scopes.ReferenceWrite)
+            .WithName("addPaymentType").WithSummary("Add a payment type");
+        group.MapPut("/{code}", UpdateAsync).RequireAuthorization(Scopes.ReferenceWrite)
+            .WithName("updatePaymentType").WithSummary("Update a payment type");
+        group.MapPost("/{code}/archive", (string code, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time,
+                CancellationToken ct) => SetArchivedAsync(code, true, caller, http, db, time, ct))
+            .RequireAuthorization(Scopes.ReferenceWrite).WithName("archivePaymentType").WithSummary("Archive a payment type");
+        group.MapPost("/{code}/unarchive", (string code, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time,
+                CancellationToken ct) => SetArchivedAsync(code, false, caller, http, db, time, ct))
+            .RequireAuthorization(Scopes.ReferenceWrite).WithName("unarchivePaymentType").WithSummary("Restore an archived payment type");
+        return group;
+    }
+
+    static async Task<Ok<PaymentTypeDto[]>> ListAsync(
+        Paging paging, bool? archived, HttpContext http, NpgsqlDataSource db, CancellationToken cancellationToken)
+    {
+        const string filter = "WHERE (@archived::boolean IS NULL OR archived = @archived)";
+        var parameters = new { archived, paging.Offset, paging.PerPage };
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            $"SELECT count(*) FROM payment_types {filter}", parameters, cancellationToken: cancellationToken));
+        var rows = await connection.QueryAsync<PaymentTypeDto>(new CommandDefinition(
+            $"SELECT {Table.Columns} FROM payment_types {filter} ORDER BY code OFFSET @Offset LIMIT @PerPage", parameters,
+            cancellationToken: cancellationToken));
+        paging.WriteHeaders(http, total);
+        return TypedResults.Ok(rows.ToArray());
+    }
+
+    static async Task<Results<Ok<PaymentTypeDto>, ProblemHttpResult>> GetAsync(string code, NpgsqlDataSource db, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var row = await FindAsync(connection, null, code, cancellationToken);
+        return row is null ? ApiProblems.From(TypeArchiving.NotFound(Table, code)) : TypedResults.Ok(row);
+    }
+
+    static async Task<Results<Created<PaymentTypeDto>, ProblemHttpResult>> CreateAsync(
+        CreatePaymentTypeRequest request, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var validation = new Validation().Code("code", request.Code, 80).Text("description", request.Description, 200);
+        if (!validation.IsValid)
+        {
+            return ApiProblems.From(validation.ToFailure());
+        }
+        var outcome = await Transactions.RunAsync<Outcome<PaymentTypeDto>>(db, async (connection, transaction) =>
+        {
+            var now = time.GetUtcNow();
+            var row = await connection.QuerySingleOrDefaultAsync<PaymentTypeDto>(new CommandDefinition($"""
+                INSERT INTO payment_types (code, payment_type_uuid, description, counts_as_cash, allowed_refund, created_at, updated_at)
+                VALUES (@Code, @uuid, @Description, @countsAsCash, @allowedRefund, @now, @now)
+                ON CONFLICT (code) DO NOTHING
+                RETURNING {Table.Columns}
+                """,
+                new
+                {
+                    request.Code, uuid = Guid.NewGuid(), request.Description, countsAsCash = request.CountsAsCash ?? false,
+                    allowedRefund = request.AllowedRefund ?? true, now,
+                },
+                transaction, cancellationToken: cancellationToken));
+            if (row is null)
+            {
+                return TypeArchiving.CodeExists(Table, request.Code);
+            }
+            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "payment_type.create", Table.Entity,
+                row.Code, row, cancellationToken);
+            return row;
+        }, cancellationToken);
+        return outcome.Succeeded
+            ? TypedResults.Created($"/api/v1/payment_types/{Uri.EscapeDataString(outcome.Value!.Code)}", outcome.Value)
+            : ApiProblems.From(outcome.Failure!);
+    }
+
+    static async Task<Results<Ok<PaymentTypeDto>, ProblemHttpResult>> UpdateAsync(
+        string code, UpdatePaymentTypeRequest request, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var validation = new Validation().Text("description", request.Description, 200);
+        if (!validation.IsValid)
+        {
+            return ApiProblems.From(validation.ToFailure());
+        }
+        var outcome = await Transactions.RunAsync<Outcome<PaymentTypeDto>>(db, async (connection, transaction) =>
+        {
+            var before = await FindAsync(connection, transaction, code, cancellationToken, forUpdate: true);
+            if (before is null)
+            {
+                return TypeArchiving.NotFound(Table, code);
+            }
+            if (TypeArchiving.CheckEcho(code, request.Code,
+                    (before.IsSystem, request.IsSystem, "is_system"), (before.Archived, request.Archived, "archived")) is { } echoFailure)
+            {
+                return echoFailure;
+            }
+            var countsAsCash = request.CountsAsCash ?? before.CountsAsCash;
+            var allowedRefund = request.AllowedRefund ?? before.AllowedRefund;
+            if (before.IsSystem && countsAsCash != before.CountsAsCash)
+            {
+                return Failure.Conflict("system_type", $"{code} is a system payment type: whether it counts as cash cannot change.");
+            }
+            var now = time.GetUtcNow();
+            var row = await connection.QuerySingleAsync<PaymentTypeDto>(new CommandDefinition($"""
+                UPDATE payment_types
+                SET description = @Description, counts_as_cash = @countsAsCash, allowed_refund = @allowedRefund, updated_at = @now
+                WHERE code = @code
+                RETURNING {Table.Columns}
+                """, new { request.Description, countsAsCash, allowedRefund, now, code }, transaction, cancellationToken: cancellationToken));
+            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "payment_type.update", Table.Entity,
+                code, new { from = before, to = row }, cancellationToken);
+            return row;
+        }, cancellationToken);
+        return outcome.Succeeded ? TypedResults.Ok(outcome.Value!) : ApiProblems.From(outcome.Failure!);
+    }
+
+    static async Task<Results<Ok<PaymentTypeDto>, ProblemHttpResult>> SetArchivedAsync(
+        string code, bool archived, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var outcome = await TypeArchiving.SetArchivedAsync<PaymentTypeDto>(db, Table, code, archived, AuditActor.From(caller, http), time, cancellationToken);
+        return outcome.Succeeded ? TypedResults.Ok(outcome.Value!) : ApiProblems.From(outcome.Failure!);
+    }
+
+    static Task<PaymentTypeDto?> FindAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, string code, CancellationToken cancellationToken, bool forUpdate = false) =>
+        connection.QuerySingleOrDefaultAsync<PaymentTypeDto>(new CommandDefinition(
+            $"SELECT {Table.Columns} FROM payment_types WHERE code = @code{(forUpdate ? " FOR UPDATE" : "")}", new { code }, transaction,
+            cancellationToken: cancellationToken));
+}

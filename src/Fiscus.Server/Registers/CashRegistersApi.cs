@@ -1,0 +1,268 @@
+using System.Globalization;
+using Dapper;
+using Fiscus.Ledger;
+using Fiscus.Ledger.Database;
+using Fiscus.Server.Audit;
+using Fiscus.Server.Auth;
+using Fiscus.Server.Configuration;
+using Fiscus.Server.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+
+namespace Fiscus.Server.Registers;
+
+/// <summary>
+/// <c>/api/v1/cash_registers</c>: the tills money is journaled to. Names are unique per library, each library
+/// has at most one default register, and an archived register is never the default. Clients bound to a
+/// register or a library see only what they are bound to.
+/// </summary>
+public static class CashRegistersApi
+{
+    public static RouteGroupBuilder MapCashRegisters(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/cash_registers").WithTags("Cash registers").RequireAuthorization();
+        group.MapGet("/", ListAsync).RequireAuthorization(Scopes.RegistersRead)
+            .WithName("listCashRegisters").WithSummary("List cash registers");
+        group.MapGet("/{cash_register_id:int}", GetAsync).RequireAuthorization(Scopes.RegistersRead)
+            .WithName("getCashRegister").WithSummary("Get a cash register");
+        group.MapPost("/", CreateAsync).RequireAuthorization(Scopes.RegistersWrite)
+            .WithName("addCashRegister").WithSummary("Add a cash register");
+        group.MapPut("/{cash_register_id:int}", UpdateAsync).RequireAuthorization(Scopes.RegistersWrite)
+            .WithName("updateCashRegister").WithSummary("Update a cash register");
+        group.MapPost("/{cash_register_id:int}/archive", (int cash_register_id, Caller caller, HttpContext http, NpgsqlDataSource db,
+                TimeProvider time, FiscusOptions options, CancellationToken ct) =>
+                SetArchivedAsync(cash_register_id, true, caller, http, db, time, options, ct))
+            .RequireAuthorization(Scopes.RegistersWrite)
+            .WithName("archiveCashRegister").WithSummary("Archive a cash register (it takes no more money)");
+        group.MapPost("/{cash_register_id:int}/unarchive", (int cash_register_id, Caller caller, HttpContext http, NpgsqlDataSource db,
+                TimeProvider time, FiscusOptions options, CancellationToken ct) =>
+                SetArchivedAsync(cash_register_id, false, caller, http, db, time, options, ct))
+            .RequireAuthorization(Scopes.RegistersWrite)
+            .WithName("unarchiveCashRegister").WithSummary("Bring an archived cash register back into use");
+        return group;
+    }
+
+    static async Task<Ok<CashRegisterDto[]>> ListAsync(
+        Paging paging, [FromQuery(Name = "library_id")] string? libraryId, bool? archived, Caller caller, HttpContext http,
+        NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
+    {
+        const string filter = """
+            WHERE (@libraryId::text IS NULL OR library_id = @libraryId)
+              AND (@archived::boolean IS NULL OR archived = @archived)
+              AND (@boundRegister::integer IS NULL OR cash_register_id = @boundRegister)
+              AND (@boundLibrary::text IS NULL OR library_id = @boundLibrary)
+            """;
+        var parameters = new
+        {
+            libraryId,
+            archived,
+            boundRegister = caller.CashRegisterId,
+            boundLibrary = caller.Kind == CallerKind.Client ? caller.LibraryId : null,
+            paging.Offset,
+            paging.PerPage,
+        };
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            $"SELECT count(*) FROM cash_registers {filter}", parameters, cancellationToken: cancellationToken));
+        var rows = await connection.QueryAsync<CashRegisterRow>(new CommandDefinition(
+            $"SELECT {CashRegisterRow.Columns} FROM cash_registers {filter} ORDER BY cash_register_id OFFSET @Offset LIMIT @PerPage",
+            parameters, cancellationToken: cancellationToken));
+        paging.WriteHeaders(http, total);
+        return TypedResults.Ok(rows.Select(r => CashRegisterDto.From(r, options.Currency)).ToArray());
+    }
+
+    static async Task<Results<Ok<CashRegisterDto>, ProblemHttpResult>> GetAsync(
+        [FromRoute(Name = "cash_register_id")] int cashRegisterId, Caller caller, NpgsqlDataSource db, FiscusOptions options,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var register = await FindAsync(connection, null, cashRegisterId, cancellationToken);
+        if (register is null)
+        {
+            return ApiProblems.From(RegisterNotFound(cashRegisterId));
+        }
+        return caller.MayUseRegister(register.CashRegisterId, register.LibraryId)
+            ? TypedResults.Ok(CashRegisterDto.From(register, options.Currency))
+            : ApiProblems.From(NotPermitted(cashRegisterId));
+    }
+
+    static async Task<Results<Created<CashRegisterDto>, ProblemHttpResult>> CreateAsync(
+        CreateCashRegisterRequest request, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time,
+        FiscusOptions options, CancellationToken cancellationToken)
+    {
+        var validation = Validate(request.Name, request.Description);
+        var floatMinor = WireMoney.ToMinor(validation, "starting_float", request.StartingFloat, options.Currency,
+            WireMoney.Sign.NonNegative, required: false) ?? 0;
+        if (!validation.IsValid)
+        {
+            return ApiProblems.From(validation.ToFailure());
+        }
+        var outcome = await Transactions.RunAsync<Outcome<CashRegisterRow>>(db, async (connection, transaction) =>
+        {
+            if (await CheckWriteAsync(connection, transaction, request.LibraryId, request.Name, null, cancellationToken) is { } failure)
+            {
+                return failure;
+            }
+            var now = time.GetUtcNow();
+            var isDefault = request.LibraryDefault == true;
+            if (isDefault)
+            {
+                await DropDefaultAsync(connection, transaction, request.LibraryId, now, cancellationToken);
+            }
+            var register = await connection.QuerySingleAsync<CashRegisterRow>(new CommandDefinition($"""
+                INSERT INTO cash_registers (name, description, library_id, starting_float_minor, library_default, created_at, updated_at)
+                VALUES (@Name, @description, @LibraryId, @floatMinor, @isDefault, @now, @now)
+                RETURNING {CashRegisterRow.Columns}
+                """,
+                new { request.Name, description = request.Description ?? "", request.LibraryId, floatMinor, isDefault, now },
+                transaction, cancellationToken: cancellationToken));
+            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "cash_register.create",
+                "cash_register", Id(register.CashRegisterId), register, cancellationToken);
+            return register;
+        }, cancellationToken);
+        return outcome.Succeeded
+            ? TypedResults.Created(Location(outcome.Value!.CashRegisterId), CashRegisterDto.From(outcome.Value, options.Currency))
+            : ApiProblems.From(outcome.Failure!);
+    }
+
+    static async Task<Results<Ok<CashRegisterDto>, ProblemHttpResult>> UpdateAsync(
+        [FromRoute(Name = "cash_register_id")] int cashRegisterId, UpdateCashRegisterRequest request, Caller caller,
+        HttpContext http, NpgsqlDataSource db, TimeProvider time, FiscusOptions options, CancellationToken cancellationToken)
+    {
+        var validation = Validate(request.Name, request.Description);
+        var floatMinor = WireMoney.ToMinor(validation, "starting_float", request.StartingFloat, options.Currency,
+            WireMoney.Sign.NonNegative, required: false);
+        if (request.CashRegisterId is { } echoed && echoed != cashRegisterId)
+        {
+            validation.Add("cash_register_id", "cash_register_id cannot be changed");
+        }
+        if (!validation.IsValid)
+        {
+            return ApiProblems.From(validation.ToFailure());
+        }
+        var outcome = await Transactions.RunAsync<Outcome<CashRegisterRow>>(db, async (connection, transaction) =>
+        {
+            if (await FindAsync(connection, transaction, cashRegisterId, cancellationToken) is null)
+            {
+                return RegisterNotFound(cashRegisterId);
+            }
+            // Locks in a fixed order, library then register, as creation does.
+            if (await CheckWriteAsync(connection, transaction, request.LibraryId, request.Name, cashRegisterId, cancellationToken) is { } failure)
+            {
+                return failure;
+            }
+            var before = (await FindAsync(connection, transaction, cashRegisterId, cancellationToken, forUpdate: true))!;
+            if (request.Archived is { } archived && archived != before.Archived)
+            {
+                return Failure.Invalid("archived", "archived cannot be changed by PUT; use the archive or unarchive action");
+            }
+            var isDefault = request.LibraryDefault ?? before.LibraryDefault;
+            if (isDefault && before.Archived)
+            {
+                return Failure.Conflict("register_archived", $"Register {cashRegisterId} is archived and cannot be a library's default.");
+            }
+            var now = time.GetUtcNow();
+            if (isDefault && !(before.LibraryDefault && before.LibraryId == request.LibraryId))
+            {
+                await DropDefaultAsync(connection, transaction, request.LibraryId, now, cancellationToken);
+            }
+            var register = await connection.QuerySingleAsync<CashRegisterRow>(new CommandDefinition($"""
+                UPDATE cash_registers
+                SET name = @Name, description = @description, library_id = @LibraryId, starting_float_minor = @floatMinor,
+                    library_default = @isDefault, updated_at = @now
+                WHERE cash_register_id = @cashRegisterId
+                RETURNING {CashRegisterRow.Columns}
+                """,
+                new
+                {
+                    request.Name, description = request.Description ?? before.Description, request.LibraryId,
+                    floatMinor = floatMinor ?? before.StartingFloatMinor, isDefault, now, cashRegisterId,
+                },
+                transaction, cancellationToken: cancellationToken));
+            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "cash_register.update",
+                "cash_register", Id(cashRegisterId), new { from = before, to = register }, cancellationToken);
+            return register;
+        }, cancellationToken);
+        return outcome.Succeeded ? TypedResults.Ok(CashRegisterDto.From(outcome.Value!, options.Currency)) : ApiProblems.From(outcome.Failure!);
+    }
+
+    static async Task<Results<Ok<CashRegisterDto>, ProblemHttpResult>> SetArchivedAsync(
+        int cashRegisterId, bool archived, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time,
+        FiscusOptions options, CancellationToken cancellationToken)
+    {
+        var outcome = await Transactions.RunAsync<Outcome<CashRegisterRow>>(db, async (connection, transaction) =>
+        {
+            var now = time.GetUtcNow();
+            // Archiving also gives up the library-default flag: money has nowhere to go by default until
+            // a manager picks another register.
+            var register = await connection.QuerySingleOrDefaultAsync<CashRegisterRow>(new CommandDefinition($"""
+                UPDATE cash_registers
+                SET archived = @archived, library_default = library_default AND NOT @archived, updated_at = @now
+                WHERE cash_register_id = @cashRegisterId
+                RETURNING {CashRegisterRow.Columns}
+                """, new { archived, now, cashRegisterId }, transaction, cancellationToken: cancellationToken));
+            if (register is null)
+            {
+                return RegisterNotFound(cashRegisterId);
+            }
+            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now,
+                archived ? "cash_register.archive" : "cash_register.unarchive", "cash_register", Id(cashRegisterId), null,
+                cancellationToken);
+            return register;
+        }, cancellationToken);
+        return outcome.Succeeded ? TypedResults.Ok(CashRegisterDto.From(outcome.Value!, options.Currency)) : ApiProblems.From(outcome.Failure!);
+    }
+
+    static Validation Validate(string name, string? description) =>
+        new Validation().Text("name", name, 24).Text("description", description, 1000, required: false);
+
+    /// <summary>
+    /// The library must exist and the name must be free in it (case-insensitively). Locks the library row so
+    /// that register writes in one library (names, the default flag) happen one at a time.
+    /// </summary>
+    static async Task<Failure?> CheckWriteAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string libraryId, string name, int? exceptRegisterId,
+        CancellationToken cancellationToken)
+    {
+        if (await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT library_id FROM libraries WHERE library_id = @libraryId FOR NO KEY UPDATE", new { libraryId }, transaction,
+            cancellationToken: cancellationToken)) is null)
+        {
+            return Failure.Invalid("unknown_library", "library_id", $"library_id '{libraryId}' does not name a library.");
+        }
+        var clash = await connection.ExecuteScalarAsync<bool>(new CommandDefinition("""
+            SELECT EXISTS (SELECT 1 FROM cash_registers
+                           WHERE library_id = @libraryId AND lower(name) = lower(@name)
+                             AND cash_register_id IS DISTINCT FROM @exceptRegisterId)
+            """, new { libraryId, name, exceptRegisterId }, transaction, cancellationToken: cancellationToken));
+        return clash
+            ? Failure.Conflict("register_name_taken", $"Library {libraryId} already has a register called '{name}'.")
+            : null;
+    }
+
+    /// <summary>Koha's make_default: the library's previous default stops being one, in the same transaction.</summary>
+    static Task DropDefaultAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string libraryId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE cash_registers SET library_default = false, updated_at = @now WHERE library_id = @libraryId AND library_default",
+            new { libraryId, now }, transaction, cancellationToken: cancellationToken));
+
+    internal static Task<CashRegisterRow?> FindAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, int cashRegisterId, CancellationToken cancellationToken,
+        bool forUpdate = false) =>
+        connection.QuerySingleOrDefaultAsync<CashRegisterRow>(new CommandDefinition(
+            $"SELECT {CashRegisterRow.Columns} FROM cash_registers WHERE cash_register_id = @cashRegisterId{(forUpdate ? " FOR UPDATE" : "")}",
+            new { cashRegisterId }, transaction, cancellationToken: cancellationToken));
+
+    internal static Failure RegisterNotFound(int cashRegisterId) =>
+        Failure.NotFound("register_not_found", string.Create(CultureInfo.InvariantCulture, $"There is no cash register {cashRegisterId}."));
+
+    internal static Failure NotPermitted(int cashRegisterId) =>
+        Failure.Forbidden("register_not_permitted",
+            string.Create(CultureInfo.InvariantCulture, $"This client is bound to another register or library and may not use register {cashRegisterId}."));
+
+    static string Location(int cashRegisterId) => string.Create(CultureInfo.InvariantCulture, $"/api/v1/cash_registers/{cashRegisterId}");
+
+    static string Id(int id) => id.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,113 @@
+using Dapper;
+using Fiscus.Ledger.Database;
+using Npgsql;
+
+namespace Fiscus.Ledger.Tests;
+
+/// <summary>
+/// The database itself keeps the ledger append-only and its signs right, whatever the C# code does.
+/// Each row is one statement and the SQLSTATE the database must answer it with (null: accepted).
+/// </summary>
+public sealed class LedgerGuardTests(LedgerDatabase database) : IClassFixture<LedgerDatabase>
+{
+    const string Refused = LedgerErrorCodes.AppendOnlyViolation;
+    const string Check = PostgresErrorCodes.CheckViolation;
+
+    public static TheoryData<string, string, string?> Statements => new()
+    {
+        { "delete a debit line", "DELETE FROM account_lines WHERE account_line_id = @debit", Refused },
+        { "delete every line", "DELETE FROM account_lines", Refused },
+        { "truncate the ledger", "TRUNCATE account_lines CASCADE", Refused },
+        { "change a debit's amount", "UPDATE account_lines SET amount_minor = 1 WHERE account_line_id = @debit", Refused },
+        { "move a line to another patron", "UPDATE account_lines SET patron_id = NULL WHERE account_line_id = @debit", Refused },
+        { "change a line's type", "UPDATE account_lines SET debit_type_code = 'LOST' WHERE account_line_id = @debit", Refused },
+        { "back-date a line", "UPDATE account_lines SET posted_at = posted_at - interval '1 day' WHERE account_line_id = @debit", Refused },
+        { "pay part of a debit", "UPDATE account_lines SET amount_outstanding_minor = 100 WHERE account_line_id = @debit", null },
+        { "flip a debit's outstanding negative", "UPDATE account_lines SET amount_outstanding_minor = -1 WHERE account_line_id = @debit", Check },
+        { "owe more than the debit", "UPDATE account_lines SET amount_outstanding_minor = 501 WHERE account_line_id = @debit", Check },
+        { "flip a credit's outstanding positive", "UPDATE account_lines SET amount_outstanding_minor = 1 WHERE account_line_id = @credit", Check },
+        { "a positive credit", Insert("NULL", "'PAYMENT'", 500, 500), Check },
+        { "a negative debit", Insert("'MANUAL'", "NULL", -500, -500), Check },
+        { "a zero debit", Insert("'MANUAL'", "NULL", 0, 0), Check },
+        { "a line that is both debit and credit", Insert("'MANUAL'", "'PAYMENT'", 500, 500), Check },
+        { "a line that is neither", Insert("NULL", "NULL", 500, 500), Check },
+        { "a debit with outstanding above its amount", Insert("'MANUAL'", "NULL", 500, 600), Check },
+        { "an absurd amount", Insert("'MANUAL'", "NULL", 9_000_000_000_000, 9_000_000_000_000), Check },
+        { "a well-formed debit", Insert("'MANUAL'", "NULL", 500, 500), null },
+        { "edit an offset", "UPDATE account_offsets SET amount_minor = 0", Refused },
+        { "delete an offset", "DELETE FROM account_offsets", Refused },
+        { "truncate the offsets", "TRUNCATE account_offsets", Refused },
+        { "edit the audit log", "UPDATE audit_log SET actor = 'nobody'", Refused },
+        { "delete the audit log", "DELETE FROM audit_log", Refused },
+    };
+
+    static string Insert(string debitType, string creditType, long amount, long outstanding) => $"""
+        INSERT INTO account_lines (patron_id, debit_type_code, credit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
+        VALUES (@patron, {debitType}, {creditType}, {amount}, {outstanding}, 'api', now())
+        """;
+
+    [Theory]
+    [MemberData(nameof(Statements))]
+    public async Task The_database_enforces_the_ledger_rules(string what, string sql, string? expectedSqlState)
+    {
+        await using var connection = await database.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        var ids = await ArrangeAsync(connection, transaction);
+
+        var error = await Record.ExceptionAsync(() => connection.ExecuteAsync(sql, new { ids.patron, ids.debit, ids.credit }, transaction));
+
+        if (expectedSqlState is null)
+        {
+            Assert.True(error is null, $"{what}: expected to be accepted, got {error?.Message}");
+        }
+        else
+        {
+            var postgres = Assert.IsType<PostgresException>(error);
+            Assert.True(expectedSqlState == postgres.SqlState, $"{what}: expected SQLSTATE {expectedSqlState}, got {postgres.SqlState} {postgres.MessageText}");
+        }
+        await transaction.RollbackAsync();
+    }
+
+    [Fact]
+    public async Task A_refused_delete_leaves_the_line_in_place()
+    {
+        long debit;
+        await using (var connection = await database.DataSource.OpenConnectionAsync())
+        {
+            await using var transaction = await connection.BeginTransactionAsync();
+            debit = (await ArrangeAsync(connection, transaction)).debit;
+            await transaction.CommitAsync();
+        }
+
+        await using (var connection = await database.DataSource.OpenConnectionAsync())
+        {
+            var error = await Assert.ThrowsAsync<PostgresException>(() =>
+                connection.ExecuteAsync("DELETE FROM account_lines WHERE account_line_id = @debit", new { debit }));
+            Assert.Equal(Refused, error.SqlState);
+            Assert.Equal(500, await connection.ExecuteScalarAsync<long>(
+                "SELECT amount_minor FROM account_lines WHERE account_line_id = @debit", new { debit }));
+        }
+    }
+
+    /// <summary>A patron with a 5.00 debit, a 2.00 credit, an offset and an audit row.</summary>
+    static async Task<(long patron, long debit, long credit)> ArrangeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    {
+        var patron = await connection.ExecuteScalarAsync<long>("""
+            INSERT INTO patrons (cardnumber, surname, library_id, created_at, updated_at)
+            VALUES (left(md5(random()::text), 20), 'Guard', 'MAIN', now(), now()) RETURNING patron_id
+            """, transaction: transaction);
+        var debit = await connection.ExecuteScalarAsync<long>("""
+            INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
+            VALUES (@patron, 'MANUAL', 500, 500, 'api', now()) RETURNING account_line_id
+            """, new { patron }, transaction);
+        var credit = await connection.ExecuteScalarAsync<long>("""
+            INSERT INTO account_lines (patron_id, credit_type_code, amount_minor, amount_outstanding_minor, payment_type, interface, posted_at)
+            VALUES (@patron, 'PAYMENT', -200, -200, 'CARD', 'api', now()) RETURNING account_line_id
+            """, new { patron }, transaction);
+        await connection.ExecuteAsync("""
+            INSERT INTO account_offsets (debit_id, type, amount_minor, created_at) VALUES (@debit, 'CREATE', 500, now());
+            INSERT INTO audit_log (occurred_at, actor, action) VALUES (now(), 'test', 'test.arrange');
+            """, new { debit }, transaction);
+        return (patron, debit, credit);
+    }
+}

@@ -1,0 +1,117 @@
+using Fiscus.Server.Cli;
+using Fiscus.Testing;
+
+namespace Fiscus.Server.Tests;
+
+/// <summary>The command-line verbs, run in process against a database of their own.</summary>
+public sealed class CliTests : IAsyncLifetime
+{
+    readonly string database = TestDatabases.NewName("cli");
+
+    public Task InitializeAsync() => TestDatabases.CreateAsync(database);
+
+    public Task DisposeAsync() => TestDatabases.DropAsync(database);
+
+    async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await FiscusCli.RunAsync(args, new Dictionary<string, string?>
+        {
+            ["FISCUS_DATABASE"] = TestDatabases.ConnectionStringFor(database),
+            ["FISCUS_TIME_ZONE"] = "UTC",
+        }, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task Migrate_creates_the_schema_and_is_idempotent()
+    {
+        var first = await RunAsync("migrate");
+        Assert.Equal(0, first.Code);
+        Assert.Contains("applied 0001 foundation", first.Output, StringComparison.Ordinal);
+        Assert.Contains("reference data seeded", first.Output, StringComparison.Ordinal);
+
+        var second = await RunAsync("migrate");
+        Assert.Equal(0, second.Code);
+        Assert.Contains("schema is up to date", second.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task User_add_and_list()
+    {
+        var added = await RunAsync("user", "add", "--username", "ann", "--password", "ann-password-1", "--role", "cashier", "--library", "MAIN");
+        Assert.True(added.Code == 0, added.Error);
+        Assert.Contains("created user ann", added.Output, StringComparison.Ordinal);
+
+        var list = await RunAsync("user", "list");
+        Assert.Equal(0, list.Code);
+        Assert.Matches(@"\n\d+\s+ann\s+cashier\s+MAIN\s+enabled", list.Output);
+    }
+
+    [Theory]
+    [InlineData("--username", "bob", "--password", "short", "--role", "cashier")]
+    [InlineData("--username", "bob", "--password", "bob-password-1", "--role", "cashier", "--library", "NOPE")]
+    public async Task User_add_applies_the_same_rules_as_the_API(params string[] options)
+    {
+        var result = await RunAsync(["user", "add", .. options]);
+
+        Assert.Equal(1, result.Code);
+        Assert.StartsWith("fiscus: ", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task User_add_refuses_an_unknown_role()
+    {
+        var result = await RunAsync("user", "add", "--username", "bob", "--password", "bob-password-1", "--role", "boss");
+
+        Assert.NotEqual(0, result.Code);
+    }
+
+    [Fact]
+    public async Task Client_add_prints_the_secret_once_and_list_does_not()
+    {
+        var added = await RunAsync("client", "add", "--name", "Kiosk 1", "--scopes", "payments:write sales:write,registers:read", "--register", "1");
+        Assert.True(added.Code == 0, added.Error);
+        Assert.Matches(@"client_id:\s+[0-9a-f]{24}", added.Output);
+        Assert.Matches(@"client_secret:\s+fss_\S+", added.Output);
+        Assert.Contains("payments:write registers:read sales:write", added.Output, StringComparison.Ordinal);
+
+        var list = await RunAsync("client", "list");
+        Assert.Equal(0, list.Code);
+        Assert.Contains("Kiosk 1", list.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("fss_", list.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Client_add_refuses_staff_only_scopes()
+    {
+        var result = await RunAsync("client", "add", "--name", "Sneaky", "--scopes", "users:write");
+
+        Assert.Equal(1, result.Code);
+        Assert.Contains("users:write", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task User_password_resets_a_forgotten_admin_password()
+    {
+        await RunAsync("user", "add", "--username", "boss", "--password", "boss-password-1", "--role", "admin");
+
+        var reset = await RunAsync("user", "password", "--username", "boss");
+
+        Assert.Equal(0, reset.Code);
+        Assert.Matches("new password for boss: [A-Za-z0-9]{16}", reset.Output);
+    }
+
+    [Fact]
+    public async Task A_missing_database_setting_is_explained()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = await FiscusCli.RunAsync(["user", "list"], new Dictionary<string, string?> { ["FISCUS_DATABASE"] = "" }, output, error);
+
+        Assert.Equal(2, code);
+        Assert.Contains("FISCUS_DATABASE", error.ToString(), StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,96 @@
+namespace Fiscus.Server.Tests;
+
+/// <summary>Whatever a client sends, the answer is a 4xx problem that names what was wrong, never a 500.</summary>
+public sealed class ErrorHandlingTests(FiscusFixture fiscus) : IClassFixture<FiscusFixture>
+{
+    public static TheoryData<string, string, int, string, string?> BadBodies => new()
+    {
+        { "malformed JSON", """{"library_id": "X", """, 400, "malformed_json", null },
+        { "not JSON at all", "library_id=X", 400, "malformed_json", null },
+        { "a JSON array", "[]", 400, "invalid_type", null },
+        { "wrong type", """{"library_id": "X", "name": 12}""", 400, "invalid_type", "name" },
+        { "unknown field", """{"library_id": "X", "name": "x", "colour": "red"}""", 400, "unknown_field", "colour" },
+        { "missing field", """{"name": "x"}""", 400, "missing_field", "library_id" },
+        { "null field", """{"library_id": null, "name": "x"}""", 400, "null_field", "library_id" },
+        { "number as string", """{"name": "Desk", "library_id": "MAIN", "starting_float": "10"}""", 400, "invalid_type", "starting_float" },
+        { "huge number", """{"name": "Desk", "library_id": "MAIN", "starting_float": 1e400}""", 400, "invalid_type", "starting_float" },
+        { "too many decimals", """{"name": "Desk", "library_id": "MAIN", "starting_float": 10.001}""", 400, "validation_failed", "starting_float" },
+        { "negative float", """{"name": "Desk", "library_id": "MAIN", "starting_float": -1}""", 400, "validation_failed", "starting_float" },
+        { "out-of-bounds amount", """{"name": "Desk", "library_id": "MAIN", "starting_float": 1000000.01}""", 400, "validation_failed", "starting_float" },
+        { "overlong name", """{"name": "a register name far too long to print", "library_id": "MAIN"}""", 400, "validation_failed", "name" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadBodies))]
+    public async Task Bad_bodies_are_400_with_the_field_named(string what, string body, int status, string code, string? field)
+    {
+        var admin = await fiscus.AdminAsync();
+        var path = body.Contains("starting_float", StringComparison.Ordinal) || what == "overlong name" ? "/api/v1/cash_registers" : "/api/v1/libraries";
+
+        using var response = await admin.PostAsync(path, Json.Raw(body));
+
+        var problem = await response.ExpectProblemAsync((HttpStatusCode)status, code);
+        if (field is not null)
+        {
+            Assert.True(problem["errors"]?[field] is not null, $"{what}: expected errors.{field} in {problem.ToJsonString()}");
+            Assert.Contains(field, problem["error"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_missing_body_is_400()
+    {
+        using var response = await (await fiscus.AdminAsync()).PostAsync("/api/v1/libraries", Json.Raw(""));
+
+        await response.ExpectProblemAsync(HttpStatusCode.BadRequest, "missing_body");
+    }
+
+    [Fact]
+    public async Task A_body_that_is_not_JSON_is_415()
+    {
+        using var response = await (await fiscus.AdminAsync()).PostAsync("/api/v1/libraries", new StringContent("library_id=X"));
+
+        await response.ExpectProblemAsync(HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+    }
+
+    [Fact]
+    public async Task An_oversize_body_is_413_before_it_is_read()
+    {
+        var huge = $$"""{"library_id": "BIG", "name": "{{new string('a', 2 * 1024 * 1024)}}"}""";
+
+        using var response = await (await fiscus.AdminAsync()).PostAsync("/api/v1/libraries", Json.Raw(huge));
+
+        await response.ExpectProblemAsync(HttpStatusCode.RequestEntityTooLarge, "body_too_large");
+        Assert.Equal(0, await fiscus.ScalarAsync<int>("SELECT count(*) FROM libraries WHERE library_id = 'BIG'"));
+    }
+
+    [Theory]
+    [InlineData("/api/v1/cash_registers?_page=abc", "_page")]
+    [InlineData("/api/v1/cash_registers?_page=0", "_page")]
+    [InlineData("/api/v1/cash_registers?_per_page=5000", "_per_page")]
+    [InlineData("/api/v1/cash_registers?archived=maybe", "archived")]
+    [InlineData("/api/v1/debit_types?can_be_sold=2", "can_be_sold")]
+    public async Task Bad_query_parameters_are_400_naming_the_parameter(string url, string parameter)
+    {
+        using var response = await (await fiscus.AdminAsync()).GetAsync(url);
+
+        var body = await response.ExpectAsync(HttpStatusCode.BadRequest);
+        Assert.Contains(parameter, body["error"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unknown_routes_are_problem_404s()
+    {
+        using var response = await (await fiscus.AdminAsync()).GetAsync("/api/v1/no_such_thing");
+
+        await response.ExpectProblemAsync(HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
+    public async Task Wrong_methods_are_problem_405s()
+    {
+        using var response = await (await fiscus.AdminAsync()).DeleteAsync("/api/v1/libraries/MAIN");
+
+        await response.ExpectProblemAsync(HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+    }
+}

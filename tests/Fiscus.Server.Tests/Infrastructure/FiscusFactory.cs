@@ -1,0 +1,32 @@
+using Fiscus.Testing;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Fiscus.Server.Tests.Infrastructure;
+
+/// <summary>The real Fiscus pipeline in process, on a database of the test's own.</summary>
+public sealed class FiscusFactory(string database, IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
+{
+    public const string AdminPassword = "admin-test-password";
+
+    public TestClock Clock { get; } = new();
+
+    public string Database { get; } = database;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("FISCUS_DATABASE", TestDatabases.ConnectionStringFor(Database));
+        builder.UseSetting("FISCUS_ADMIN_PASSWORD", AdminPassword);
+        builder.UseSetting("FISCUS_TIME_ZONE", "UTC");
+        // Tests sign in hundreds of times from one address; the limit itself has its own test.
+        builder.UseSetting("FISCUS_LOGIN_ATTEMPTS_PER_MINUTE", "100000");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            builder.UseSetting(key, value);
+        }
+        builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
+    }
+}

@@ -1,0 +1,127 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Dapper;
+using Fiscus.Testing;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Npgsql;
+
+namespace Fiscus.Server.Tests.Infrastructure;
+
+/// <summary>
+/// A running Fiscus on a database of this test class's own, with helpers to act as the seeded admin, as a
+/// new user of any role or as an API client, always through real credentials.
+/// </summary>
+public sealed class FiscusFixture : IAsyncLifetime
+{
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task<TestUser>> staff = new();
+    string? adminToken;
+    int sequence;
+
+    public FiscusFactory Factory { get; private set; } = null!;
+
+    public NpgsqlDataSource Db { get; private set; } = null!;
+
+    public TestClock Clock => Factory.Clock;
+
+    public async Task InitializeAsync()
+    {
+        var database = TestDatabases.NewName("server");
+        await TestDatabases.CreateAsync(database, await TemplateDatabase.NameAsync());
+        Factory = new FiscusFactory(database);
+        Db = NpgsqlDataSource.Create(TestDatabases.ConnectionStringFor(database));
+        _ = Factory.Services;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Factory.DisposeAsync();
+        await Db.DisposeAsync();
+        await TestDatabases.DropAsync(Factory.Database);
+    }
+
+    /// <summary>A unique suffix for names within this class's database.</summary>
+    public string Unique(string prefix) => $"{prefix}{Interlocked.Increment(ref sequence)}";
+
+    public HttpClient Anonymous() => Factory.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false, AllowAutoRedirect = false });
+
+    public HttpClient WithBearer(string token)
+    {
+        var client = Anonymous();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    public HttpClient WithBasic(string username, string password)
+    {
+        var client = Anonymous();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{username}:{password}")));
+        return client;
+    }
+
+    public async Task<HttpClient> AdminAsync() => WithBearer(adminToken ??= await LoginAsync("admin", FiscusFactory.AdminPassword));
+
+    public async Task<string> LoginAsync(string username, string password)
+    {
+        using var response = await Anonymous().PostAsync("/api/v1/auth/login", Json.Body(new { username, password }));
+        var body = await response.ExpectAsync(HttpStatusCode.OK);
+        return body["access_token"]!.GetValue<string>();
+    }
+
+    /// <summary>One signed-in user of this role, shared by the class's tests that only need "a cashier".</summary>
+    public Task<TestUser> StaffAsync(string role) => staff.GetOrAdd(role, r => UserAsync(r));
+
+    /// <summary>Creates a staff user through the API and signs them in.</summary>
+    public async Task<TestUser> UserAsync(string role, string? libraryId = null)
+    {
+        var username = Unique(role);
+        var password = $"{username}-password";
+        var admin = await AdminAsync();
+        using var response = await admin.PostAsync("/api/v1/users",
+            Json.Body(new { username, password, role, library_id = libraryId }));
+        var body = await response.ExpectAsync(HttpStatusCode.Created);
+        var token = await LoginAsync(username, password);
+        return new TestUser(body["user_id"]!.GetValue<long>(), username, password, token, WithBearer(token));
+    }
+
+    /// <summary>Creates an API client through the API and gets it a client-credentials token.</summary>
+    public async Task<TestClient> ClientAsync(string[] scopes, int? cashRegisterId = null, string? libraryId = null)
+    {
+        var admin = await AdminAsync();
+        using var response = await admin.PostAsync("/api/v1/clients", Json.Body(new
+        {
+            name = Unique("client"), scopes, cash_register_id = cashRegisterId, library_id = libraryId,
+        }));
+        var body = await response.ExpectAsync(HttpStatusCode.Created);
+        var clientId = body["client_id"]!.GetValue<string>();
+        var secret = body["client_secret"]!.GetValue<string>();
+        var token = await ClientTokenAsync(clientId, secret);
+        return new TestClient(clientId, secret, token, WithBearer(token));
+    }
+
+    public async Task<string> ClientTokenAsync(string clientId, string secret)
+    {
+        using var response = await Anonymous().PostAsync("/api/v1/oauth/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = clientId, ["client_secret"] = secret,
+        }));
+        var body = await response.ExpectAsync(HttpStatusCode.OK);
+        return body["access_token"]!.GetValue<string>();
+    }
+
+    public async Task<T> ScalarAsync<T>(string sql, object? parameters = null)
+    {
+        await using var connection = await Db.OpenConnectionAsync();
+        return (await connection.ExecuteScalarAsync<T>(sql, parameters))!;
+    }
+
+    public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters = null)
+    {
+        await using var connection = await Db.OpenConnectionAsync();
+        return (await connection.QueryAsync<T>(sql, parameters)).AsList();
+    }
+}
+
+public sealed record TestUser(long UserId, string Username, string Password, string Token, HttpClient Http);
+
+public sealed record TestClient(string ClientId, string Secret, string Token, HttpClient Http);
