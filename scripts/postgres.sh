@@ -121,12 +121,15 @@ fiscus_pg_start() {
   export FISCUS_PG_CONNECTION="Host=$sock;Port=$port;Username=fiscus;Database=postgres"
 }
 
-# Stops every cluster this shell started (and only those).
+# Stops every cluster this shell started (and only those). With "quiet", says nothing (./test's last line
+# must stay its summary).
 fiscus_pg_stop_started() {
   local bin data
   bin=$(fiscus_pg_bindir)
   for data in "${FISCUS_PG_STARTED[@]}"; do
-    fiscus_pg_as_owner "$bin/pg_ctl" stop -D "$data" -m fast -w >/dev/null 2>&1 && fiscus_log "stopped the private PostgreSQL"
+    if fiscus_pg_as_owner "$bin/pg_ctl" stop -D "$data" -m fast -w >/dev/null 2>&1 && [ "${1:-}" != "quiet" ]; then
+      fiscus_log "stopped the private PostgreSQL"
+    fi
   done
   FISCUS_PG_STARTED=()
 }
