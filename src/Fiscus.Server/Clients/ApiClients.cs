@@ -17,16 +17,9 @@ public sealed class ApiClients(NpgsqlDataSource dataSource, TimeProvider time)
 {
     public sealed record ClientSpec(string? Name, IReadOnlyList<string>? Scopes, int? CashRegisterId, string? LibraryId);
 
-    public async Task<(IReadOnlyList<ApiClient> Clients, long Total)> ListAsync(int offset, int limit, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT count(*) FROM api_clients", cancellationToken: cancellationToken));
-        var clients = await connection.QueryAsync<ApiClient>(new CommandDefinition(
-            $"SELECT {ApiClient.Columns} FROM api_clients ORDER BY api_client_id OFFSET @offset LIMIT @limit",
-            new { offset, limit }, cancellationToken: cancellationToken));
-        return (clients.AsList(), total);
-    }
+    public Task<(IReadOnlyList<ApiClient> Clients, long Total)> ListAsync(int offset, int limit, CancellationToken cancellationToken) =>
+        Http.PagedQuery.RunAsync<ApiClient>(dataSource, ApiClient.Columns, "FROM api_clients", "api_client_id", null, offset, limit,
+            cancellationToken);
 
     public async Task<ApiClient?> FindAsync(string clientId, CancellationToken cancellationToken)
     {

@@ -39,11 +39,8 @@ public static class LibrariesApi
 
     static async Task<Ok<LibraryDto[]>> ListAsync(Paging paging, HttpContext http, NpgsqlDataSource db, CancellationToken cancellationToken)
     {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT count(*) FROM libraries", cancellationToken: cancellationToken));
-        var rows = await connection.QueryAsync<LibraryDto>(new CommandDefinition(
-            $"SELECT {LibraryDto.Columns} FROM libraries ORDER BY library_id OFFSET @Offset LIMIT @PerPage",
-            new { paging.Offset, paging.PerPage }, cancellationToken: cancellationToken));
+        var (rows, total) = await PagedQuery.RunAsync<LibraryDto>(db, LibraryDto.Columns, "FROM libraries", "library_id", null, paging,
+            cancellationToken);
         paging.WriteHeaders(http, total);
         return TypedResults.Ok(rows.ToArray());
     }

@@ -49,7 +49,8 @@ public static class PatronsApi
         Paging paging, string? cardnumber, string? surname, [FromQuery(Name = "library_id")] string? libraryId, HttpContext http,
         NpgsqlDataSource db, CancellationToken cancellationToken)
     {
-        const string filter = """
+        const string from = """
+            FROM patrons
             WHERE (@cardnumber::text IS NULL OR cardnumber = @cardnumber)
               AND (@surnamePrefix::text IS NULL OR lower(surname) LIKE @surnamePrefix)
               AND (@libraryId::text IS NULL OR library_id = @libraryId)
@@ -59,15 +60,9 @@ public static class PatronsApi
             cardnumber,
             surnamePrefix = surname is null ? null : EscapeLike(surname.ToLowerInvariant()) + "%",
             libraryId,
-            paging.Offset,
-            paging.PerPage,
         };
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            $"SELECT count(*) FROM patrons {filter}", parameters, cancellationToken: cancellationToken));
-        var rows = await connection.QueryAsync<PatronDto>(new CommandDefinition(
-            $"SELECT {PatronDto.Columns} FROM patrons {filter} ORDER BY patron_id OFFSET @Offset LIMIT @PerPage", parameters,
-            cancellationToken: cancellationToken));
+        var (rows, total) = await PagedQuery.RunAsync<PatronDto>(db, PatronDto.Columns, from, "patron_id", parameters, paging,
+            cancellationToken);
         paging.WriteHeaders(http, total);
         return TypedResults.Ok(rows.ToArray());
     }

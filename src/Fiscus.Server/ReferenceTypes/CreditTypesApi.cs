@@ -10,7 +10,8 @@ using Npgsql;
 namespace Fiscus.Server.ReferenceTypes;
 
 /// <summary>A credit type (Koha's account_credit_types), as stored and on the wire.</summary>
-public sealed record CreditTypeDto(string Code, string Description, bool CanBeAddedManually, bool IsSystem, bool Archived);
+public sealed record CreditTypeDto(string Code, string Description, bool CanBeAddedManually, bool IsSystem, bool Archived)
+    : IReferenceTypeRow;
 
 public sealed record CreateCreditTypeRequest(string Code, string Description, bool? CanBeAddedManually = null);
 
@@ -24,49 +25,17 @@ public sealed record UpdateCreditTypeRequest(
 /// </summary>
 public static class CreditTypesApi
 {
-    internal static readonly TypeTable Table = new("credit_types", "credit_type",
-        "code, description, can_be_added_manually, is_system, archived", "credit type");
+    internal static readonly TypeTable Table = new("credit_types", "credit_type", "credit type", "CreditType", "Credit types",
+        "code, description, can_be_added_manually, is_system, archived", ["archived", "can_be_added_manually"]);
 
     public static RouteGroupBuilder MapCreditTypes(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/credit_types").WithTags("Credit types").RequireAuthorization();
-        group.MapGet("/", ListAsync).RequireAuthorization(Scopes.ReferenceRead)
-            .WithName("listCreditTypes").WithSummary("List credit types");
-        group.MapGet("/{code}", GetAsync).RequireAuthorization(Scopes.ReferenceRead)
-            .WithName("getCreditType").WithSummary("Get a credit type");
+        var group = routes.MapReferenceType<CreditTypeDto, CreditTypeDto>(Table, (row, _) => row);
         group.MapPost("/", CreateAsync).RequireAuthorization(Scopes.ReferenceWrite)
             .WithName("addCreditType").WithSummary("Add a credit type");
         group.MapPut("/{code}", UpdateAsync).RequireAuthorization(Scopes.ReferenceWrite)
             .WithName("updateCreditType").WithSummary("Update a credit type");
-        group.MapPost("/{code}/archive", (string code, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time,
-                CancellationToken ct) => SetArchivedAsync(code, true, caller, http, db, time, ct))
-            .RequireAuthorization(Scopes.ReferenceWrite).WithName("archiveCreditType").WithSummary("Archive a credit type");
-        group.MapPost("/{code}/unarchive", (string code, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time,
-                CancellationToken ct) => SetArchivedAsync(code, false, caller, http, db, time, ct))
-            .RequireAuthorization(Scopes.ReferenceWrite).WithName("unarchiveCreditType").WithSummary("Restore an archived credit type");
         return group;
-    }
-
-    static async Task<Ok<CreditTypeDto[]>> ListAsync(
-        Paging paging, bool? archived, HttpContext http, NpgsqlDataSource db, CancellationToken cancellationToken)
-    {
-        const string filter = "WHERE (@archived::boolean IS NULL OR archived = @archived)";
-        var parameters = new { archived, paging.Offset, paging.PerPage };
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            $"SELECT count(*) FROM credit_types {filter}", parameters, cancellationToken: cancellationToken));
-        var rows = await connection.QueryAsync<CreditTypeDto>(new CommandDefinition(
-            $"SELECT {Table.Columns} FROM credit_types {filter} ORDER BY code OFFSET @Offset LIMIT @PerPage", parameters,
-            cancellationToken: cancellationToken));
-        paging.WriteHeaders(http, total);
-        return TypedResults.Ok(rows.ToArray());
-    }
-
-    static async Task<Results<Ok<CreditTypeDto>, ProblemHttpResult>> GetAsync(string code, NpgsqlDataSource db, CancellationToken cancellationToken)
-    {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var row = await FindAsync(connection, null, code, cancellationToken);
-        return row is null ? ApiProblems.From(TypeArchiving.NotFound(Table, code)) : TypedResults.Ok(row);
     }
 
     static async Task<Results<Created<CreditTypeDto>, ProblemHttpResult>> CreateAsync(
@@ -90,15 +59,13 @@ public static class CreditTypesApi
                 transaction, cancellationToken: cancellationToken));
             if (row is null)
             {
-                return TypeArchiving.CodeExists(Table, request.Code);
+                return Table.CodeExists(request.Code);
             }
             await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "credit_type.create", Table.Entity,
                 row.Code, row, cancellationToken);
             return row;
         }, cancellationToken);
-        return outcome.Succeeded
-            ? TypedResults.Created($"/api/v1/credit_types/{Uri.EscapeDataString(outcome.Value!.Code)}", outcome.Value)
-            : ApiProblems.From(outcome.Failure!);
+        return outcome.Succeeded ? TypedResults.Created(Table.Location(outcome.Value!.Code), outcome.Value) : ApiProblems.From(outcome.Failure!);
     }
 
     static async Task<Results<Ok<CreditTypeDto>, ProblemHttpResult>> UpdateAsync(
@@ -112,16 +79,13 @@ public static class CreditTypesApi
         }
         var outcome = await Transactions.RunAsync<Outcome<CreditTypeDto>>(db, async (connection, transaction) =>
         {
-            var before = await FindAsync(connection, transaction, code, cancellationToken, forUpdate: true);
-            if (before is null)
+            var locked = await ReferenceTypeEndpoints.LockForUpdateAsync<CreditTypeDto>(connection, transaction, Table, code,
+                request.Code, request.IsSystem, request.Archived, cancellationToken);
+            if (locked.Failure is { } lockFailure)
             {
-                return TypeArchiving.NotFound(Table, code);
+                return lockFailure;
             }
-            if (TypeArchiving.CheckEcho(code, request.Code,
-                    (before.IsSystem, request.IsSystem, "is_system"), (before.Archived, request.Archived, "archived")) is { } echoFailure)
-            {
-                return echoFailure;
-            }
+            var before = locked.Value!;
             var manual = request.CanBeAddedManually ?? before.CanBeAddedManually;
             if (before.IsSystem && manual != before.CanBeAddedManually)
             {
@@ -139,17 +103,4 @@ public static class CreditTypesApi
         }, cancellationToken);
         return outcome.Succeeded ? TypedResults.Ok(outcome.Value!) : ApiProblems.From(outcome.Failure!);
     }
-
-    static async Task<Results<Ok<CreditTypeDto>, ProblemHttpResult>> SetArchivedAsync(
-        string code, bool archived, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken)
-    {
-        var outcome = await TypeArchiving.SetArchivedAsync<CreditTypeDto>(db, Table, code, archived, AuditActor.From(caller, http), time, cancellationToken);
-        return outcome.Succeeded ? TypedResults.Ok(outcome.Value!) : ApiProblems.From(outcome.Failure!);
-    }
-
-    static Task<CreditTypeDto?> FindAsync(
-        NpgsqlConnection connection, NpgsqlTransaction? transaction, string code, CancellationToken cancellationToken, bool forUpdate = false) =>
-        connection.QuerySingleOrDefaultAsync<CreditTypeDto>(new CommandDefinition(
-            $"SELECT {Table.Columns} FROM credit_types WHERE code = @code{(forUpdate ? " FOR UPDATE" : "")}", new { code }, transaction,
-            cancellationToken: cancellationToken));
 }

@@ -7,14 +7,13 @@ using Fiscus.Server.Auth;
 using Fiscus.Server.Configuration;
 using Fiscus.Server.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 
 namespace Fiscus.Server.ReferenceTypes;
 
 public sealed record DebitTypeRow(
     string Code, string Description, long? DefaultAmountMinor, bool CanBeSold, bool CanBeInvoiced, bool RestrictsCheckouts,
-    bool IsSystem, bool Archived);
+    bool IsSystem, bool Archived) : IReferenceTypeRow;
 
 /// <summary>A debit type on the wire (Koha's account_debit_types).</summary>
 public sealed record DebitTypeDto(
@@ -41,53 +40,18 @@ public sealed record UpdateDebitTypeRequest(
 /// <summary><c>/api/v1/debit_types</c>: what a patron or a customer can be charged for.</summary>
 public static class DebitTypesApi
 {
-    internal static readonly TypeTable Table = new("debit_types", "debit_type",
-        "code, description, default_amount_minor, can_be_sold, can_be_invoiced, restricts_checkouts, is_system, archived", "debit type");
+    internal static readonly TypeTable Table = new("debit_types", "debit_type", "debit type", "DebitType", "Debit types",
+        "code, description, default_amount_minor, can_be_sold, can_be_invoiced, restricts_checkouts, is_system, archived",
+        ["archived", "can_be_sold", "can_be_invoiced"]);
 
     public static RouteGroupBuilder MapDebitTypes(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/debit_types").WithTags("Debit types").RequireAuthorization();
-        group.MapGet("/", ListAsync).RequireAuthorization(Scopes.ReferenceRead)
-            .WithName("listDebitTypes").WithSummary("List debit types");
-        group.MapGet("/{code}", GetAsync).RequireAuthorization(Scopes.ReferenceRead)
-            .WithName("getDebitType").WithSummary("Get a debit type");
+        var group = routes.MapReferenceType<DebitTypeRow, DebitTypeDto>(Table, DebitTypeDto.From);
         group.MapPost("/", CreateAsync).RequireAuthorization(Scopes.ReferenceWrite)
             .WithName("addDebitType").WithSummary("Add a debit type");
         group.MapPut("/{code}", UpdateAsync).RequireAuthorization(Scopes.ReferenceWrite)
             .WithName("updateDebitType").WithSummary("Update a debit type");
-        group.MapPost("/{code}/archive", (string code, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time,
-                FiscusOptions options, CancellationToken ct) => SetArchivedAsync(code, true, caller, http, db, time, options, ct))
-            .RequireAuthorization(Scopes.ReferenceWrite).WithName("archiveDebitType").WithSummary("Archive a debit type");
-        group.MapPost("/{code}/unarchive", (string code, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time,
-                FiscusOptions options, CancellationToken ct) => SetArchivedAsync(code, false, caller, http, db, time, options, ct))
-            .RequireAuthorization(Scopes.ReferenceWrite).WithName("unarchiveDebitType").WithSummary("Restore an archived debit type");
         return group;
-    }
-
-    static async Task<Ok<DebitTypeDto[]>> ListAsync(
-        Paging paging, bool? archived, [FromQuery(Name = "can_be_sold")] bool? canBeSold, HttpContext http, NpgsqlDataSource db,
-        FiscusOptions options, CancellationToken cancellationToken)
-    {
-        const string filter = """
-            WHERE (@archived::boolean IS NULL OR archived = @archived) AND (@canBeSold::boolean IS NULL OR can_be_sold = @canBeSold)
-            """;
-        var parameters = new { archived, canBeSold, paging.Offset, paging.PerPage };
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            $"SELECT count(*) FROM debit_types {filter}", parameters, cancellationToken: cancellationToken));
-        var rows = await connection.QueryAsync<DebitTypeRow>(new CommandDefinition(
-            $"SELECT {Table.Columns} FROM debit_types {filter} ORDER BY code OFFSET @Offset LIMIT @PerPage", parameters,
-            cancellationToken: cancellationToken));
-        paging.WriteHeaders(http, total);
-        return TypedResults.Ok(rows.Select(r => DebitTypeDto.From(r, options.Currency)).ToArray());
-    }
-
-    static async Task<Results<Ok<DebitTypeDto>, ProblemHttpResult>> GetAsync(
-        string code, NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
-    {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var row = await FindAsync(connection, null, code, cancellationToken);
-        return row is null ? ApiProblems.From(TypeArchiving.NotFound(Table, code)) : TypedResults.Ok(DebitTypeDto.From(row, options.Currency));
     }
 
     static async Task<Results<Created<DebitTypeDto>, ProblemHttpResult>> CreateAsync(
@@ -118,14 +82,14 @@ public static class DebitTypesApi
                 transaction, cancellationToken: cancellationToken));
             if (row is null)
             {
-                return TypeArchiving.CodeExists(Table, request.Code);
+                return Table.CodeExists(request.Code);
             }
             await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "debit_type.create", Table.Entity,
                 row.Code, row, cancellationToken);
             return row;
         }, cancellationToken);
         return outcome.Succeeded
-            ? TypedResults.Created($"/api/v1/debit_types/{Uri.EscapeDataString(outcome.Value!.Code)}", DebitTypeDto.From(outcome.Value, options.Currency))
+            ? TypedResults.Created(Table.Location(outcome.Value!.Code), DebitTypeDto.From(outcome.Value, options.Currency))
             : ApiProblems.From(outcome.Failure!);
     }
 
@@ -141,16 +105,13 @@ public static class DebitTypesApi
         }
         var outcome = await Transactions.RunAsync<Outcome<DebitTypeRow>>(db, async (connection, transaction) =>
         {
-            var before = await FindAsync(connection, transaction, code, cancellationToken, forUpdate: true);
-            if (before is null)
+            var locked = await ReferenceTypeEndpoints.LockForUpdateAsync<DebitTypeRow>(connection, transaction, Table, code,
+                request.Code, request.IsSystem, request.Archived, cancellationToken);
+            if (locked.Failure is { } lockFailure)
             {
-                return TypeArchiving.NotFound(Table, code);
+                return lockFailure;
             }
-            if (TypeArchiving.CheckEcho(code, request.Code,
-                    (before.IsSystem, request.IsSystem, "is_system"), (before.Archived, request.Archived, "archived")) is { } echoFailure)
-            {
-                return echoFailure;
-            }
+            var before = locked.Value!;
             var after = before with
             {
                 Description = request.Description,
@@ -162,7 +123,8 @@ public static class DebitTypesApi
             };
             if (before.IsSystem && (after.CanBeSold != before.CanBeSold || after.CanBeInvoiced != before.CanBeInvoiced))
             {
-                return Failure.Conflict("system_type", $"{code} is a system debit type: only its description, default amount and restricts_checkouts can change.");
+                return Failure.Conflict("system_type",
+                    $"{code} is a system debit type: only its description, default amount and restricts_checkouts can change.");
             }
             var now = time.GetUtcNow();
             var row = await connection.QuerySingleAsync<DebitTypeRow>(new CommandDefinition($"""
@@ -171,7 +133,8 @@ public static class DebitTypesApi
                     can_be_invoiced = @CanBeInvoiced, restricts_checkouts = @RestrictsCheckouts, updated_at = @now
                 WHERE code = @Code
                 RETURNING {Table.Columns}
-                """, new { after.Description, after.DefaultAmountMinor, after.CanBeSold, after.CanBeInvoiced, after.RestrictsCheckouts, now, after.Code },
+                """,
+                new { after.Description, after.DefaultAmountMinor, after.CanBeSold, after.CanBeInvoiced, after.RestrictsCheckouts, now, after.Code },
                 transaction, cancellationToken: cancellationToken));
             await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "debit_type.update", Table.Entity,
                 code, new { from = before, to = row }, cancellationToken);
@@ -179,18 +142,4 @@ public static class DebitTypesApi
         }, cancellationToken);
         return outcome.Succeeded ? TypedResults.Ok(DebitTypeDto.From(outcome.Value!, options.Currency)) : ApiProblems.From(outcome.Failure!);
     }
-
-    static async Task<Results<Ok<DebitTypeDto>, ProblemHttpResult>> SetArchivedAsync(
-        string code, bool archived, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time, FiscusOptions options,
-        CancellationToken cancellationToken)
-    {
-        var outcome = await TypeArchiving.SetArchivedAsync<DebitTypeRow>(db, Table, code, archived, AuditActor.From(caller, http), time, cancellationToken);
-        return outcome.Succeeded ? TypedResults.Ok(DebitTypeDto.From(outcome.Value!, options.Currency)) : ApiProblems.From(outcome.Failure!);
-    }
-
-    static Task<DebitTypeRow?> FindAsync(
-        NpgsqlConnection connection, NpgsqlTransaction? transaction, string code, CancellationToken cancellationToken, bool forUpdate = false) =>
-        connection.QuerySingleOrDefaultAsync<DebitTypeRow>(new CommandDefinition(
-            $"SELECT {Table.Columns} FROM debit_types WHERE code = @code{(forUpdate ? " FOR UPDATE" : "")}", new { code }, transaction,
-            cancellationToken: cancellationToken));
 }

@@ -13,7 +13,8 @@ namespace Fiscus.Server.ReferenceTypes;
 /// A payment type (Koha's PAYMENT_TYPE authorised values), as stored and on the wire. <c>counts_as_cash</c>
 /// means the money is physically in a drawer: it needs a register and is counted at cash-up.
 /// </summary>
-public sealed record PaymentTypeDto(string Code, string Description, bool CountsAsCash, bool AllowedRefund, bool IsSystem, bool Archived);
+public sealed record PaymentTypeDto(string Code, string Description, bool CountsAsCash, bool AllowedRefund, bool IsSystem, bool Archived)
+    : IReferenceTypeRow;
 
 public sealed record CreatePaymentTypeRequest(string Code, string Description, bool? CountsAsCash = null, bool? AllowedRefund = null);
 
@@ -28,49 +29,17 @@ public sealed record UpdatePaymentTypeRequest(
 /// </summary>
 public static class PaymentTypesApi
 {
-    internal static readonly TypeTable Table = new("payment_types", "payment_type",
-        "code, description, counts_as_cash, allowed_refund, is_system, archived", "payment type");
+    internal static readonly TypeTable Table = new("payment_types", "payment_type", "payment type", "PaymentType", "Payment types",
+        "code, description, counts_as_cash, allowed_refund, is_system, archived", ["archived", "counts_as_cash"]);
 
     public static RouteGroupBuilder MapPaymentTypes(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/payment_types").WithTags("Payment types").RequireAuthorization();
-        group.MapGet("/", ListAsync).RequireAuthorization(Scopes.ReferenceRead)
-            .WithName("listPaymentTypes").WithSummary("List payment types");
-        group.MapGet("/{code}", GetAsync).RequireAuthorization(Scopes.ReferenceRead)
-            .WithName("getPaymentType").WithSummary("Get a payment type");
+        var group = routes.MapReferenceType<PaymentTypeDto, PaymentTypeDto>(Table, (row, _) => row);
         group.MapPost("/", CreateAsync).RequireAuthorization(Scopes.ReferenceWrite)
             .WithName("addPaymentType").WithSummary("Add a payment type");
         group.MapPut("/{code}", UpdateAsync).RequireAuthorization(Scopes.ReferenceWrite)
             .WithName("updatePaymentType").WithSummary("Update a payment type");
-        group.MapPost("/{code}/archive", (string code, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time,
-                CancellationToken ct) => SetArchivedAsync(code, true, caller, http, db, time, ct))
-            .RequireAuthorization(Scopes.ReferenceWrite).WithName("archivePaymentType").WithSummary("Archive a payment type");
-        group.MapPost("/{code}/unarchive", (string code, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time,
-                CancellationToken ct) => SetArchivedAsync(code, false, caller, http, db, time, ct))
-            .RequireAuthorization(Scopes.ReferenceWrite).WithName("unarchivePaymentType").WithSummary("Restore an archived payment type");
         return group;
-    }
-
-    static async Task<Ok<PaymentTypeDto[]>> ListAsync(
-        Paging paging, bool? archived, HttpContext http, NpgsqlDataSource db, CancellationToken cancellationToken)
-    {
-        const string filter = "WHERE (@archived::boolean IS NULL OR archived = @archived)";
-        var parameters = new { archived, paging.Offset, paging.PerPage };
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            $"SELECT count(*) FROM payment_types {filter}", parameters, cancellationToken: cancellationToken));
-        var rows = await connection.QueryAsync<PaymentTypeDto>(new CommandDefinition(
-            $"SELECT {Table.Columns} FROM payment_types {filter} ORDER BY code OFFSET @Offset LIMIT @PerPage", parameters,
-            cancellationToken: cancellationToken));
-        paging.WriteHeaders(http, total);
-        return TypedResults.Ok(rows.ToArray());
-    }
-
-    static async Task<Results<Ok<PaymentTypeDto>, ProblemHttpResult>> GetAsync(string code, NpgsqlDataSource db, CancellationToken cancellationToken)
-    {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var row = await FindAsync(connection, null, code, cancellationToken);
-        return row is null ? ApiProblems.From(TypeArchiving.NotFound(Table, code)) : TypedResults.Ok(row);
     }
 
     static async Task<Results<Created<PaymentTypeDto>, ProblemHttpResult>> CreateAsync(
@@ -99,15 +68,13 @@ public static class PaymentTypesApi
                 transaction, cancellationToken: cancellationToken));
             if (row is null)
             {
-                return TypeArchiving.CodeExists(Table, request.Code);
+                return Table.CodeExists(request.Code);
             }
             await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "payment_type.create", Table.Entity,
                 row.Code, row, cancellationToken);
             return row;
         }, cancellationToken);
-        return outcome.Succeeded
-            ? TypedResults.Created($"/api/v1/payment_types/{Uri.EscapeDataString(outcome.Value!.Code)}", outcome.Value)
-            : ApiProblems.From(outcome.Failure!);
+        return outcome.Succeeded ? TypedResults.Created(Table.Location(outcome.Value!.Code), outcome.Value) : ApiProblems.From(outcome.Failure!);
     }
 
     static async Task<Results<Ok<PaymentTypeDto>, ProblemHttpResult>> UpdateAsync(
@@ -121,16 +88,13 @@ public static class PaymentTypesApi
         }
         var outcome = await Transactions.RunAsync<Outcome<PaymentTypeDto>>(db, async (connection, transaction) =>
         {
-            var before = await FindAsync(connection, transaction, code, cancellationToken, forUpdate: true);
-            if (before is null)
+            var locked = await ReferenceTypeEndpoints.LockForUpdateAsync<PaymentTypeDto>(connection, transaction, Table, code,
+                request.Code, request.IsSystem, request.Archived, cancellationToken);
+            if (locked.Failure is { } lockFailure)
             {
-                return TypeArchiving.NotFound(Table, code);
+                return lockFailure;
             }
-            if (TypeArchiving.CheckEcho(code, request.Code,
-                    (before.IsSystem, request.IsSystem, "is_system"), (before.Archived, request.Archived, "archived")) is { } echoFailure)
-            {
-                return echoFailure;
-            }
+            var before = locked.Value!;
             var countsAsCash = request.CountsAsCash ?? before.CountsAsCash;
             var allowedRefund = request.AllowedRefund ?? before.AllowedRefund;
             if (before.IsSystem && countsAsCash != before.CountsAsCash)
@@ -150,17 +114,4 @@ public static class PaymentTypesApi
         }, cancellationToken);
         return outcome.Succeeded ? TypedResults.Ok(outcome.Value!) : ApiProblems.From(outcome.Failure!);
     }
-
-    static async Task<Results<Ok<PaymentTypeDto>, ProblemHttpResult>> SetArchivedAsync(
-        string code, bool archived, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken)
-    {
-        var outcome = await TypeArchiving.SetArchivedAsync<PaymentTypeDto>(db, Table, code, archived, AuditActor.From(caller, http), time, cancellationToken);
-        return outcome.Succeeded ? TypedResults.Ok(outcome.Value!) : ApiProblems.From(outcome.Failure!);
-    }
-
-    static Task<PaymentTypeDto?> FindAsync(
-        NpgsqlConnection connection, NpgsqlTransaction? transaction, string code, CancellationToken cancellationToken, bool forUpdate = false) =>
-        connection.QuerySingleOrDefaultAsync<PaymentTypeDto>(new CommandDefinition(
-            $"SELECT {Table.Columns} FROM payment_types WHERE code = @code{(forUpdate ? " FOR UPDATE" : "")}", new { code }, transaction,
-            cancellationToken: cancellationToken));
 }

@@ -47,7 +47,8 @@ public static class CashRegistersApi
         Paging paging, [FromQuery(Name = "library_id")] string? libraryId, bool? archived, Caller caller, HttpContext http,
         NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
     {
-        const string filter = """
+        const string from = """
+            FROM cash_registers
             WHERE (@libraryId::text IS NULL OR library_id = @libraryId)
               AND (@archived::boolean IS NULL OR archived = @archived)
               AND (@boundRegister::integer IS NULL OR cash_register_id = @boundRegister)
@@ -59,15 +60,9 @@ public static class CashRegistersApi
             archived,
             boundRegister = caller.CashRegisterId,
             boundLibrary = caller.Kind == CallerKind.Client ? caller.LibraryId : null,
-            paging.Offset,
-            paging.PerPage,
         };
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            $"SELECT count(*) FROM cash_registers {filter}", parameters, cancellationToken: cancellationToken));
-        var rows = await connection.QueryAsync<CashRegisterRow>(new CommandDefinition(
-            $"SELECT {CashRegisterRow.Columns} FROM cash_registers {filter} ORDER BY cash_register_id OFFSET @Offset LIMIT @PerPage",
-            parameters, cancellationToken: cancellationToken));
+        var (rows, total) = await PagedQuery.RunAsync<CashRegisterRow>(db, CashRegisterRow.Columns, from, "cash_register_id", parameters,
+            paging, cancellationToken);
         paging.WriteHeaders(http, total);
         return TypedResults.Ok(rows.Select(r => CashRegisterDto.From(r, options.Currency)).ToArray());
     }

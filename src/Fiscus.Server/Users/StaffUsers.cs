@@ -17,16 +17,8 @@ public sealed partial class StaffUsers(NpgsqlDataSource dataSource, Passwords pa
 {
     public sealed record NewUser(string? Username, string? Password, string? Role, string? LibraryId);
 
-    public async Task<(IReadOnlyList<StaffUser> Users, long Total)> ListAsync(int offset, int limit, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT count(*) FROM staff_users", cancellationToken: cancellationToken));
-        var users = await connection.QueryAsync<StaffUser>(new CommandDefinition(
-            $"SELECT {StaffUser.Columns} FROM staff_users ORDER BY user_id OFFSET @offset LIMIT @limit",
-            new { offset, limit }, cancellationToken: cancellationToken));
-        return (users.AsList(), total);
-    }
+    public Task<(IReadOnlyList<StaffUser> Users, long Total)> ListAsync(int offset, int limit, CancellationToken cancellationToken) =>
+        Http.PagedQuery.RunAsync<StaffUser>(dataSource, StaffUser.Columns, "FROM staff_users", "user_id", null, offset, limit, cancellationToken);
 
     public async Task<StaffUser?> FindAsync(long userId, CancellationToken cancellationToken)
     {

@@ -1,0 +1,35 @@
+using Dapper;
+using Npgsql;
+
+namespace Fiscus.Server.Http;
+
+/// <summary>One page of a list and the total it was cut from (for X-Total-Count), in one snapshot.</summary>
+public static class PagedQuery
+{
+    /// <param name="select">The column list.</param>
+    /// <param name="from">Everything from <c>FROM</c> up to (not including) ORDER BY, filters included.</param>
+    /// <param name="orderBy">A total order, so pages neither skip nor repeat rows.</param>
+    public static async Task<(IReadOnlyList<T> Rows, long Total)> RunAsync<T>(
+        NpgsqlDataSource db, string select, string from, string orderBy, object? parameters, int offset, int limit,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        // Repeatable read: the count and the page see the same rows even while others write.
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        var arguments = new DynamicParameters(parameters);
+        arguments.Add("PageOffset", offset);
+        arguments.Add("PageLimit", limit);
+        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            $"SELECT count(*) {from}", arguments, transaction, cancellationToken: cancellationToken));
+        var rows = await connection.QueryAsync<T>(new CommandDefinition(
+            $"SELECT {select} {from} ORDER BY {orderBy} OFFSET @PageOffset LIMIT @PageLimit", arguments, transaction,
+            cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return (rows.AsList(), total);
+    }
+
+    public static Task<(IReadOnlyList<T> Rows, long Total)> RunAsync<T>(
+        NpgsqlDataSource db, string select, string from, string orderBy, object? parameters, Paging paging,
+        CancellationToken cancellationToken) =>
+        RunAsync<T>(db, select, from, orderBy, parameters, paging.Offset, paging.PerPage, cancellationToken);
+}
