@@ -2,9 +2,11 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Threading.RateLimiting;
 using Fiscus.Ledger.Database;
+using Fiscus.Server.Accounts;
 using Fiscus.Server.Auth;
 using Fiscus.Server.Clients;
 using Fiscus.Server.Configuration;
+using Fiscus.Server.Dialects.Polaris;
 using Fiscus.Server.Health;
 using Fiscus.Server.Http;
 using Fiscus.Server.Libraries;
@@ -41,6 +43,8 @@ public static class FiscusApp
         services.TryAddSingleton<StaffUsers>();
         services.TryAddSingleton<ApiClients>();
         services.TryAddSingleton<Tokens>();
+        services.TryAddSingleton<Idempotency.IdempotentWrites>();
+        services.TryAddSingleton<Accounts.AccountWrites>();
         return services;
     }
 
@@ -61,8 +65,10 @@ public static class FiscusApp
         var services = builder.Services;
         services.AddFiscusCore();
         services.AddSingleton<StartupReport>();
+        services.AddSingleton<Accounts.NativeJson>();
         services.AddHostedService<DatabaseStartup>();
         services.AddHostedService<StartupBanner>();
+        services.AddHostedService<Maintenance>();
         services.AddOptions<KestrelServerOptions>().Configure<FiscusOptions>((kestrel, fiscus) =>
         {
             kestrel.Limits.MaxRequestBodySize = fiscus.MaxBodyBytes;
@@ -123,6 +129,9 @@ public static class FiscusApp
         app.MapCreditTypes();
         app.MapPaymentTypes();
         app.MapPatrons();
+        app.MapAccounts();
+        app.MapPaymentIntake();
+        app.MapPolaris();
         app.MapUsers();
         app.MapClients();
         return app;
@@ -160,11 +169,8 @@ public static class FiscusApp
         options.OnRejected = async (context, cancellationToken) =>
         {
             context.HttpContext.Response.Headers.RetryAfter = "60";
-            await context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context.HttpContext,
-                ProblemDetails = ApiProblems.Create(429, "rate_limited", "Too many sign-in attempts from this address; wait a minute."),
-            });
+            await ErrorShapes.For(context.HttpContext).WriteAsync(context.HttpContext, 429, "rate_limited",
+                "Too many sign-in attempts from this address; wait a minute.", null);
         };
         // Per client address; behind a reverse proxy configure forwarded headers so this is the real client.
         options.AddPolicy(AuthApi.LoginRateLimit, http => RateLimitPartition.GetFixedWindowLimiter(

@@ -12,12 +12,12 @@ public sealed class LedgerGuardTests(LedgerDatabase database) : IClassFixture<Le
 {
     const string Refused = LedgerErrorCodes.AppendOnlyViolation;
     const string Check = PostgresErrorCodes.CheckViolation;
+    const string Inconsistent = LedgerErrorCodes.LedgerInconsistent;
 
     public static TheoryData<string, string, string?> Statements => new()
     {
         { "delete a debit line", "DELETE FROM account_lines WHERE account_line_id = @debit", Refused },
         { "delete every line", "DELETE FROM account_lines", Refused },
-        { "truncate the ledger", "TRUNCATE account_lines CASCADE", Refused },
         { "change a debit's amount", "UPDATE account_lines SET amount_minor = 1 WHERE account_line_id = @debit", Refused },
         { "move a line to another patron", "UPDATE account_lines SET patron_id = NULL WHERE account_line_id = @debit", Refused },
         { "change a line's type", "UPDATE account_lines SET debit_type_code = 'LOST' WHERE account_line_id = @debit", Refused },
@@ -34,9 +34,13 @@ public sealed class LedgerGuardTests(LedgerDatabase database) : IClassFixture<Le
         { "a debit with outstanding above its amount", Insert("'MANUAL'", "NULL", 500, 600), Check },
         { "an absurd amount", Insert("'MANUAL'", "NULL", 9_000_000_000_000, 9_000_000_000_000), Check },
         { "a well-formed debit", Insert("'MANUAL'", "NULL", 500, 500), null },
+        { "an APPLY that adds to a debit", "INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at) VALUES (@credit, @debit, 'APPLY', 100, now())", Check },
+        { "a VOID that takes from a debit", "INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at) VALUES (@credit, @debit, 'VOID', -100, now())", Check },
+        { "an APPLY with one side", "INSERT INTO account_offsets (debit_id, type, amount_minor, created_at) VALUES (@debit, 'APPLY', -100, now())", Check },
+        { "an APPLY from a debit to a debit", "INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at) VALUES (@debit, @debit, 'APPLY', -100, now())", Inconsistent },
+        { "a CREATE for the wrong amount", "INSERT INTO account_offsets (debit_id, type, amount_minor, created_at) VALUES (@debit, 'CREATE', 1, now())", Inconsistent },
         { "edit an offset", "UPDATE account_offsets SET amount_minor = 0", Refused },
         { "delete an offset", "DELETE FROM account_offsets", Refused },
-        { "truncate the offsets", "TRUNCATE account_offsets", Refused },
         { "edit the audit log", "UPDATE audit_log SET actor = 'nobody'", Refused },
         { "delete the audit log", "DELETE FROM audit_log", Refused },
     };
@@ -89,6 +93,27 @@ public sealed class LedgerGuardTests(LedgerDatabase database) : IClassFixture<Le
         }
     }
 
+    [Theory]
+    [InlineData("TRUNCATE account_lines CASCADE")]
+    [InlineData("TRUNCATE account_offsets")]
+    [InlineData("TRUNCATE audit_log")]
+    public async Task Truncating_the_ledger_is_refused(string sql)
+    {
+        await using (var connection = await database.DataSource.OpenConnectionAsync())
+        {
+            await using var transaction = await connection.BeginTransactionAsync();
+            await ArrangeAsync(connection, transaction);
+            await transaction.CommitAsync();
+        }
+
+        await using (var connection = await database.DataSource.OpenConnectionAsync())
+        {
+            var error = await Assert.ThrowsAsync<PostgresException>(() => connection.ExecuteAsync(sql));
+            Assert.Equal(Refused, error.SqlState);
+            Assert.True(await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM account_lines") > 0);
+        }
+    }
+
     /// <summary>A patron with a 5.00 debit, a 2.00 credit, an offset and an audit row.</summary>
     static async Task<(long patron, long debit, long credit)> ArrangeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction)
     {
@@ -106,8 +131,9 @@ public sealed class LedgerGuardTests(LedgerDatabase database) : IClassFixture<Le
             """, new { patron }, transaction);
         await connection.ExecuteAsync("""
             INSERT INTO account_offsets (debit_id, type, amount_minor, created_at) VALUES (@debit, 'CREATE', 500, now());
+            INSERT INTO account_offsets (credit_id, type, amount_minor, created_at) VALUES (@credit, 'CREATE', -200, now());
             INSERT INTO audit_log (occurred_at, actor, action) VALUES (now(), 'test', 'test.arrange');
-            """, new { debit }, transaction);
+            """, new { debit, credit }, transaction);
         return (patron, debit, credit);
     }
 }

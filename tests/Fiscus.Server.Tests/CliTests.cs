@@ -104,6 +104,40 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Verify_passes_a_consistent_ledger_and_reports_a_corrupted_one()
+    {
+        await RunAsync("migrate");
+        await using var connection = new Npgsql.NpgsqlConnection(TestDatabases.ConnectionStringFor(database));
+        await connection.OpenAsync();
+        await using (var write = new Npgsql.NpgsqlCommand("""
+            INSERT INTO patrons (cardnumber, surname, library_id, created_at, updated_at) VALUES ('V1', 'Verify', 'MAIN', now(), now());
+            WITH d AS (INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
+                       SELECT patron_id, 'MANUAL', 500, 500, 'api', now() FROM patrons WHERE cardnumber = 'V1' RETURNING account_line_id)
+            INSERT INTO account_offsets (debit_id, type, amount_minor, created_at) SELECT account_line_id, 'CREATE', 500, now() FROM d;
+            """, connection))
+        {
+            await write.ExecuteNonQueryAsync();
+        }
+        var clean = await RunAsync("verify");
+        Assert.Equal(0, clean.Code);
+        Assert.Contains("checked 1 account lines and 1 offsets", clean.Output, StringComparison.Ordinal);
+        Assert.Contains("ledger is consistent", clean.Output, StringComparison.Ordinal);
+
+        // Only a superuser bypassing every trigger can do this; the verifier is the second line of defence.
+        await using (var corrupt = new Npgsql.NpgsqlCommand(
+            "SET session_replication_role = replica; UPDATE account_lines SET amount_outstanding_minor = 1; SET session_replication_role = origin;",
+            connection))
+        {
+            await corrupt.ExecuteNonQueryAsync();
+        }
+        var broken = await RunAsync("verify");
+        Assert.Equal(1, broken.Code);
+        Assert.Contains("VIOLATION outstanding matches offsets", broken.Error, StringComparison.Ordinal);
+        Assert.Contains("VIOLATION each account's balance equals the sum of its amounts", broken.Error, StringComparison.Ordinal);
+        Assert.Contains("2 violation(s) found", broken.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_missing_database_setting_is_explained()
     {
         using var output = new StringWriter();

@@ -15,9 +15,22 @@ public static class Transactions
 {
     public const int MaxAttempts = 5;
 
+    public static Task<T> RunAsync<T>(
+        NpgsqlDataSource dataSource,
+        Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work,
+        CancellationToken cancellationToken,
+        IsolationLevel isolationLevel = IsolationLevel.ReadCommitted) =>
+        RunAsync(dataSource, work, static _ => true, cancellationToken, isolationLevel);
+
+    /// <summary>
+    /// As <see cref="RunAsync{T}(NpgsqlDataSource, Func{NpgsqlConnection, NpgsqlTransaction, Task{T}}, CancellationToken, IsolationLevel)"/>,
+    /// but commits only when <paramref name="commit"/> says so for the result; otherwise everything the work
+    /// wrote is rolled back (a refused command leaves nothing behind).
+    /// </summary>
     public static async Task<T> RunAsync<T>(
         NpgsqlDataSource dataSource,
         Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work,
+        Func<T, bool> commit,
         CancellationToken cancellationToken,
         IsolationLevel isolationLevel = IsolationLevel.ReadCommitted)
     {
@@ -28,7 +41,14 @@ public static class Transactions
             try
             {
                 var result = await work(connection, transaction);
-                await transaction.CommitAsync(cancellationToken);
+                if (commit(result))
+                {
+                    await transaction.CommitAsync(cancellationToken);
+                }
+                else
+                {
+                    await transaction.RollbackAsync(cancellationToken);
+                }
                 return result;
             }
             catch (PostgresException e) when (IsRetryable(e) && attempt < MaxAttempts)

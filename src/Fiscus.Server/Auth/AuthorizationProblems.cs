@@ -8,7 +8,7 @@ namespace Fiscus.Server.Auth;
 /// Writes 401 and 403 as problem details that say what went wrong: which credential was refused, or which
 /// scope the caller lacks.
 /// </summary>
-public sealed class AuthorizationProblems(IProblemDetailsService problems) : IAuthorizationMiddlewareResultHandler
+public sealed class AuthorizationProblems : IAuthorizationMiddlewareResultHandler
 {
     readonly AuthorizationMiddlewareResultHandler fallback = new();
 
@@ -37,10 +37,6 @@ public sealed class AuthorizationProblems(IProblemDetailsService problems) : IAu
         await fallback.HandleAsync(next, context, policy, authorizeResult);
     }
 
-    Task WriteAsync(HttpContext context, int status, string code, string message) =>
-        problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails = ApiProblems.Create(status, code, message),
-        }).AsTask();
+    static Task WriteAsync(HttpContext context, int status, string code, string message) =>
+        ErrorShapes.For(context).WriteAsync(context, status, code, message, null);
 }

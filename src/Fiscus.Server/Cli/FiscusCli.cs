@@ -13,11 +13,12 @@ namespace Fiscus.Server.Cli;
 
 /// <summary>
 /// The operator's verbs on the same executable: <c>fiscus migrate</c>, <c>fiscus user add|list|password|disable|enable</c>,
-/// <c>fiscus client add|list|rotate-secret|disable|enable</c>. They use the same rules (and audit log) as the API.
+/// <c>fiscus client add|list|rotate-secret|disable|enable</c>, <c>fiscus verify</c>. They use the same rules (and
+/// audit log) as the API.
 /// </summary>
 public sealed class FiscusCli(TextWriter output, TextWriter error)
 {
-    static readonly string[] Verbs = ["migrate", "user", "client"];
+    static readonly string[] Verbs = ["migrate", "user", "client", "verify"];
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Verbs.Contains(args[0], StringComparer.Ordinal);
 
@@ -67,7 +68,30 @@ public sealed class FiscusCli(TextWriter output, TextWriter error)
         root.Subcommands.Add(MigrateCommand(services));
         root.Subcommands.Add(UserCommand(services));
         root.Subcommands.Add(ClientCommand(services));
+        root.Subcommands.Add(VerifyCommand(services));
         return root;
+    }
+
+    Command VerifyCommand(IServiceProvider services)
+    {
+        var command = new Command("verify", "Check every ledger invariant over the whole database; exits 1 on any violation.");
+        command.SetAction(async (_, cancellationToken) =>
+        {
+            await using var connection = await services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(cancellationToken);
+            var report = await Ledger.Verification.LedgerVerifier.VerifyAsync(connection, cancellationToken);
+            output.WriteLine($"checked {report.Lines} account lines and {report.Offsets} offsets");
+            foreach (var group in report.Violations.GroupBy(v => v.Check))
+            {
+                error.WriteLine($"VIOLATION {group.Key}:");
+                foreach (var violation in group)
+                {
+                    error.WriteLine($"  {violation.Detail}");
+                }
+            }
+            output.WriteLine(report.IsClean ? "ledger is consistent" : $"{report.Violations.Count} violation(s) found");
+            return report.IsClean ? 0 : 1;
+        });
+        return command;
     }
 
     Command MigrateCommand(IServiceProvider services)

@@ -39,6 +39,14 @@ public sealed class FiscusOptions
     /// <summary>FISCUS_MAX_BODY_BYTES: largest request body accepted, default 1 MiB.</summary>
     public long MaxBodyBytes { get; init; } = 1024 * 1024;
 
+    /// <summary>
+    /// FISCUS_POLARIS_PAYMENT_METHODS: Polaris PatronPaymentMethod numbers to Fiscus payment types,
+    /// default <c>11=CASH,12=CARD,13=CARD</c> (cash, credit card, debit card).
+    /// </summary>
+    public IReadOnlyDictionary<int, string> PolarisPaymentMethods { get; init; } = ParsePaymentMethods(DefaultPolarisPaymentMethods);
+
+    public const string DefaultPolarisPaymentMethods = "11=CASH,12=CARD,13=CARD";
+
     public static FiscusOptions FromConfiguration(IConfiguration configuration)
     {
         var database = configuration["FISCUS_DATABASE"];
@@ -64,7 +72,25 @@ public sealed class FiscusOptions
             SessionSeconds = Int(configuration, "FISCUS_SESSION_SECONDS", 8 * 3600, 60, 30 * 86400),
             LoginAttemptsPerMinute = Int(configuration, "FISCUS_LOGIN_ATTEMPTS_PER_MINUTE", 10, 1, 100000),
             MaxBodyBytes = Int(configuration, "FISCUS_MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+            PolarisPaymentMethods = ParsePaymentMethods(
+                NullIfEmpty(configuration["FISCUS_POLARIS_PAYMENT_METHODS"]) ?? DefaultPolarisPaymentMethods),
         };
+    }
+
+    static Dictionary<int, string> ParsePaymentMethods(string value)
+    {
+        var methods = new Dictionary<int, string>();
+        foreach (var pair in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var parts = pair.Split('=', StringSplitOptions.TrimEntries);
+            if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var method) ||
+                parts[1].Length == 0 || !methods.TryAdd(method, parts[1]))
+            {
+                throw new ConfigurationException(
+                    $"FISCUS_POLARIS_PAYMENT_METHODS must look like '11=CASH,12=CARD' (one entry per method number); '{pair}' does not.");
+            }
+        }
+        return methods;
     }
 
     static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;

@@ -8,17 +8,12 @@ namespace Fiscus.Server.Http;
 /// </summary>
 public sealed class BodySizeLimit(RequestDelegate next, long maxBodyBytes)
 {
-    public async Task InvokeAsync(HttpContext context, IProblemDetailsService problems)
+    public async Task InvokeAsync(HttpContext context)
     {
         if (context.Request.ContentLength > maxBodyBytes)
         {
-            context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-            await problems.WriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                ProblemDetails = ApiProblems.Create(413, "body_too_large",
-                    $"The request body is larger than the {maxBodyBytes} bytes this server accepts."),
-            });
+            await ErrorShapes.For(context).WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "body_too_large",
+                $"The request body is larger than the {maxBodyBytes} bytes this server accepts.", null);
             return;
         }
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)

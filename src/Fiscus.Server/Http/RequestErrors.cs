@@ -10,7 +10,7 @@ namespace Fiscus.Server.Http;
 /// fields, an oversize body, a bad query parameter) ends as a 4xx that names the problem; only a genuine
 /// fault of ours is a 500, and it is logged with the trace id the client sees.
 /// </summary>
-public sealed partial class RequestErrors(IProblemDetailsService problemDetails, ILogger<RequestErrors> logger) : IExceptionHandler
+public sealed partial class RequestErrors(ILogger<RequestErrors> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
@@ -24,13 +24,8 @@ public sealed partial class RequestErrors(IProblemDetailsService problemDetails,
             logger.LogError(exception, "Unhandled error on {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
         }
         var errors = field is null ? null : new Dictionary<string, string[]> { [field] = [message] };
-        httpContext.Response.StatusCode = status;
-        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = httpContext,
-            ProblemDetails = ApiProblems.Create(status, code, message, errors),
-            Exception = status >= 500 ? exception : null,
-        });
+        await ErrorShapes.For(httpContext).WriteAsync(httpContext, status, code, message, errors);
+        return true;
     }
 
     internal static (int Status, string Code, string Message, string? Field) Describe(Exception exception) => exception switch

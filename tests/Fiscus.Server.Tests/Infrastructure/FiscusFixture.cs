@@ -34,6 +34,8 @@ public sealed class FiscusFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        // Every class that wrote money leaves a ledger the verifier finds consistent.
+        await AssertLedgerConsistentAsync();
         await Factory.DisposeAsync();
         await Db.DisposeAsync();
         await TestDatabases.DropAsync(Factory.Database);
@@ -107,6 +109,40 @@ public sealed class FiscusFixture : IAsyncLifetime
         }));
         var body = await response.ExpectAsync(HttpStatusCode.OK);
         return body["access_token"]!.GetValue<string>();
+    }
+
+    /// <summary>Adds a patron through the API (as the admin) and returns its id.</summary>
+    public async Task<long> PatronAsync(string libraryId = "MAIN", bool secured = false)
+    {
+        using var response = await (await AdminAsync()).PostAsync("/api/v1/patrons", Json.Body(new
+        {
+            cardnumber = Unique("card"), surname = Unique("Surname"), library_id = libraryId, secured,
+        }));
+        return (await response.ExpectAsync(HttpStatusCode.Created))["patron_id"]!.GetValue<long>();
+    }
+
+    /// <summary>Charges a patron through the API (as the admin) and returns the debit line.</summary>
+    public async Task<JsonNode> DebitAsync(long patronId, decimal amount, string type = "MANUAL")
+    {
+        using var response = await (await AdminAsync()).PostAsync($"/api/v1/patrons/{patronId}/account/debits",
+            Json.Body(new { amount, type, description = $"{type} charge" }));
+        return await response.ExpectAsync(HttpStatusCode.Created);
+    }
+
+    public async Task<JsonNode> AccountAsync(long patronId)
+    {
+        using var response = await (await AdminAsync()).GetAsync($"/api/v1/patrons/{patronId}/account");
+        return await response.ExpectAsync(HttpStatusCode.OK);
+    }
+
+    public async Task<decimal> BalanceAsync(long patronId) => (await AccountAsync(patronId))["balance"]!.GetValue<decimal>();
+
+    /// <summary>Runs the ledger verifier over this class's database; any violation fails the test.</summary>
+    public async Task AssertLedgerConsistentAsync()
+    {
+        await using var connection = await Db.OpenConnectionAsync();
+        var report = await Fiscus.Ledger.Verification.LedgerVerifier.VerifyAsync(connection, CancellationToken.None);
+        Assert.True(report.IsClean, "ledger violations: " + string.Join("; ", report.Violations.Select(v => $"{v.Check}: {v.Detail}")));
     }
 
     public async Task<T> ScalarAsync<T>(string sql, object? parameters = null)

@@ -1,0 +1,132 @@
+using System.Globalization;
+using Dapper;
+using Npgsql;
+
+namespace Fiscus.Ledger.Accounts;
+
+/// <summary>
+/// The reference data a money command names, checked inside its transaction: the type exists and is in
+/// use, the register is in use and the caller may take money at it. Each refusal names the request field.
+/// </summary>
+public sealed class LedgerReferences(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+{
+    /// <summary>Debit types only Fiscus itself writes.</summary>
+    static readonly HashSet<string> ReservedDebitTypes = new(StringComparer.Ordinal) { "VOID", "CASHUP_DEFICIT" };
+
+    /// <summary>Credit types only Fiscus itself writes, through the action that means them.</summary>
+    static readonly HashSet<string> ReservedCreditTypes = new(StringComparer.Ordinal)
+    {
+        "PURCHASE", "CANCELLATION", "REFUND", "OVERPAYMENT", "DISCOUNT", "CASHUP_SURPLUS",
+    };
+
+    public sealed record DebitType(string Code, string Description, bool Archived, bool IsSystem, bool CanBeSold, long? DefaultAmountMinor);
+
+    public sealed record CreditType(string Code, string Description, bool Archived, bool IsSystem);
+
+    public sealed record PaymentType(string Code, string Description, bool CountsAsCash, bool AllowedRefund, bool Archived);
+
+    public sealed record Register(int CashRegisterId, string Name, string LibraryId, bool Archived);
+
+    public async Task<Outcome<DebitType>> DebitTypeAsync(string code, string field, bool allowReserved = false)
+    {
+        var type = await connection.QuerySingleOrDefaultAsync<DebitType>(new CommandDefinition(
+            "SELECT code, description, archived, is_system, can_be_sold, default_amount_minor FROM debit_types WHERE code = @code",
+            new { code }, transaction, cancellationToken: cancellationToken));
+        if (type is null)
+        {
+            return Failure.Invalid("unknown_debit_type", field, $"{field} '{code}' is not a debit type.");
+        }
+        if (type.Archived)
+        {
+            return Failure.Invalid("debit_type_archived", field, $"Debit type '{code}' is archived.");
+        }
+        if (!allowReserved && ReservedDebitTypes.Contains(code))
+        {
+            return Failure.Invalid("debit_type_reserved", field, $"Debit type '{code}' is written only by Fiscus itself.");
+        }
+        return type;
+    }
+
+    public async Task<Outcome<CreditType>> CreditTypeAsync(string code, string field, bool allowReserved = false)
+    {
+        var type = await connection.QuerySingleOrDefaultAsync<CreditType>(new CommandDefinition(
+            "SELECT code, description, archived, is_system FROM credit_types WHERE code = @code",
+            new { code }, transaction, cancellationToken: cancellationToken));
+        if (type is null)
+        {
+            return Failure.Invalid("unknown_credit_type", field, $"{field} '{code}' is not a credit type.");
+        }
+        if (type.Archived)
+        {
+            return Failure.Invalid("credit_type_archived", field, $"Credit type '{code}' is archived.");
+        }
+        if (!allowReserved && ReservedCreditTypes.Contains(code))
+        {
+            return Failure.Invalid("credit_type_reserved", field,
+                $"Credit type '{code}' is written only by Fiscus itself (through the sale, cancel, refund or cash-up action).");
+        }
+        return type;
+    }
+
+    public async Task<Outcome<PaymentType>> PaymentTypeAsync(string code, string field)
+    {
+        var type = await connection.QuerySingleOrDefaultAsync<PaymentType>(new CommandDefinition(
+            "SELECT code, description, counts_as_cash, allowed_refund, archived FROM payment_types WHERE code = @code",
+            new { code }, transaction, cancellationToken: cancellationToken));
+        if (type is null)
+        {
+            return Failure.Invalid("unknown_payment_type", field, $"{field} '{code}' is not a payment type.");
+        }
+        return type.Archived ? Failure.Invalid("payment_type_archived", field, $"Payment type '{code}' is archived.") : type;
+    }
+
+    /// <summary>
+    /// The register money goes through: named, or the one the client is bound to. Required when the payment
+    /// type counts as cash (it must land in a drawer that gets counted).
+    /// </summary>
+    public async Task<Outcome<Register?>> RegisterAsync(int? cashRegisterId, PaymentType? paymentType, LedgerActor actor, string field)
+    {
+        var id = cashRegisterId ?? actor.BoundRegisterId;
+        if (id is null)
+        {
+            if (paymentType is { CountsAsCash: true })
+            {
+                return Failure.Invalid("register_required", field,
+                    $"Payment type '{paymentType.Code}' counts as cash, so it needs a cash register: give {field}.");
+            }
+            return (Register?)null;
+        }
+        var register = await connection.QuerySingleOrDefaultAsync<Register>(new CommandDefinition(
+            "SELECT cash_register_id, name, library_id, archived FROM cash_registers WHERE cash_register_id = @id",
+            new { id }, transaction, cancellationToken: cancellationToken));
+        if (register is null)
+        {
+            return Failure.Invalid("unknown_register", field, Invariant($"{field} {id} is not a cash register."));
+        }
+        if (register.Archived)
+        {
+            return Failure.Invalid("register_archived", field, Invariant($"Cash register {id} is archived."));
+        }
+        if ((actor.BoundRegisterId is { } bound && bound != register.CashRegisterId) ||
+            (actor.BoundLibraryId is { } library && !string.Equals(library, register.LibraryId, StringComparison.Ordinal)))
+        {
+            return Failure.Invalid("register_not_permitted", field,
+                Invariant($"Cash register {id} is not one this client is bound to."));
+        }
+        return register;
+    }
+
+    public async Task<Failure?> LibraryAsync(string? libraryId, string field)
+    {
+        if (libraryId is null)
+        {
+            return null;
+        }
+        var exists = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT EXISTS (SELECT 1 FROM libraries WHERE library_id = @libraryId)", new { libraryId }, transaction,
+            cancellationToken: cancellationToken));
+        return exists ? null : Failure.Invalid("unknown_library", field, $"{field} '{libraryId}' is not a library.");
+    }
+
+    static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

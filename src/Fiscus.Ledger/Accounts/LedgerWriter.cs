@@ -1,0 +1,162 @@
+using Dapper;
+using Npgsql;
+
+namespace Fiscus.Ledger.Accounts;
+
+/// <summary>A line to write. Amounts are signed as stored: debits positive, credits negative.</summary>
+public sealed record NewLine
+{
+    public long? PatronId { get; init; }
+    public string? DebitTypeCode { get; init; }
+    public string? CreditTypeCode { get; init; }
+    public required long AmountMinor { get; init; }
+    public string? PaymentType { get; init; }
+    public int? CashRegisterId { get; init; }
+    public string? LibraryId { get; init; }
+    public long? ItemId { get; init; }
+    public string? Status { get; init; }
+    public string? Description { get; init; }
+    public string? InternalNote { get; init; }
+    public string? ExternalId { get; init; }
+    public long? RelatedAccountLineId { get; init; }
+}
+
+/// <summary>
+/// The ledger's write primitives, inside one transaction: add a line (with its CREATE offset), apply a
+/// credit to debits, reverse applications, set a status. Every offset written is kept in
+/// <see cref="Offsets"/> for the answer. Callers hold the locks (patron row first, then lines by id).
+/// </summary>
+public sealed class LedgerWriter(
+    NpgsqlConnection connection, NpgsqlTransaction transaction, LedgerActor actor, DateTimeOffset now, CancellationToken cancellationToken)
+{
+    readonly List<AccountOffset> offsets = [];
+
+    public IReadOnlyList<AccountOffset> Offsets => offsets;
+
+    public NpgsqlConnection Connection => connection;
+
+    public NpgsqlTransaction Transaction => transaction;
+
+    public LedgerActor Actor => actor;
+
+    public DateTimeOffset Now => now;
+
+    public CancellationToken CancellationToken => cancellationToken;
+
+    /// <summary>Writes a line, outstanding equal to its amount, and its CREATE offset.</summary>
+    public async Task<AccountLine> AddLineAsync(NewLine line)
+    {
+        if ((line.DebitTypeCode is null) == (line.CreditTypeCode is null) || line.AmountMinor == 0 ||
+            (line.DebitTypeCode is not null) != (line.AmountMinor > 0))
+        {
+            throw new InvalidOperationException($"Refusing to write a malformed ledger line: {line}");
+        }
+        var written = await connection.QuerySingleAsync<AccountLine>(new CommandDefinition($"""
+            INSERT INTO account_lines (patron_id, debit_type_code, credit_type_code, amount_minor, amount_outstanding_minor,
+                payment_type, cash_register_id, library_id, item_id, user_id, api_client_id, interface, status, description,
+                internal_note, external_id, related_account_line_id, posted_at)
+            VALUES (@PatronId, @DebitTypeCode, @CreditTypeCode, @AmountMinor, @AmountMinor, @PaymentType, @CashRegisterId,
+                @LibraryId, @ItemId, @UserId, @ApiClientId, @Interface, @Status, @Description, @InternalNote, @ExternalId,
+                @RelatedAccountLineId, @now)
+            RETURNING {AccountLine.Columns}
+            """,
+            new
+            {
+                line.PatronId, line.DebitTypeCode, line.CreditTypeCode, line.AmountMinor, line.PaymentType, line.CashRegisterId,
+                line.LibraryId, line.ItemId, actor.UserId, actor.ApiClientId, actor.Interface, line.Status, line.Description,
+                line.InternalNote, line.ExternalId, line.RelatedAccountLineId, now,
+            },
+            transaction, cancellationToken: cancellationToken));
+        await AddOffsetAsync(written.IsCredit ? written.AccountLineId : null, written.IsDebit ? written.AccountLineId : null,
+            OffsetTypes.Create, written.AmountMinor);
+        return written;
+    }
+
+    /// <summary>
+    /// Applies what is left of <paramref name="credit"/> to the debits in the order given, each up to what it
+    /// still owes (Koha's <c>apply</c>). Returns the credit and the debits as they now stand.
+    /// </summary>
+    public async Task<(AccountLine Credit, IReadOnlyList<AccountLine> Debits)> ApplyAsync(
+        AccountLine credit, IEnumerable<AccountLine> debits, long? limitMinor = null)
+    {
+        var available = -credit.AmountOutstandingMinor;
+        if (limitMinor is { } limit)
+        {
+            available = Math.Min(available, limit);
+        }
+        var applied = 0L;
+        var touched = new List<AccountLine>();
+        foreach (var debit in debits)
+        {
+            if (available - applied <= 0)
+            {
+                touched.Add(debit);
+                continue;
+            }
+            if (!debit.IsDebit || debit.AmountOutstandingMinor <= 0)
+            {
+                touched.Add(debit);
+                continue;
+            }
+            var amount = Math.Min(available - applied, debit.AmountOutstandingMinor);
+            await AddOffsetAsync(credit.AccountLineId, debit.AccountLineId, OffsetTypes.Apply, -amount);
+            touched.Add(await SetOutstandingAsync(debit, debit.AmountOutstandingMinor - amount));
+            applied += amount;
+        }
+        var updatedCredit = applied == 0 ? credit : await SetOutstandingAsync(credit, credit.AmountOutstandingMinor + applied);
+        return (updatedCredit, touched);
+    }
+
+    /// <summary>Reverses <paramref name="amountMinor"/> of an application: the debit owes it again, the credit has it back.</summary>
+    public async Task<(AccountLine Credit, AccountLine Debit)> UnapplyAsync(AccountLine credit, AccountLine debit, long amountMinor)
+    {
+        await AddOffsetAsync(credit.AccountLineId, debit.AccountLineId, OffsetTypes.Void, amountMinor);
+        var restoredDebit = await SetOutstandingAsync(debit, debit.AmountOutstandingMinor + amountMinor);
+        var restoredCredit = await SetOutstandingAsync(credit, credit.AmountOutstandingMinor - amountMinor);
+        return (restoredCredit, restoredDebit);
+    }
+
+    public Task<AccountLine> SetStatusAsync(AccountLine line, string? status) =>
+        connection.QuerySingleAsync<AccountLine>(new CommandDefinition(
+            $"UPDATE account_lines SET status = @status WHERE account_line_id = @AccountLineId RETURNING {AccountLine.Columns}",
+            new { status, line.AccountLineId }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>Locks lines in id order (the fixed lock order after the account row).</summary>
+    public async Task<IReadOnlyList<AccountLine>> LockLinesAsync(IEnumerable<long> ids)
+    {
+        var sorted = ids.Distinct().Order().ToArray();
+        if (sorted.Length == 0)
+        {
+            return [];
+        }
+        return (await connection.QueryAsync<AccountLine>(new CommandDefinition(
+            $"SELECT {AccountLine.Columns} FROM account_lines WHERE account_line_id = ANY(@sorted) ORDER BY account_line_id FOR UPDATE",
+            new { sorted }, transaction, cancellationToken: cancellationToken))).AsList();
+    }
+
+    /// <summary>What a credit has applied to each debit, net of reversals (debits still carrying some of it).</summary>
+    public async Task<IReadOnlyList<(long DebitId, long AppliedMinor)>> ApplicationsOfAsync(long creditId) =>
+        (await connection.QueryAsync<(long, long)>(new CommandDefinition("""
+            SELECT debit_id, -sum(amount_minor) AS applied
+            FROM account_offsets
+            WHERE credit_id = @creditId AND type IN ('APPLY', 'VOID')
+            GROUP BY debit_id
+            HAVING -sum(amount_minor) > 0
+            ORDER BY debit_id
+            """, new { creditId }, transaction, cancellationToken: cancellationToken))).AsList();
+
+    async Task<AccountLine> SetOutstandingAsync(AccountLine line, long outstandingMinor) =>
+        await connection.QuerySingleAsync<AccountLine>(new CommandDefinition(
+            $"UPDATE account_lines SET amount_outstanding_minor = @outstandingMinor WHERE account_line_id = @AccountLineId RETURNING {AccountLine.Columns}",
+            new { outstandingMinor, line.AccountLineId }, transaction, cancellationToken: cancellationToken));
+
+    async Task AddOffsetAsync(long? creditId, long? debitId, string type, long amountMinor)
+    {
+        var offset = await connection.QuerySingleAsync<AccountOffset>(new CommandDefinition($"""
+            INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at)
+            VALUES (@creditId, @debitId, @type, @amountMinor, @now)
+            RETURNING {AccountOffset.Columns}
+            """, new { creditId, debitId, type, amountMinor, now }, transaction, cancellationToken: cancellationToken));
+        offsets.Add(offset);
+    }
+}

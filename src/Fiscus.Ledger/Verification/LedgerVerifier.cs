@@ -1,0 +1,99 @@
+using Dapper;
+using Npgsql;
+
+namespace Fiscus.Ledger.Verification;
+
+public sealed record Violation(string Check, string Detail);
+
+public sealed record VerificationReport(long Lines, long Offsets, IReadOnlyList<Violation> Violations)
+{
+    public bool IsClean => Violations.Count == 0;
+}
+
+/// <summary>
+/// Checks every ledger invariant over the whole database, independently of the triggers that enforce
+/// them at commit: a second opinion for operators (<c>fiscus verify</c>) and for the tests, which run it
+/// after writing money. Each check reports up to <see cref="MaxPerCheck"/> offending rows.
+/// </summary>
+public static class LedgerVerifier
+{
+    public const int MaxPerCheck = 50;
+
+    static readonly (string Check, string Sql)[] Checks =
+    [
+        ("outstanding matches offsets", """
+            WITH sides AS (
+                SELECT debit_id AS id, amount_minor AS delta, type, amount_minor FROM account_offsets WHERE debit_id IS NOT NULL
+                UNION ALL
+                SELECT credit_id, CASE WHEN type = 'CREATE' THEN amount_minor ELSE -amount_minor END, type, amount_minor
+                FROM account_offsets WHERE credit_id IS NOT NULL
+            ), totals AS (
+                SELECT id, sum(delta) AS expected, count(*) FILTER (WHERE type = 'CREATE') AS creates,
+                       max(amount_minor) FILTER (WHERE type = 'CREATE') AS create_amount
+                FROM sides GROUP BY id
+            )
+            SELECT format('line %s: amount %s, outstanding %s, offsets say %s, %s CREATE offset(s) of %s',
+                          l.account_line_id, l.amount_minor, l.amount_outstanding_minor, COALESCE(t.expected, 0),
+                          COALESCE(t.creates, 0), COALESCE(t.create_amount::text, 'none'))
+            FROM account_lines l LEFT JOIN totals t ON t.id = l.account_line_id
+            WHERE COALESCE(t.expected, 0) <> l.amount_outstanding_minor OR COALESCE(t.creates, 0) <> 1
+               OR t.create_amount IS DISTINCT FROM l.amount_minor
+            ORDER BY l.account_line_id LIMIT @MaxPerCheck
+            """),
+        ("signs and bounds", """
+            SELECT format('line %s: %s amount %s with outstanding %s', account_line_id,
+                          CASE WHEN debit_type_code IS NOT NULL THEN 'debit' ELSE 'credit' END, amount_minor, amount_outstanding_minor)
+            FROM account_lines
+            WHERE (debit_type_code IS NULL) = (credit_type_code IS NULL)
+               OR (debit_type_code IS NOT NULL AND NOT (amount_minor > 0 AND amount_outstanding_minor BETWEEN 0 AND amount_minor))
+               OR (credit_type_code IS NOT NULL AND NOT (amount_minor < 0 AND amount_outstanding_minor BETWEEN amount_minor AND 0))
+            ORDER BY account_line_id LIMIT @MaxPerCheck
+            """),
+        ("offsets join a credit to a debit of one account", """
+            SELECT format('offset %s (%s): credit side %s is %s, debit side %s is %s', o.account_offset_id, o.type,
+                          o.credit_id, CASE WHEN c.credit_type_code IS NOT NULL THEN 'a credit' ELSE 'not a credit' END,
+                          o.debit_id, CASE WHEN d.debit_type_code IS NOT NULL THEN 'a debit' ELSE 'not a debit' END)
+            FROM account_offsets o
+            LEFT JOIN account_lines c ON c.account_line_id = o.credit_id
+            LEFT JOIN account_lines d ON d.account_line_id = o.debit_id
+            WHERE (o.credit_id IS NOT NULL AND c.credit_type_code IS NULL)
+               OR (o.debit_id IS NOT NULL AND d.debit_type_code IS NULL)
+               OR (o.type <> 'CREATE' AND c.patron_id IS DISTINCT FROM d.patron_id)
+               OR (o.type = 'APPLY' AND o.amount_minor >= 0)
+               OR (o.type = 'VOID' AND o.amount_minor <= 0)
+            ORDER BY o.account_offset_id LIMIT @MaxPerCheck
+            """),
+        ("no application reversed more than it applied", """
+            SELECT format('credit %s on debit %s: applied %s, reversed %s', credit_id, debit_id,
+                          -sum(amount_minor) FILTER (WHERE type = 'APPLY'), COALESCE(sum(amount_minor) FILTER (WHERE type = 'VOID'), 0))
+            FROM account_offsets WHERE type IN ('APPLY', 'VOID')
+            GROUP BY credit_id, debit_id HAVING sum(amount_minor) > 0
+            ORDER BY credit_id, debit_id LIMIT @MaxPerCheck
+            """),
+        ("each account's balance equals the sum of its amounts", """
+            SELECT format('patron %s: balance %s, but its lines'' amounts sum to %s', COALESCE(patron_id::text, '(no patron)'),
+                          sum(amount_outstanding_minor), sum(amount_minor))
+            FROM account_lines GROUP BY patron_id HAVING sum(amount_outstanding_minor) <> sum(amount_minor)
+            ORDER BY patron_id LIMIT @MaxPerCheck
+            """),
+    ];
+
+    public static async Task<VerificationReport> VerifyAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        // One snapshot for every check, so a verification running beside live traffic sees one consistent ledger.
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        var violations = new List<Violation>();
+        foreach (var (check, sql) in Checks)
+        {
+            var rows = await connection.QueryAsync<string>(new CommandDefinition(sql, new { MaxPerCheck }, transaction,
+                cancellationToken: cancellationToken, commandTimeout: 0));
+            violations.AddRange(rows.Select(detail => new Violation(check, detail)));
+        }
+        var lines = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT count(*) FROM account_lines", transaction: transaction, cancellationToken: cancellationToken));
+        var offsets = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT count(*) FROM account_offsets", transaction: transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return new VerificationReport(lines, offsets, violations);
+    }
+}

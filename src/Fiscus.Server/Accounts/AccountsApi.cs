@@ -1,0 +1,259 @@
+using Dapper;
+using Fiscus.Ledger;
+using Fiscus.Ledger.Accounts;
+using Fiscus.Server.Auth;
+using Fiscus.Server.Configuration;
+using Fiscus.Server.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+
+namespace Fiscus.Server.Accounts;
+
+public sealed record AccountTotalDto(decimal Total, IReadOnlyList<AccountLineDto> Lines);
+
+/// <summary>Koha's patron_balance: balance, and the outstanding debits and credits with their totals.</summary>
+public sealed record AccountDto(decimal Balance, AccountTotalDto OutstandingDebits, AccountTotalDto OutstandingCredits);
+
+/// <summary>What a line action did: the line acted on, the lines it created or changed, its offsets and the balance.</summary>
+public sealed record AccountActionDto(
+    AccountLineDto Line, IReadOnlyList<AccountLineDto> Created, IReadOnlyList<AccountLineDto> Changed, IReadOnlyList<AccountOffsetDto> Offsets,
+    decimal Balance);
+
+/// <summary>
+/// <c>/api/v1/patrons/{patron_id}/account</c>: the patron ledger in Koha's shapes. Every write locks the
+/// account, is idempotent (Idempotency-Key) and audited; a secured patron refuses all of them (409).
+/// </summary>
+public static class AccountsApi
+{
+    const string Interface = "api";
+
+    public static RouteGroupBuilder MapAccounts(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/patrons/{patron_id:long}/account").WithTags("Patron accounts").RequireAuthorization();
+        group.MapGet("/", GetAsync).RequireAuthorization(Scopes.AccountsRead)
+            .WithName("getPatronAccount").WithSummary("Balance and outstanding debits and credits");
+        group.MapGet("/debits", (long patron_id, Paging paging, HttpContext http, NpgsqlDataSource db, FiscusOptions options, CancellationToken ct) =>
+                ListAsync(patron_id, debits: true, paging, http, db, options, ct))
+            .RequireAuthorization(Scopes.AccountsRead).WithName("listPatronDebits").WithSummary("The patron's debits, oldest first");
+        group.MapGet("/credits", (long patron_id, Paging paging, HttpContext http, NpgsqlDataSource db, FiscusOptions options, CancellationToken ct) =>
+                ListAsync(patron_id, debits: false, paging, http, db, options, ct))
+            .RequireAuthorization(Scopes.AccountsRead).WithName("listPatronCredits").WithSummary("The patron's credits, oldest first");
+        group.MapGet("/debits/{account_line_id:long}", (long patron_id, long account_line_id, NpgsqlDataSource db, FiscusOptions options,
+                CancellationToken ct) => GetLineAsync(patron_id, account_line_id, debit: true, db, options, ct))
+            .RequireAuthorization(Scopes.AccountsRead).WithName("getPatronDebit").WithSummary("One debit");
+        group.MapGet("/credits/{account_line_id:long}", (long patron_id, long account_line_id, NpgsqlDataSource db, FiscusOptions options,
+                CancellationToken ct) => GetLineAsync(patron_id, account_line_id, debit: false, db, options, ct))
+            .RequireAuthorization(Scopes.AccountsRead).WithName("getPatronCredit").WithSummary("One credit");
+
+        group.MapPost("/debits", AddDebitAsync).RequireAuthorization(Scopes.AccountsWrite)
+            .WithName("addPatronDebit").WithSummary("Charge the patron").Produces<AccountLineDto>(201);
+        group.MapPost("/credits", AddCreditAsync).RequireAuthorization(Scopes.PaymentsWrite)
+            .WithName("addPatronCredit")
+            .WithSummary("Record a payment (or, with refunds:write, another credit); applied to the listed lines, then the oldest debits")
+            .Produces<AccountLineDto>(201);
+        group.MapPost("/credits/{account_line_id:long}/void", VoidAsync).RequireAuthorization(Scopes.RefundsWrite)
+            .WithName("voidPatronCredit").WithSummary("Void a credit: its applications are reversed").Produces<AccountActionDto>();
+        group.MapPost("/credits/{account_line_id:long}/refund", RefundAsync).RequireAuthorization(Scopes.RefundsWrite)
+            .WithName("refundPatronCredit").WithSummary("Pay out an outstanding credit or refund a payment").Produces<AccountActionDto>();
+        group.MapPost("/debits/{account_line_id:long}/cancel", CancelAsync).RequireAuthorization(Scopes.RefundsWrite)
+            .WithName("cancelPatronDebit").WithSummary("Cancel a charge nothing was paid on").Produces<AccountActionDto>();
+        group.MapPost("/debits/{account_line_id:long}/writeoff", WriteOffAsync).RequireAuthorization(Scopes.RefundsWrite)
+            .WithName("writeOffPatronDebit").WithSummary("Write off (part of) what a charge owes").Produces<AccountActionDto>();
+        return group;
+    }
+
+    static async Task<Results<Ok<AccountDto>, ProblemHttpResult>> GetAsync(
+        [FromRoute(Name = "patron_id")] long patronId, NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        if (!await PatronExistsAsync(connection, transaction, patronId, cancellationToken))
+        {
+            return ApiProblems.From(PatronAccount.NotFound(patronId));
+        }
+        var outstanding = await AccountLineDto.WhereAsync(connection, transaction, "l.patron_id = @patronId AND l.amount_outstanding_minor <> 0",
+            "l.account_line_id", new { patronId }, options.Currency, cancellationToken);
+        var balance = await PatronAccount.BalanceAsync(connection, transaction, patronId, cancellationToken);
+        var debits = outstanding.Where(l => l.DebitType is not null).ToList();
+        var credits = outstanding.Where(l => l.CreditType is not null).ToList();
+        return TypedResults.Ok(new AccountDto(
+            options.Currency.ToMajor(balance),
+            new AccountTotalDto(Sum(debits, options), debits),
+            new AccountTotalDto(Sum(credits, options), credits)));
+    }
+
+    // Decimal addition is exact and keeps the currency's scale (0.00 + 10.50 = 10.50).
+    static decimal Sum(IEnumerable<AccountLineDto> lines, FiscusOptions options) =>
+        lines.Aggregate(options.Currency.ToMajor(0), (total, line) => total + line.AmountOutstanding);
+
+    static async Task<Results<Ok<AccountLineDto[]>, ProblemHttpResult>> ListAsync(
+        long patronId, bool debits, Paging paging, HttpContext http, NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        if (!await PatronExistsAsync(connection, null, patronId, cancellationToken))
+        {
+            return ApiProblems.From(PatronAccount.NotFound(patronId));
+        }
+        var kind = debits ? "debit_type_code" : "credit_type_code";
+        var (ids, total) = await PagedQuery.RunAsync<long>(db, "account_line_id",
+            $"FROM account_lines WHERE patron_id = @patronId AND {kind} IS NOT NULL", "account_line_id", new { patronId }, paging, cancellationToken);
+        paging.WriteHeaders(http, total);
+        var lines = await AccountLineDto.LoadAsync(connection, null, ids, options.Currency, cancellationToken);
+        return TypedResults.Ok(lines.ToArray());
+    }
+
+    static async Task<Results<Ok<AccountLineDto>, ProblemHttpResult>> GetLineAsync(
+        long patronId, long lineId, bool debit, NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var kind = debit ? "debit_type_code" : "credit_type_code";
+        var line = (await AccountLineDto.WhereAsync(connection, null, $"l.account_line_id = @lineId AND l.patron_id = @patronId AND l.{kind} IS NOT NULL",
+            "l.account_line_id", new { lineId, patronId }, options.Currency, cancellationToken)).SingleOrDefault();
+        if (line is not null)
+        {
+            return TypedResults.Ok(line);
+        }
+        return !await PatronExistsAsync(connection, null, patronId, cancellationToken)
+            ? ApiProblems.From(PatronAccount.NotFound(patronId))
+            : ApiProblems.NotFound(debit ? "debit_not_found" : "credit_not_found",
+                $"There is no {(debit ? "debit" : "credit")} {lineId} on patron {patronId}'s account.");
+    }
+
+    static async Task<IResult> AddDebitAsync(
+        [FromRoute(Name = "patron_id")] long patronId, AddDebitRequest request, Caller caller, HttpContext http, AccountWrites writes,
+        NativeJson json, CancellationToken cancellationToken)
+    {
+        var validation = new Validation().Text("type", request.Type, 80)
+            .Texts(("description", request.Description, AccountRequestChecks.MaxText), ("internal_note", request.InternalNote, AccountRequestChecks.MaxText),
+                ("library_id", request.LibraryId, 10), ("payout_type", request.PayoutType, 80))
+            .Positive("item_id", request.ItemId);
+        var amount = validation.Amount(request.Amount, writes.Currency);
+        if (!validation.IsValid)
+        {
+            return Refuse(validation.ToFailure());
+        }
+        var command = new AddDebitCommand(request.Type, amount!.Value, request.Description, request.InternalNote, request.LibraryId,
+            request.CashRegisterId, request.PayoutType, request.ItemId);
+        return await writes.RunAsync(http, caller, Interface, patronId, request, null, "account.debit",
+            account => AccountOperations.AddDebitAsync(account, command),
+            async (change, connection, transaction) =>
+            {
+                var line = (await AccountLineDto.LoadAsync(connection, transaction, [change.Line.AccountLineId], writes.Currency, cancellationToken))[0];
+                return new AccountAnswer(201, line, $"/api/v1/patrons/{patronId}/account/debits/{line.AccountLineId}",
+                    Ids.Text(line.AccountLineId), new { patron_id = patronId, line.DebitType, line.Amount });
+            }, json.Options, cancellationToken);
+    }
+
+    static async Task<IResult> AddCreditAsync(
+        [FromRoute(Name = "patron_id")] long patronId, AddCreditRequest request, Caller caller, HttpContext http, AccountWrites writes,
+        NativeJson json, CancellationToken cancellationToken)
+    {
+        var creditType = request.CreditType ?? "PAYMENT";
+        if (creditType != "PAYMENT" && !caller.HasScope(Scopes.RefundsWrite))
+        {
+            return ErrorShapes.Result(403, "forbidden",
+                $"A {creditType} credit needs the {Scopes.RefundsWrite} permission; payments:write covers PAYMENT only.");
+        }
+        var validation = new Validation().Text("credit_type", creditType, 80)
+            .Texts(("payment_type", request.PaymentType, 80), ("library_id", request.LibraryId, 10),
+                ("description", request.Description, AccountRequestChecks.MaxText), ("note", request.Note, AccountRequestChecks.MaxText));
+        var amount = validation.Amount(request.Amount, writes.Currency);
+        if (request.AccountLinesIds is { } listed && (listed.Length > 1000 || listed.Any(id => id <= 0)))
+        {
+            validation.Add("account_lines_ids", "account_lines_ids must be at most 1000 positive line ids");
+        }
+        if (!validation.IsValid)
+        {
+            return Refuse(validation.ToFailure());
+        }
+        var command = new AddCreditCommand(creditType, amount!.Value, request.PaymentType, request.CashRegisterId,
+            request.AccountLinesIds ?? [], request.LibraryId, request.Description, request.Note);
+        return await writes.RunAsync(http, caller, Interface, patronId, request, null, "account.credit",
+            account => AccountOperations.AddCreditAsync(account, command),
+            async (change, connection, transaction) =>
+            {
+                var line = (await AccountLineDto.LoadAsync(connection, transaction, [change.Line.AccountLineId], writes.Currency, cancellationToken))[0];
+                return new AccountAnswer(201, line, $"/api/v1/patrons/{patronId}/account/credits/{line.AccountLineId}",
+                    Ids.Text(line.AccountLineId),
+                    new { patron_id = patronId, line.CreditType, line.Amount, line.PaymentType, applied_to = change.Changed.Select(d => d.AccountLineId) });
+            }, json.Options, cancellationToken);
+    }
+
+    static Task<IResult> VoidAsync(
+        [FromRoute(Name = "patron_id")] long patronId, [FromRoute(Name = "account_line_id")] long lineId, NoteRequest? request,
+        Caller caller, HttpContext http, AccountWrites writes, NativeJson json, CancellationToken cancellationToken) =>
+        ActionAsync(patronId, lineId, request ?? new NoteRequest(), request?.Note, caller, http, writes, json, "account.void",
+            account => AccountOperations.VoidCreditAsync(account, lineId, request?.Note), cancellationToken);
+
+    static Task<IResult> CancelAsync(
+        [FromRoute(Name = "patron_id")] long patronId, [FromRoute(Name = "account_line_id")] long lineId, NoteRequest? request,
+        Caller caller, HttpContext http, AccountWrites writes, NativeJson json, CancellationToken cancellationToken) =>
+        ActionAsync(patronId, lineId, request ?? new NoteRequest(), request?.Note, caller, http, writes, json, "account.cancel",
+            account => AccountOperations.CancelDebitAsync(account, lineId, request?.Note), cancellationToken);
+
+    static Task<IResult> WriteOffAsync(
+        [FromRoute(Name = "patron_id")] long patronId, [FromRoute(Name = "account_line_id")] long lineId, WriteOffRequest? request,
+        Caller caller, HttpContext http, AccountWrites writes, NativeJson json, CancellationToken cancellationToken)
+    {
+        request ??= new WriteOffRequest();
+        var validation = new Validation();
+        var amount = validation.Amount(request.Amount, writes.Currency, required: false);
+        return ActionAsync(patronId, lineId, request, request.Note, caller, http, writes, json, "account.writeoff",
+            account => AccountOperations.WriteOffDebitAsync(account, lineId, new WriteOffCommand(amount, request.Note)), cancellationToken,
+            validation);
+    }
+
+    static Task<IResult> RefundAsync(
+        [FromRoute(Name = "patron_id")] long patronId, [FromRoute(Name = "account_line_id")] long lineId, RefundRequest? request,
+        Caller caller, HttpContext http, AccountWrites writes, NativeJson json, CancellationToken cancellationToken)
+    {
+        request ??= new RefundRequest();
+        var validation = new Validation().Texts(("payout_type", request.PayoutType, 80));
+        var amount = validation.Amount(request.Amount, writes.Currency, required: false);
+        return ActionAsync(patronId, lineId, request, request.Note, caller, http, writes, json, "account.refund",
+            account => AccountOperations.RefundCreditAsync(account, lineId,
+                new RefundCommand(amount, request.PayoutType, request.CashRegisterId, request.Note)), cancellationToken, validation);
+    }
+
+    static async Task<IResult> ActionAsync(
+        long patronId, long lineId, object request, string? note, Caller caller, HttpContext http, AccountWrites writes, NativeJson json,
+        string auditAction, Func<PatronAccount, Task<Outcome<AccountChange>>> operation, CancellationToken cancellationToken,
+        Validation? validation = null)
+    {
+        validation ??= new Validation();
+        validation.Texts(("note", note, AccountRequestChecks.MaxText));
+        if (!validation.IsValid)
+        {
+            return Refuse(validation.ToFailure());
+        }
+        return await writes.RunAsync(http, caller, Interface, patronId, request, null, auditAction, operation,
+            async (change, connection, transaction) =>
+            {
+                var body = await ActionDtoAsync(change, connection, transaction, writes, cancellationToken);
+                return new AccountAnswer(200, body, null, Ids.Text(lineId),
+                    new { patron_id = patronId, created = change.Created.Select(l => l.AccountLineId), balance = body.Balance });
+            }, json.Options, cancellationToken);
+    }
+
+    static async Task<AccountActionDto> ActionDtoAsync(
+        AccountChange change, NpgsqlConnection connection, NpgsqlTransaction transaction, AccountWrites writes, CancellationToken cancellationToken)
+    {
+        var ids = new[] { change.Line.AccountLineId }.Concat(change.Created.Select(l => l.AccountLineId))
+            .Concat(change.Changed.Select(l => l.AccountLineId)).ToList();
+        var lines = (await AccountLineDto.LoadAsync(connection, transaction, ids, writes.Currency, cancellationToken)).ToDictionary(l => l.AccountLineId);
+        return new AccountActionDto(
+            lines[change.Line.AccountLineId],
+            change.Created.Select(l => lines[l.AccountLineId]).ToList(),
+            change.Changed.Select(l => lines[l.AccountLineId]).ToList(),
+            change.Offsets.Select(o => AccountOffsetDto.From(o, writes.Currency)).ToList(),
+            writes.Currency.ToMajor(change.BalanceMinor));
+    }
+
+    internal static IResult Refuse(Failure failure) =>
+        ErrorShapes.Result(ApiProblems.StatusOf(failure.Kind), failure.Code, failure.Message, failure.Errors);
+
+    static Task<bool> PatronExistsAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, long patronId, CancellationToken cancellationToken) =>
+        connection.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT EXISTS (SELECT 1 FROM patrons WHERE patron_id = @patronId)",
+            new { patronId }, transaction, cancellationToken: cancellationToken));
+}

@@ -1,0 +1,66 @@
+using Fiscus.Ledger;
+using Fiscus.Ledger.Accounts;
+using Fiscus.Server.Auth;
+using Fiscus.Server.Http;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Fiscus.Server.Accounts;
+
+/// <summary>The intake answer: the debit, the payment and the offsets linking them, and the (unchanged) balance.</summary>
+public sealed record IntakeDto(AccountLineDto Debit, AccountLineDto Credit, IReadOnlyList<AccountOffsetDto> Offsets, decimal Balance);
+
+/// <summary>
+/// <c>POST /api/v1/patrons/{patron_id}/account/payments</c> — Koha bug 42785: an external system records a
+/// completed payment in one call. The charge, the payment and the offset linking them are written in one
+/// transaction, so a failure never leaves an unpaid charge, and an <c>external_id</c> (or Idempotency-Key)
+/// seen before is answered like a replay, never recorded twice.
+/// </summary>
+public static class PaymentIntakeApi
+{
+    public static RouteGroupBuilder MapPaymentIntake(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/patrons/{patron_id:long}/account").WithTags("Patron accounts").RequireAuthorization();
+        group.MapPost("/payments", IntakeAsync).RequireAuthorization(Scopes.PaymentsWrite)
+            .WithName("addPatronPayment")
+            .WithSummary("Charge and pay in one transaction (external payment intake)")
+            .Produces<IntakeDto>(201);
+        return group;
+    }
+
+    static async Task<IResult> IntakeAsync(
+        [FromRoute(Name = "patron_id")] long patronId, IntakeRequest request, Caller caller, HttpContext http, AccountWrites writes,
+        NativeJson json, CancellationToken cancellationToken)
+    {
+        var validation = new Validation().Text("debit_type", request.DebitType, 80).Text("payment_type", request.PaymentType, 80)
+            .Texts(("description", request.Description, AccountRequestChecks.MaxText), ("note", request.Note, AccountRequestChecks.MaxText),
+                ("library_id", request.LibraryId, 10))
+            .ExternalId(request.ExternalId);
+        var amount = validation.Amount(request.Amount, writes.Currency);
+        if (request.RegisterId is { } registerId && request.CashRegisterId is { } cashRegisterId && registerId != cashRegisterId)
+        {
+            validation.Add("register_id", "register_id and cash_register_id name different registers; send one");
+        }
+        if (!validation.IsValid)
+        {
+            return AccountsApi.Refuse(validation.ToFailure());
+        }
+        var command = new IntakeCommand(request.DebitType, amount!.Value, request.PaymentType, request.RegisterId ?? request.CashRegisterId,
+            request.LibraryId, request.Description, request.Note, request.ExternalId);
+        return await writes.RunAsync(http, caller, "api", patronId, request, request.ExternalId, "account.payment_intake",
+            account => AccountOperations.IntakeAsync(account, command),
+            async (result, connection, transaction) =>
+            {
+                var lines = await AccountLineDto.LoadAsync(connection, transaction,
+                    [result.Debit.AccountLineId, result.Credit.AccountLineId], writes.Currency, cancellationToken);
+                var body = new IntakeDto(lines[0], lines[1], result.Offsets.Select(o => AccountOffsetDto.From(o, writes.Currency)).ToList(),
+                    writes.Currency.ToMajor(result.BalanceMinor));
+                return new AccountAnswer(201, body, $"/api/v1/patrons/{patronId}/account/credits/{result.Credit.AccountLineId}",
+                    Ids.Text(result.Credit.AccountLineId),
+                    new
+                    {
+                        patron_id = patronId, debit = result.Debit.AccountLineId, credit = result.Credit.AccountLineId, body.Credit.Amount,
+                        request.PaymentType, request.ExternalId,
+                    });
+            }, json.Options, cancellationToken);
+    }
+}
