@@ -131,6 +131,20 @@ public sealed class KohaAccountScenarioTests(FiscusFixture fiscus) : IClassFixtu
     }
 
     [Fact]
+    public async Task Listed_lines_must_belong_to_the_patron_unlike_in_Koha()
+    {
+        var patron = await fiscus.PatronAsync();
+        var other = await fiscus.PatronAsync();
+        var theirs = (await fiscus.DebitAsync(other, 5m))["account_line_id"]!.GetValue<long>();
+
+        var problem = await CreditAsync(patron, new { amount = 5m, account_lines_ids = new[] { theirs } }, HttpStatusCode.BadRequest);
+
+        Assert.Equal("unknown_account_lines", problem["code"]!.GetValue<string>());
+        Assert.Equal(5m, await fiscus.BalanceAsync(other));
+        Assert.Equal(0m, await fiscus.BalanceAsync(patron));
+    }
+
+    [Fact]
     public async Task A_cash_payout_needs_a_register()
     {
         var patron = await fiscus.PatronAsync();

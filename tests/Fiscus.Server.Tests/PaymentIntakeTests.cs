@@ -187,6 +187,29 @@ public sealed class PaymentIntakeTests(FiscusFixture fiscus) : IClassFixture<Fis
         await theirs.ExpectAsync(HttpStatusCode.Created);
     }
 
+    [Fact]
+    public async Task An_external_id_is_never_recorded_twice_even_after_its_idempotency_record_expired()
+    {
+        var patron = await fiscus.PatronAsync();
+        var kiosk = await fiscus.ClientAsync(["payments:write"]);
+        var body = new { debit_type = "PRINT", amount = 1m, payment_type = "CARD", external_id = "old-reference-1" };
+        using (var first = await IntakeAsync(kiosk.Http, patron, body))
+        {
+            await first.ExpectAsync(HttpStatusCode.Created);
+        }
+        await using (var connection = await fiscus.Db.OpenConnectionAsync())
+        {
+            await using var expire = new Npgsql.NpgsqlCommand("DELETE FROM idempotency_keys WHERE key = 'external_id:old-reference-1'", connection);
+            await expire.ExecuteNonQueryAsync();
+        }
+
+        using var again = await IntakeAsync(kiosk.Http, patron, body);
+
+        var problem = await again.ExpectProblemAsync(HttpStatusCode.Conflict, "external_id_used");
+        Assert.NotNull(problem["errors"]!["external_id"]);
+        Assert.Equal(1, await fiscus.ScalarAsync<int>("SELECT count(*) FROM account_lines WHERE external_id = 'old-reference-1'"));
+    }
+
     static async Task ArchivedDebitTypeAsync(HttpClient admin)
     {
         using var create = await admin.PostAsync("/api/v1/debit_types", Json.Body(new { code = "ARCHIVED_TYPE", description = "Old" }));

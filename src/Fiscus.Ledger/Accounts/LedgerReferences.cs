@@ -8,6 +8,12 @@ namespace Fiscus.Ledger.Accounts;
 /// The reference data a money command names, checked inside its transaction: the type exists and is in
 /// use, the register is in use and the caller may take money at it. Each refusal names the request field.
 /// </summary>
+/// <summary>Reference data a command will check, read up front in the same round trip as the account lock.</summary>
+public sealed record ReferencePreload(string? DebitType, string? PaymentType, int? RegisterId)
+{
+    public object Parameters => new { PreloadDebitType = DebitType, PreloadPaymentType = PaymentType, PreloadRegisterId = RegisterId };
+}
+
 public sealed class LedgerReferences(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
 {
     /// <summary>Debit types only Fiscus itself writes.</summary>
@@ -27,9 +33,43 @@ public sealed class LedgerReferences(NpgsqlConnection connection, NpgsqlTransact
 
     public sealed record Register(int CashRegisterId, string Name, string LibraryId, bool Archived);
 
+    readonly Dictionary<string, DebitType?> debitTypes = new(StringComparer.Ordinal);
+    readonly Dictionary<string, PaymentType?> paymentTypes = new(StringComparer.Ordinal);
+    readonly Dictionary<int, Register?> registers = [];
+
+    /// <summary>The three look-ups of <see cref="Preload"/>, to send after other statements in one round trip.</summary>
+    public const string PreloadSql = """
+        SELECT code, description, archived, is_system, can_be_sold, default_amount_minor FROM debit_types WHERE code = @PreloadDebitType;
+        SELECT code, description, counts_as_cash, allowed_refund, archived FROM payment_types WHERE code = @PreloadPaymentType;
+        SELECT cash_register_id, name, library_id, archived FROM cash_registers WHERE cash_register_id = @PreloadRegisterId;
+        """;
+
+    /// <summary>
+    /// Takes the debit type, payment type and register a command names, read together with the account lock
+    /// (one round trip); the checks below then answer from what was read.
+    /// </summary>
+    public async Task PreloadAsync(Dapper.SqlMapper.GridReader results, ReferencePreload preload)
+    {
+        var debit = await results.ReadSingleOrDefaultAsync<DebitType>();
+        var payment = await results.ReadSingleOrDefaultAsync<PaymentType>();
+        var register = await results.ReadSingleOrDefaultAsync<Register>();
+        if (preload.DebitType is { } debitType)
+        {
+            debitTypes[debitType] = debit;
+        }
+        if (preload.PaymentType is { } paymentType)
+        {
+            paymentTypes[paymentType] = payment;
+        }
+        if (preload.RegisterId is { } id)
+        {
+            registers[id] = register;
+        }
+    }
+
     public async Task<Outcome<DebitType>> DebitTypeAsync(string code, string field, bool allowReserved = false)
     {
-        var type = await connection.QuerySingleOrDefaultAsync<DebitType>(new CommandDefinition(
+        var type = debitTypes.TryGetValue(code, out var known) ? known : await connection.QuerySingleOrDefaultAsync<DebitType>(new CommandDefinition(
             "SELECT code, description, archived, is_system, can_be_sold, default_amount_minor FROM debit_types WHERE code = @code",
             new { code }, transaction, cancellationToken: cancellationToken));
         if (type is null)
@@ -70,7 +110,7 @@ public sealed class LedgerReferences(NpgsqlConnection connection, NpgsqlTransact
 
     public async Task<Outcome<PaymentType>> PaymentTypeAsync(string code, string field)
     {
-        var type = await connection.QuerySingleOrDefaultAsync<PaymentType>(new CommandDefinition(
+        var type = paymentTypes.TryGetValue(code, out var known) ? known : await connection.QuerySingleOrDefaultAsync<PaymentType>(new CommandDefinition(
             "SELECT code, description, counts_as_cash, allowed_refund, archived FROM payment_types WHERE code = @code",
             new { code }, transaction, cancellationToken: cancellationToken));
         if (type is null)
@@ -96,7 +136,7 @@ public sealed class LedgerReferences(NpgsqlConnection connection, NpgsqlTransact
             }
             return (Register?)null;
         }
-        var register = await connection.QuerySingleOrDefaultAsync<Register>(new CommandDefinition(
+        var register = registers.TryGetValue(id.Value, out var known) ? known : await connection.QuerySingleOrDefaultAsync<Register>(new CommandDefinition(
             "SELECT cash_register_id, name, library_id, archived FROM cash_registers WHERE cash_register_id = @id",
             new { id }, transaction, cancellationToken: cancellationToken));
         if (register is null)

@@ -51,14 +51,23 @@ public sealed class LedgerWriter(
         {
             throw new InvalidOperationException($"Refusing to write a malformed ledger line: {line}");
         }
-        var written = await connection.QuerySingleAsync<AccountLine>(new CommandDefinition($"""
-            INSERT INTO account_lines (patron_id, debit_type_code, credit_type_code, amount_minor, amount_outstanding_minor,
-                payment_type, cash_register_id, library_id, item_id, user_id, api_client_id, interface, status, description,
-                internal_note, external_id, related_account_line_id, posted_at)
-            VALUES (@PatronId, @DebitTypeCode, @CreditTypeCode, @AmountMinor, @AmountMinor, @PaymentType, @CashRegisterId,
-                @LibraryId, @ItemId, @UserId, @ApiClientId, @Interface, @Status, @Description, @InternalNote, @ExternalId,
-                @RelatedAccountLineId, @now)
-            RETURNING {AccountLine.Columns}
+        // The line and its CREATE offset in one statement: one round trip, and never one without the other.
+        var rows = await connection.QueryAsync<AccountLine, AccountOffset, (AccountLine Line, AccountOffset Offset)>(new CommandDefinition($"""
+            WITH line AS (
+                INSERT INTO account_lines (patron_id, debit_type_code, credit_type_code, amount_minor, amount_outstanding_minor,
+                    payment_type, cash_register_id, library_id, item_id, user_id, api_client_id, interface, status, description,
+                    internal_note, external_id, related_account_line_id, posted_at)
+                VALUES (@PatronId, @DebitTypeCode, @CreditTypeCode, @AmountMinor, @AmountMinor, @PaymentType, @CashRegisterId,
+                    @LibraryId, @ItemId, @UserId, @ApiClientId, @Interface, @Status, @Description, @InternalNote, @ExternalId,
+                    @RelatedAccountLineId, @now)
+                RETURNING *),
+            created AS (
+                INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at)
+                SELECT CASE WHEN credit_type_code IS NOT NULL THEN account_line_id END,
+                       CASE WHEN debit_type_code IS NOT NULL THEN account_line_id END, 'CREATE', amount_minor, @now
+                FROM line
+                RETURNING {AccountOffset.Columns})
+            SELECT {Prefixed("line", AccountLine.Columns)}, {Prefixed("created", AccountOffset.Columns)} FROM line, created
             """,
             new
             {
@@ -66,9 +75,9 @@ public sealed class LedgerWriter(
                 line.LibraryId, line.ItemId, actor.UserId, actor.ApiClientId, actor.Interface, line.Status, line.Description,
                 line.InternalNote, line.ExternalId, line.RelatedAccountLineId, now,
             },
-            transaction, cancellationToken: cancellationToken));
-        await AddOffsetAsync(written.IsCredit ? written.AccountLineId : null, written.IsDebit ? written.AccountLineId : null,
-            OffsetTypes.Create, written.AmountMinor);
+            transaction, cancellationToken: cancellationToken), (line, offset) => (line, offset), splitOn: "account_offset_id");
+        var (written, create) = rows.Single();
+        offsets.Add(create);
         return written;
     }
 
@@ -99,8 +108,7 @@ public sealed class LedgerWriter(
                 continue;
             }
             var amount = Math.Min(available - applied, debit.AmountOutstandingMinor);
-            await AddOffsetAsync(credit.AccountLineId, debit.AccountLineId, OffsetTypes.Apply, -amount);
-            touched.Add(await SetOutstandingAsync(debit, debit.AmountOutstandingMinor - amount));
+            touched.Add(await OffsetAndMoveAsync(credit.AccountLineId, debit, OffsetTypes.Apply, -amount));
             applied += amount;
         }
         var updatedCredit = applied == 0 ? credit : await SetOutstandingAsync(credit, credit.AmountOutstandingMinor + applied);
@@ -110,8 +118,7 @@ public sealed class LedgerWriter(
     /// <summary>Reverses <paramref name="amountMinor"/> of an application: the debit owes it again, the credit has it back.</summary>
     public async Task<(AccountLine Credit, AccountLine Debit)> UnapplyAsync(AccountLine credit, AccountLine debit, long amountMinor)
     {
-        await AddOffsetAsync(credit.AccountLineId, debit.AccountLineId, OffsetTypes.Void, amountMinor);
-        var restoredDebit = await SetOutstandingAsync(debit, debit.AmountOutstandingMinor + amountMinor);
+        var restoredDebit = await OffsetAndMoveAsync(credit.AccountLineId, debit, OffsetTypes.Void, amountMinor);
         var restoredCredit = await SetOutstandingAsync(credit, credit.AmountOutstandingMinor - amountMinor);
         return (restoredCredit, restoredDebit);
     }
@@ -150,13 +157,25 @@ public sealed class LedgerWriter(
             $"UPDATE account_lines SET amount_outstanding_minor = @outstandingMinor WHERE account_line_id = @AccountLineId RETURNING {AccountLine.Columns}",
             new { outstandingMinor, line.AccountLineId }, transaction, cancellationToken: cancellationToken));
 
-    async Task AddOffsetAsync(long? creditId, long? debitId, string type, long amountMinor)
+    /// <summary>Writes an APPLY or VOID offset and moves the debit's outstanding by its amount, in one statement.</summary>
+    async Task<AccountLine> OffsetAndMoveAsync(long creditId, AccountLine debit, string type, long amountMinor)
     {
-        var offset = await connection.QuerySingleAsync<AccountOffset>(new CommandDefinition($"""
-            INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at)
-            VALUES (@creditId, @debitId, @type, @amountMinor, @now)
-            RETURNING {AccountOffset.Columns}
-            """, new { creditId, debitId, type, amountMinor, now }, transaction, cancellationToken: cancellationToken));
+        var rows = await connection.QueryAsync<AccountLine, AccountOffset, (AccountLine Line, AccountOffset Offset)>(new CommandDefinition($"""
+            WITH moved AS (
+                INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at)
+                VALUES (@creditId, @debitId, @type, @amountMinor, @now)
+                RETURNING {AccountOffset.Columns})
+            UPDATE account_lines SET amount_outstanding_minor = amount_outstanding_minor + @amountMinor
+            FROM moved
+            WHERE account_line_id = @debitId
+            RETURNING {Prefixed("account_lines", AccountLine.Columns)}, {Prefixed("moved", AccountOffset.Columns)}
+            """, new { creditId, debitId = debit.AccountLineId, type, amountMinor, now }, transaction, cancellationToken: cancellationToken),
+            (line, offset) => (line, offset), splitOn: "account_offset_id");
+        var (moved, offset) = rows.Single();
         offsets.Add(offset);
+        return moved;
     }
+
+    static string Prefixed(string alias, string columns) =>
+        string.Join(", ", columns.Split(", ").Select(column => $"{alias}.{column}"));
 }

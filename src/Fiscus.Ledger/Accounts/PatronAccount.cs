@@ -27,13 +27,20 @@ public sealed class PatronAccount
 
     public string PatronLibraryId { get; }
 
+    /// <param name="preload">Reference data the command will check, read in the same round trip as the lock.</param>
     public static async Task<Outcome<PatronAccount>> OpenForWriteAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, long patronId, LedgerActor actor, DateTimeOffset now,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, ReferencePreload? preload = null)
     {
-        var patron = await connection.QuerySingleOrDefaultAsync<(long PatronId, string LibraryId, bool Secured)?>(new CommandDefinition(
-            "SELECT patron_id, library_id, secured FROM patrons WHERE patron_id = @patronId FOR UPDATE",
-            new { patronId }, transaction, cancellationToken: cancellationToken));
+        const string lockSql = "SELECT patron_id, library_id, secured FROM patrons WHERE patron_id = @patronId FOR UPDATE;";
+        var parameters = new DynamicParameters(new { patronId });
+        if (preload is not null)
+        {
+            parameters.AddDynamicParams(preload.Parameters);
+        }
+        using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+            preload is null ? lockSql : lockSql + LedgerReferences.PreloadSql, parameters, transaction, cancellationToken: cancellationToken));
+        var patron = await results.ReadSingleOrDefaultAsync<(long PatronId, string LibraryId, bool Secured)?>();
         if (patron is not { } found)
         {
             return NotFound(patronId);
@@ -43,7 +50,12 @@ public sealed class PatronAccount
             return Failure.Conflict("patron_secured",
                 Invariant($"Patron {patronId}'s record is secured: no changes to the account are allowed."));
         }
-        return new PatronAccount(new LedgerWriter(connection, transaction, actor, now, cancellationToken), found.PatronId, found.LibraryId);
+        var account = new PatronAccount(new LedgerWriter(connection, transaction, actor, now, cancellationToken), found.PatronId, found.LibraryId);
+        if (preload is not null)
+        {
+            await account.References.PreloadAsync(results, preload);
+        }
+        return account;
     }
 
     public static Failure NotFound(long patronId) => Failure.NotFound("patron_not_found", Invariant($"There is no patron {patronId}."));

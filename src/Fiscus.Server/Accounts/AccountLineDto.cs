@@ -49,6 +49,28 @@ public sealed record AccountLineDto(
         line.LibraryId, line.ItemId, line.UserId, clientId, line.Interface, line.Status, line.PostedAt, line.ExternalId,
         line.RelatedAccountLineId);
 
+    /// <summary>
+    /// Lines just written or read in this transaction, on the wire. Only lines written by another API client
+    /// need a look-up (for its client_id); the caller's own and staff lines are shown as they are.
+    /// </summary>
+    public static async Task<IReadOnlyList<AccountLineDto>> ForAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<AccountLine> lines, long? callerClientKey, string? callerClientId,
+        Currency currency, CancellationToken cancellationToken)
+    {
+        var others = lines.Where(l => l.ApiClientId is { } id && id != callerClientKey).Select(l => l.ApiClientId!.Value).Distinct().ToArray();
+        var clientIds = others.Length == 0
+            ? new Dictionary<long, string>()
+            : (await connection.QueryAsync<(long Key, string ClientId)>(new CommandDefinition(
+                "SELECT api_client_id, client_id FROM api_clients WHERE api_client_id = ANY(@others)", new { others }, transaction,
+                cancellationToken: cancellationToken))).ToDictionary(c => c.Key, c => c.ClientId);
+        return lines.Select(line => From(line, line.ApiClientId switch
+        {
+            null => null,
+            var id when id == callerClientKey => callerClientId,
+            var id => clientIds.GetValueOrDefault(id.Value),
+        }, currency)).ToList();
+    }
+
     /// <summary>Lines by id, in the order asked, as they stand in this transaction.</summary>
     public static async Task<IReadOnlyList<AccountLineDto>> LoadAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<long> ids, Currency currency,

@@ -27,12 +27,12 @@ public sealed class AccountWrites(IdempotentWrites idempotency, TimeProvider tim
         HttpContext http, Caller caller, string interfaceName, long patronId, object request, string? externalId, string auditAction,
         Func<PatronAccount, Task<Outcome<T>>> operation,
         Func<T, NpgsqlConnection, NpgsqlTransaction, Task<AccountAnswer>> answer,
-        JsonSerializerOptions json, CancellationToken cancellationToken) =>
+        JsonSerializerOptions json, CancellationToken cancellationToken, ReferencePreload? preload = null) =>
         idempotency.RunAsync(http, caller, request, externalId, async (connection, transaction) =>
         {
             var now = time.GetUtcNow();
             var opened = await PatronAccount.OpenForWriteAsync(connection, transaction, patronId, caller.ToLedgerActor(interfaceName), now,
-                cancellationToken);
+                cancellationToken, preload);
             if (opened.Failure is { } closed)
             {
                 return WriteResult.Refused(closed);
@@ -43,9 +43,8 @@ public sealed class AccountWrites(IdempotentWrites idempotency, TimeProvider tim
                 return WriteResult.Refused(refused);
             }
             var reply = await answer(outcome.Value!, connection, transaction);
-            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, auditAction, "account_line",
-                reply.AuditEntityId, reply.AuditDetails, cancellationToken);
-            return StoredResponse.Json(reply.Status, reply.Body, json, reply.Location);
+            var audit = new AuditEntry(AuditActor.From(caller, http), now, auditAction, "account_line", reply.AuditEntityId, reply.AuditDetails);
+            return new WriteResult(StoredResponse.Json(reply.Status, reply.Body, json, reply.Location), null, audit);
         }, cancellationToken);
 
     public Currency Currency => options.Currency;

@@ -50,8 +50,8 @@ public static class PaymentIntakeApi
             account => AccountOperations.IntakeAsync(account, command),
             async (result, connection, transaction) =>
             {
-                var lines = await AccountLineDto.LoadAsync(connection, transaction,
-                    [result.Debit.AccountLineId, result.Credit.AccountLineId], writes.Currency, cancellationToken);
+                var lines = await AccountLineDto.ForAsync(connection, transaction, [result.Debit, result.Credit], caller.ApiClientId,
+                    caller.ClientId, writes.Currency, cancellationToken);
                 var body = new IntakeDto(lines[0], lines[1], result.Offsets.Select(o => AccountOffsetDto.From(o, writes.Currency)).ToList(),
                     writes.Currency.ToMajor(result.BalanceMinor));
                 return new AccountAnswer(201, body, $"/api/v1/patrons/{patronId}/account/credits/{result.Credit.AccountLineId}",
@@ -61,6 +61,7 @@ public static class PaymentIntakeApi
                         patron_id = patronId, debit = result.Debit.AccountLineId, credit = result.Credit.AccountLineId, body.Credit.Amount,
                         request.PaymentType, request.ExternalId,
                     });
-            }, json.Options, cancellationToken);
+            }, json.Options, cancellationToken,
+            new ReferencePreload(command.DebitType, command.PaymentType, command.CashRegisterId ?? caller.ToLedgerActor("api").BoundRegisterId));
     }
 }

@@ -86,17 +86,7 @@ public static class AuthApi
         return TypedResults.NoContent();
     }
 
-    static async Task<Ok<WhoAmIDto>> WhoAmIAsync(Caller caller, NpgsqlDataSource db, CancellationToken cancellationToken)
-    {
-        string? clientId = null;
-        if (caller.Kind == CallerKind.Client)
-        {
-            await using var connection = await db.OpenConnectionAsync(cancellationToken);
-            clientId = await connection.ExecuteScalarAsync<string>(new CommandDefinition(
-                "SELECT client_id FROM api_clients WHERE api_client_id = @Id", new { caller.Id }, cancellationToken: cancellationToken));
-        }
-        return TypedResults.Ok(WhoAmI(caller, clientId));
-    }
+    static Ok<WhoAmIDto> WhoAmIAsync(Caller caller) => TypedResults.Ok(WhoAmI(caller, caller.ClientId));
 
     static WhoAmIDto WhoAmI(Caller caller, string? clientId) => new(
         caller.Kind == CallerKind.User ? "user" : "client", caller.UserId, clientId, caller.Uuid, caller.Name, caller.Role,

@@ -22,7 +22,8 @@ public sealed record Caller(
     IReadOnlySet<string> Scopes,
     string? LibraryId,
     int? CashRegisterId,
-    long? TokenId)
+    long? TokenId,
+    string? ClientId = null)
 {
     const string KindClaim = "fiscus:kind";
     const string IdClaim = "fiscus:id";
@@ -30,6 +31,7 @@ public sealed record Caller(
     const string LibraryClaim = "fiscus:library_id";
     const string RegisterClaim = "fiscus:cash_register_id";
     const string TokenClaim = "fiscus:token_id";
+    const string ClientIdClaim = "fiscus:client_id";
     public const string ScopeClaim = "scope";
 
     public long? UserId => Kind == CallerKind.User ? Id : null;
@@ -79,6 +81,10 @@ public sealed record Caller(
         {
             claims.Add(new Claim(TokenClaim, token.ToString(CultureInfo.InvariantCulture)));
         }
+        if (ClientId is not null)
+        {
+            claims.Add(new Claim(ClientIdClaim, ClientId));
+        }
         return new ClaimsPrincipal(new ClaimsIdentity(claims, authenticationType, ClaimTypes.Name, ClaimTypes.Role));
     }
 
@@ -97,7 +103,8 @@ public sealed record Caller(
             principal.FindAll(ScopeClaim).Select(c => c.Value).ToHashSet(StringComparer.Ordinal),
             principal.FindFirstValue(LibraryClaim),
             principal.FindFirstValue(RegisterClaim) is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : null,
-            principal.FindFirstValue(TokenClaim) is { } t ? long.Parse(t, CultureInfo.InvariantCulture) : null);
+            principal.FindFirstValue(TokenClaim) is { } t ? long.Parse(t, CultureInfo.InvariantCulture) : null,
+            principal.FindFirstValue(ClientIdClaim));
     }
 
     /// <summary>Minimal-API binding: endpoints that take a <see cref="Caller"/> require authentication.</summary>

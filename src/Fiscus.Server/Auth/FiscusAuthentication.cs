@@ -18,6 +18,7 @@ public sealed class FiscusAuthentication(
     UrlEncoder encoder,
     Tokens tokens,
     StaffUsers users,
+    CallerCache cache,
     FiscusOptions fiscus) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Fiscus";
@@ -84,6 +85,12 @@ public sealed class FiscusAuthentication(
         {
             return AuthenticateResult.Fail("The Basic credentials must be username:password.");
         }
+        // A password hash takes tens of milliseconds by design; an integration sending Basic on every
+        // request is checked once and then remembered for a few seconds.
+        if (cache.TryGet("basic", decoded, out var known))
+        {
+            return Success(known, "basic");
+        }
         var user = await users.VerifyAsync(decoded[..colon], decoded[(colon + 1)..], Context.RequestAborted);
         if (user is null)
         {
@@ -91,6 +98,7 @@ public sealed class FiscusAuthentication(
         }
         var caller = new Caller(CallerKind.User, user.UserId, user.UserUuid, user.Username, user.Role,
             Roles.ScopesOf(user.Role), user.LibraryId, null, null);
+        cache.Add("basic", decoded, caller);
         return Success(caller, "basic");
     }
 

@@ -8,7 +8,7 @@ namespace Fiscus.Server.Auth;
 /// looks its token up in PostgreSQL, so a revoked or expired token (or a disabled user or client) stops
 /// working at once on every Fiscus instance.
 /// </summary>
-public sealed class Tokens(NpgsqlDataSource dataSource, TimeProvider time)
+public sealed class Tokens(NpgsqlDataSource dataSource, TimeProvider time, CallerCache cache)
 {
     public sealed record Issued(string AccessToken, long TokenId, DateTimeOffset ExpiresAt, int ExpiresInSeconds);
 
@@ -34,12 +34,16 @@ public sealed class Tokens(NpgsqlDataSource dataSource, TimeProvider time)
         {
             return null;
         }
+        if (cache.TryGet("bearer", token, out var cached))
+        {
+            return cached;
+        }
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var row = await connection.QuerySingleOrDefaultAsync<TokenRow>(new CommandDefinition("""
-            SELECT t.token_id AS TokenId,
+            SELECT t.token_id AS TokenId, t.expires_at AS ExpiresAt,
                    u.user_id AS UserId, u.user_uuid AS UserUuid, u.username AS Username, u.role AS Role,
                    u.library_id AS UserLibraryId,
-                   c.api_client_id AS ApiClientId, c.client_uuid AS ClientUuid, c.name AS ClientName,
+                   c.api_client_id AS ApiClientId, c.client_uuid AS ClientUuid, c.name AS ClientName, c.client_id AS ClientId,
                    c.scopes AS ClientScopes, c.cash_register_id AS CashRegisterId,
                    COALESCE(c.library_id, r.library_id) AS ClientLibraryId
             FROM access_tokens t
@@ -48,14 +52,19 @@ public sealed class Tokens(NpgsqlDataSource dataSource, TimeProvider time)
             LEFT JOIN cash_registers r ON r.cash_register_id = c.cash_register_id
             WHERE t.token_hash = @hash AND t.revoked_at IS NULL AND t.expires_at > @now
             """, new { hash = Secrets.Hash(token), now = time.GetUtcNow() }, cancellationToken: cancellationToken));
-        return row switch
+        var caller = row switch
         {
             { UserId: { } userId } => new Caller(CallerKind.User, userId, row.UserUuid!.Value, row.Username!, row.Role,
                 Roles.ScopesOf(row.Role!), row.UserLibraryId, null, row.TokenId),
             { ApiClientId: { } clientId } => new Caller(CallerKind.Client, clientId, row.ClientUuid!.Value, row.ClientName!, null,
-                row.ClientScopes!.ToHashSet(StringComparer.Ordinal), row.ClientLibraryId, row.CashRegisterId, row.TokenId),
+                row.ClientScopes!.ToHashSet(StringComparer.Ordinal), row.ClientLibraryId, row.CashRegisterId, row.TokenId, row.ClientId),
             _ => null,
         };
+        if (caller is not null)
+        {
+            cache.Add("bearer", token, caller, new DateTimeOffset(DateTime.SpecifyKind(row!.ExpiresAt, DateTimeKind.Utc)));
+        }
+        return caller;
     }
 
     public async Task RevokeAsync(long tokenId, CancellationToken cancellationToken)
@@ -64,6 +73,7 @@ public sealed class Tokens(NpgsqlDataSource dataSource, TimeProvider time)
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE access_tokens SET revoked_at = @now WHERE token_id = @tokenId AND revoked_at IS NULL",
             new { tokenId, now = time.GetUtcNow() }, cancellationToken: cancellationToken));
+        cache.Clear();
     }
 
     /// <summary>Revokes every live token of a user or a client (disable, password reset, secret rotation).</summary>
@@ -79,6 +89,7 @@ public sealed class Tokens(NpgsqlDataSource dataSource, TimeProvider time)
     sealed record TokenRow
     {
         public long TokenId { get; init; }
+        public DateTime ExpiresAt { get; init; }
         public long? UserId { get; init; }
         public Guid? UserUuid { get; init; }
         public string? Username { get; init; }
@@ -87,6 +98,7 @@ public sealed class Tokens(NpgsqlDataSource dataSource, TimeProvider time)
         public long? ApiClientId { get; init; }
         public Guid? ClientUuid { get; init; }
         public string? ClientName { get; init; }
+        public string? ClientId { get; init; }
         public string[]? ClientScopes { get; init; }
         public int? CashRegisterId { get; init; }
         public string? ClientLibraryId { get; init; }

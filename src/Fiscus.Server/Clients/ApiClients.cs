@@ -13,7 +13,7 @@ namespace Fiscus.Server.Clients;
 /// API client administration, shared by the REST API and the command line. A client holds explicit scopes
 /// (never the staff-only ones) and may be bound to one register or one library.
 /// </summary>
-public sealed class ApiClients(NpgsqlDataSource dataSource, TimeProvider time)
+public sealed class ApiClients(NpgsqlDataSource dataSource, TimeProvider time, CallerCache cache)
 {
     public sealed record ClientSpec(string? Name, IReadOnlyList<string>? Scopes, int? CashRegisterId, string? LibraryId);
 
@@ -76,13 +76,13 @@ public sealed class ApiClients(NpgsqlDataSource dataSource, TimeProvider time)
         }, cancellationToken);
     }
 
-    public Task<Outcome<ApiClient>> UpdateAsync(string clientId, ClientSpec spec, AuditActor actor, CancellationToken cancellationToken)
+    public async Task<Outcome<ApiClient>> UpdateAsync(string clientId, ClientSpec spec, AuditActor actor, CancellationToken cancellationToken)
     {
         if (Validate(spec) is { } invalid)
         {
-            return Task.FromResult<Outcome<ApiClient>>(invalid);
+            return invalid;
         }
-        return Transactions.RunAsync<Outcome<ApiClient>>(dataSource, async (connection, transaction) =>
+        var outcome = await Transactions.RunAsync<Outcome<ApiClient>>(dataSource, async (connection, transaction) =>
         {
             if (await CheckBindingAsync(connection, transaction, spec, cancellationToken) is { } bindingFailure)
             {
@@ -108,10 +108,19 @@ public sealed class ApiClients(NpgsqlDataSource dataSource, TimeProvider time)
                 new { client.Name, client.Scopes, client.CashRegisterId, client.LibraryId }, cancellationToken);
             return client;
         }, cancellationToken);
+        cache.Clear();
+        return outcome;
     }
 
     /// <summary>Disables (revoking every token) or re-enables a client.</summary>
-    public Task<Outcome<ApiClient>> SetDisabledAsync(string clientId, bool disabled, AuditActor actor, CancellationToken cancellationToken) =>
+    public async Task<Outcome<ApiClient>> SetDisabledAsync(string clientId, bool disabled, AuditActor actor, CancellationToken cancellationToken)
+    {
+        var outcome = await SetDisabledCoreAsync(clientId, disabled, actor, cancellationToken);
+        cache.Clear();
+        return outcome;
+    }
+
+    Task<Outcome<ApiClient>> SetDisabledCoreAsync(string clientId, bool disabled, AuditActor actor, CancellationToken cancellationToken) =>
         Transactions.RunAsync<Outcome<ApiClient>>(dataSource, async (connection, transaction) =>
         {
             var now = time.GetUtcNow();
@@ -139,7 +148,7 @@ public sealed class ApiClients(NpgsqlDataSource dataSource, TimeProvider time)
         string clientId, AuditActor actor, CancellationToken cancellationToken)
     {
         var secret = Secrets.NewClientSecret();
-        return await Transactions.RunAsync<Outcome<(ApiClient, string)>>(dataSource, async (connection, transaction) =>
+        var outcome = await Transactions.RunAsync<Outcome<(ApiClient, string)>>(dataSource, async (connection, transaction) =>
         {
             var now = time.GetUtcNow();
             var client = await connection.QuerySingleOrDefaultAsync<ApiClient>(new CommandDefinition($"""
@@ -156,6 +165,8 @@ public sealed class ApiClients(NpgsqlDataSource dataSource, TimeProvider time)
                 client.ClientId, null, cancellationToken);
             return (client, secret);
         }, cancellationToken);
+        cache.Clear();
+        return outcome;
     }
 
     static Failure? Validate(ClientSpec spec)

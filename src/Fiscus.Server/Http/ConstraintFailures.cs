@@ -22,6 +22,9 @@ public static class ConstraintFailures
         ["payment_types_pkey"] = (409, "payment_type_exists", "A payment type with this code already exists.", "code"),
         ["staff_users_username_key"] = (409, "username_taken", "Another user has this username.", "username"),
         ["api_clients_name_key"] = (409, "client_name_taken", "Another API client has this name.", "name"),
+        // Reached only once the idempotency record of the first use has expired: the ledger still refuses a second recording.
+        ["account_lines_client_external_id_key"] = (409, "external_id_used", "This external_id was already recorded by this client.", "external_id"),
+        ["account_lines_user_external_id_key"] = (409, "external_id_used", "This external_id was already recorded by this user.", "external_id"),
     };
 
     public static (int Status, string Code, string Message, string? Field)? TryDescribe(PostgresException exception) =>

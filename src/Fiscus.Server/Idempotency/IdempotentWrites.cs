@@ -28,8 +28,11 @@ public sealed record StoredResponse(int StatusCode, string ContentType, byte[] B
     }
 }
 
-/// <summary>What a money write produced: a response to store and send, or a refusal (nothing is kept).</summary>
-public readonly record struct WriteResult(StoredResponse? Response, IResult? Refusal)
+/// <summary>
+/// What a money write produced: a response to store and send (with the audit record to write beside it), or
+/// a refusal (nothing is kept).
+/// </summary>
+public readonly record struct WriteResult(StoredResponse? Response, IResult? Refusal, Audit.AuditEntry? Audit = null)
 {
     public static implicit operator WriteResult(StoredResponse response) => new(response, null);
 
@@ -53,7 +56,8 @@ public sealed class IdempotentWrites(NpgsqlDataSource db, TimeProvider time)
     public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
 
     sealed record StoredKey(
-        string Key, byte[] RequestHash, int? StatusCode, string? ContentType, byte[]? ResponseBody, string? ResponseLocation, string? RequestPath);
+        string Key, byte[] RequestHash, int? StatusCode, string? ContentType, byte[]? ResponseBody, string? ResponseLocation, string? RequestPath,
+        DateTime ExpiresAt);
 
     /// <param name="request">The bound request body; hashed (with method and path) to recognise a replay.</param>
     /// <param name="externalId">The caller's own transaction reference, when the request carries one.</param>
@@ -79,7 +83,15 @@ public sealed class IdempotentWrites(NpgsqlDataSource db, TimeProvider time)
         }
         if (keys.Count == 0)
         {
-            var plain = await Transactions.RunAsync(db, work, r => r.Response is not null, cancellationToken);
+            var plain = await Transactions.RunAsync(db, async (connection, transaction) =>
+            {
+                var result = await work(connection, transaction);
+                if (result.Response is not null)
+                {
+                    await FinishAsync(connection, transaction, result, [], cancellationToken);
+                }
+                return result;
+            }, r => r.Response is not null, cancellationToken);
             return (IResult?)plain.Response ?? plain.Refusal!;
         }
 
@@ -92,37 +104,34 @@ public sealed class IdempotentWrites(NpgsqlDataSource db, TimeProvider time)
             // Sorted, so two requests sharing keys claim them in the same order and cannot deadlock.
             foreach (var key in keys.Order(StringComparer.Ordinal))
             {
-                await connection.ExecuteAsync(new CommandDefinition(
-                    "DELETE FROM idempotency_keys WHERE principal = @Principal AND key = @key AND expires_at <= @now",
-                    new { caller.Principal, key, now }, transaction, cancellationToken: cancellationToken));
-                // Waits here while a twin holding the key is in flight; gets nothing back once it has committed.
-                var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
-                    INSERT INTO idempotency_keys (principal, key, request_hash, request_method, request_path, created_at, expires_at)
-                    VALUES (@Principal, @key, @hash, @method, @path, @now, @expires)
-                    ON CONFLICT (principal, key) DO NOTHING
-                    RETURNING idempotency_key_id
-                    """,
-                    new { caller.Principal, key, hash, method = http.Request.Method, path, now, expires = now + Retention },
-                    transaction, cancellationToken: cancellationToken));
+                var claim = new { caller.Principal, key, hash, method = http.Request.Method, path, now, expires = now + Retention };
+                var id = await ClaimAsync(connection, transaction, claim, cancellationToken);
                 if (id is null)
                 {
                     var stored = await connection.QuerySingleAsync<StoredKey>(new CommandDefinition("""
-                        SELECT key, request_hash, status_code, content_type, response_body, response_location, request_path
+                        SELECT key, request_hash, status_code, content_type, response_body, response_location, request_path, expires_at
                         FROM idempotency_keys WHERE principal = @Principal AND key = @key
                         """, new { caller.Principal, key }, transaction, cancellationToken: cancellationToken));
-                    return (Result: default(WriteResult), Replay: stored);
+                    if (stored.ExpiresAt > now.UtcDateTime)
+                    {
+                        return (Result: default(WriteResult), Replay: stored);
+                    }
+                    // A key past its retention that housekeeping has not swept yet: it no longer counts.
+                    await connection.ExecuteAsync(new CommandDefinition(
+                        "DELETE FROM idempotency_keys WHERE principal = @Principal AND key = @key AND expires_at <= @now",
+                        new { caller.Principal, key, now }, transaction, cancellationToken: cancellationToken));
+                    id = await ClaimAsync(connection, transaction, claim, cancellationToken);
+                    if (id is null)
+                    {
+                        return (Result: default(WriteResult), Replay: stored with { StatusCode = null });
+                    }
                 }
                 claimed.Add(id.Value);
             }
             var result = await work(connection, transaction);
-            if (result.Response is { } response)
+            if (result.Response is not null)
             {
-                await connection.ExecuteAsync(new CommandDefinition("""
-                    UPDATE idempotency_keys
-                    SET status_code = @StatusCode, content_type = @ContentType, response_body = @Body, response_location = @Location
-                    WHERE idempotency_key_id = ANY(@claimed)
-                    """, new { response.StatusCode, response.ContentType, response.Body, response.Location, claimed }, transaction,
-                    cancellationToken: cancellationToken));
+                await FinishAsync(connection, transaction, result, claimed, cancellationToken);
             }
             return (Result: result, Replay: (StoredKey?)null);
         }, r => r.Replay is null && r.Result.Response is not null, cancellationToken);
@@ -133,6 +142,44 @@ public sealed class IdempotentWrites(NpgsqlDataSource db, TimeProvider time)
         }
         return (IResult?)outcome.Result.Response ?? outcome.Result.Refusal!;
     }
+
+    /// <summary>The audit record and the answer stored on the claimed keys, in one round trip.</summary>
+    static async Task FinishAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, WriteResult result, List<long> claimed, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        if (result.Audit is { } audit)
+        {
+            batch.BatchCommands.Add(Audit.AuditLog.Command(audit));
+        }
+        if (claimed.Count > 0)
+        {
+            var response = result.Response!;
+            var store = new NpgsqlBatchCommand("""
+                UPDATE idempotency_keys SET status_code = $1, content_type = $2, response_body = $3, response_location = $4
+                WHERE idempotency_key_id = ANY($5)
+                """);
+            store.Parameters.Add(new NpgsqlParameter { Value = response.StatusCode });
+            store.Parameters.Add(new NpgsqlParameter { Value = response.ContentType });
+            store.Parameters.Add(new NpgsqlParameter { Value = response.Body });
+            store.Parameters.Add(new NpgsqlParameter { Value = (object?)response.Location ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            store.Parameters.Add(new NpgsqlParameter { Value = claimed.ToArray() });
+            batch.BatchCommands.Add(store);
+        }
+        if (batch.BatchCommands.Count > 0)
+        {
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Claims a key; waits while a twin holding it is in flight, and gets nothing back once that twin has committed.</summary>
+    static Task<long?> ClaimAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, object claim, CancellationToken cancellationToken) =>
+        connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
+            INSERT INTO idempotency_keys (principal, key, request_hash, request_method, request_path, created_at, expires_at)
+            VALUES (@Principal, @key, @hash, @method, @path, @now, @expires)
+            ON CONFLICT (principal, key) DO NOTHING
+            RETURNING idempotency_key_id
+            """, claim, transaction, cancellationToken: cancellationToken));
 
     static IResult Replay(HttpContext http, StoredKey stored, byte[] hash)
     {

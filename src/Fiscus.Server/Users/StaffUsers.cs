@@ -13,7 +13,7 @@ namespace Fiscus.Server.Users;
 /// usernames unique regardless of case, passwords of at least <see cref="Passwords.MinLength"/> characters,
 /// a known role and library, and never fewer than one active admin.
 /// </summary>
-public sealed partial class StaffUsers(NpgsqlDataSource dataSource, Passwords passwords, TimeProvider time)
+public sealed partial class StaffUsers(NpgsqlDataSource dataSource, Passwords passwords, TimeProvider time, CallerCache cache)
 {
     public sealed record NewUser(string? Username, string? Password, string? Role, string? LibraryId);
 
@@ -94,7 +94,15 @@ public sealed partial class StaffUsers(NpgsqlDataSource dataSource, Passwords pa
         }, cancellationToken);
     }
 
-    public Task<Outcome<StaffUser>> UpdateAsync(
+    public async Task<Outcome<StaffUser>> UpdateAsync(
+        long userId, string? role, string? libraryId, AuditActor actor, CancellationToken cancellationToken)
+    {
+        var outcome = await UpdateRoleAsync(userId, role, libraryId, actor, cancellationToken);
+        cache.Clear();
+        return outcome;
+    }
+
+    Task<Outcome<StaffUser>> UpdateRoleAsync(
         long userId, string? role, string? libraryId, AuditActor actor, CancellationToken cancellationToken)
     {
         var validation = new Validation();
@@ -130,7 +138,14 @@ public sealed partial class StaffUsers(NpgsqlDataSource dataSource, Passwords pa
     }
 
     /// <summary>Disables (revoking every token) or re-enables a user.</summary>
-    public Task<Outcome<StaffUser>> SetDisabledAsync(long userId, bool disabled, AuditActor actor, CancellationToken cancellationToken) =>
+    public async Task<Outcome<StaffUser>> SetDisabledAsync(long userId, bool disabled, AuditActor actor, CancellationToken cancellationToken)
+    {
+        var outcome = await SetDisabledCoreAsync(userId, disabled, actor, cancellationToken);
+        cache.Clear();
+        return outcome;
+    }
+
+    Task<Outcome<StaffUser>> SetDisabledCoreAsync(long userId, bool disabled, AuditActor actor, CancellationToken cancellationToken) =>
         Transactions.RunAsync<Outcome<StaffUser>>(dataSource, async (connection, transaction) =>
         {
             var current = await LockAsync(connection, transaction, userId, cancellationToken);
@@ -172,7 +187,7 @@ public sealed partial class StaffUsers(NpgsqlDataSource dataSource, Passwords pa
             return Failure.Invalid("password", problem);
         }
         var hash = passwords.Hash(password);
-        return await Transactions.RunAsync<Outcome<(StaffUser, string)>>(dataSource, async (connection, transaction) =>
+        var outcome = await Transactions.RunAsync<Outcome<(StaffUser, string)>>(dataSource, async (connection, transaction) =>
         {
             var now = time.GetUtcNow();
             var user = await connection.QuerySingleOrDefaultAsync<StaffUser>(new CommandDefinition($"""
@@ -189,6 +204,8 @@ public sealed partial class StaffUsers(NpgsqlDataSource dataSource, Passwords pa
                 new { generated }, cancellationToken);
             return (user, password);
         }, cancellationToken);
+        cache.Clear();
+        return outcome;
     }
 
     /// <summary>
