@@ -1,6 +1,7 @@
 -- The SQL of one payment intake, statement for statement as Fiscus sends it (the bearer token is served
 -- from Fiscus's few-second credential cache, so it costs no statement): idempotency key claim, account
--- lock, reference look-ups, debit and payment each written with their CREATE offset, the applying offset
+-- lock, reference look-ups, debit and payment each written with their CREATE offset (the payment into the
+-- register's open session, share-locked; triggers append its register movements), the applying offset
 -- with the debit's new outstanding, the payment's outstanding, the balance, the audit record, the key's
 -- stored answer, commit (where PostgreSQL checks every touched line against its offsets).
 -- It gives the machine's ceiling for the intake endpoint: what PostgreSQL alone sustains for the same
@@ -27,10 +28,11 @@ created AS (
     INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at)
     SELECT NULL, account_line_id, 'CREATE', amount_minor, now() FROM line RETURNING account_offset_id)
 SELECT line.account_line_id AS debit, created.account_offset_id FROM line, created \gset
+SELECT register_session_id AS session FROM register_sessions WHERE cash_register_id = 1 AND status = 'open' FOR SHARE \gset
 WITH line AS (
     INSERT INTO account_lines (patron_id, credit_type_code, amount_minor, amount_outstanding_minor, payment_type, cash_register_id,
-        library_id, api_client_id, interface, description, external_id, posted_at)
-    VALUES (:patron, 'PAYMENT', -250, -250, 'CASH', 1, 'MAIN', :client, 'api', 'Benchmark print job', (:ext)::text, now()) RETURNING *),
+        register_session_id, library_id, api_client_id, interface, description, external_id, posted_at)
+    VALUES (:patron, 'PAYMENT', -250, -250, 'CASH', 1, :session, 'MAIN', :client, 'api', 'Benchmark print job', (:ext)::text, now()) RETURNING *),
 created AS (
     INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at)
     SELECT account_line_id, NULL, 'CREATE', amount_minor, now() FROM line RETURNING account_offset_id)

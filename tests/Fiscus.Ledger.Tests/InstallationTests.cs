@@ -8,28 +8,18 @@ using Npgsql;
 
 namespace Fiscus.Ledger.Tests;
 
-public sealed class InstallationTests : IAsyncLifetime
+public sealed class InstallationTests() : OwnDatabase("install")
 {
-    readonly string database = TestDatabases.NewName("install");
-    NpgsqlDataSource dataSource = null!;
-
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        await TestDatabases.CreateAsync(database);
-        dataSource = NpgsqlDataSource.Create(TestDatabases.ConnectionStringFor(database));
-        await new Migrator(dataSource, NullLogger<Migrator>.Instance).MigrateAsync(CancellationToken.None);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await dataSource.DisposeAsync();
-        await TestDatabases.DropAsync(database);
+        await base.InitializeAsync();
+        await new Migrator(DataSource, NullLogger<Migrator>.Instance).MigrateAsync(CancellationToken.None);
     }
 
     Task<bool> EnsureAsync(string currencyCode)
     {
         Currency.TryFromCode(currencyCode, out var currency);
-        return Transactions.RunAsync(dataSource, (connection, transaction) =>
+        return Transactions.RunAsync(DataSource, (connection, transaction) =>
             Installation.EnsureAsync(connection, transaction, currency!, "Europe/London", DateTimeOffset.UtcNow, CancellationToken.None),
             CancellationToken.None);
     }
@@ -40,7 +30,7 @@ public sealed class InstallationTests : IAsyncLifetime
         Assert.True(await EnsureAsync("USD"));
         Assert.False(await EnsureAsync("USD"));
 
-        await using var connection = await dataSource.OpenConnectionAsync();
+        await using var connection = await DataSource.OpenConnectionAsync();
         Assert.Equal("Europe/London", await connection.ExecuteScalarAsync<string>("SELECT time_zone FROM libraries WHERE library_id = 'MAIN'"));
         var register = await connection.QuerySingleAsync<(long Float, bool IsDefault)>(
             "SELECT starting_float_minor, library_default FROM cash_registers WHERE library_id = 'MAIN'");
@@ -70,7 +60,7 @@ public sealed class InstallationTests : IAsyncLifetime
     {
         await EnsureAsync("JPY");
 
-        await using var connection = await dataSource.OpenConnectionAsync();
+        await using var connection = await DataSource.OpenConnectionAsync();
         Assert.Equal(100, await connection.ExecuteScalarAsync<long>("SELECT starting_float_minor FROM cash_registers"));
         // 0.10 of a major unit rounds up to the smallest coin rather than to nothing.
         Assert.Equal(1, await connection.ExecuteScalarAsync<long>("SELECT default_amount_minor FROM debit_types WHERE code = 'PRINT'"));

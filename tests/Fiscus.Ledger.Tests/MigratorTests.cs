@@ -6,24 +6,9 @@ using Npgsql;
 
 namespace Fiscus.Ledger.Tests;
 
-public sealed class MigratorTests : IAsyncLifetime
+public sealed class MigratorTests() : OwnDatabase("migrate")
 {
-    readonly string database = TestDatabases.NewName("migrate");
-    NpgsqlDataSource dataSource = null!;
-
-    public async Task InitializeAsync()
-    {
-        await TestDatabases.CreateAsync(database);
-        dataSource = NpgsqlDataSource.Create(TestDatabases.ConnectionStringFor(database));
-    }
-
-    public async Task DisposeAsync()
-    {
-        await dataSource.DisposeAsync();
-        await TestDatabases.DropAsync(database);
-    }
-
-    Migrator NewMigrator(NpgsqlDataSource? source = null) => new(source ?? dataSource, NullLogger<Migrator>.Instance);
+    Migrator NewMigrator(NpgsqlDataSource? source = null) => new(source ?? DataSource, NullLogger<Migrator>.Instance);
 
     [Fact]
     public async Task An_empty_database_gets_every_migration_and_the_ledger_tables()
@@ -31,7 +16,7 @@ public sealed class MigratorTests : IAsyncLifetime
         var applied = await NewMigrator().MigrateAsync(CancellationToken.None);
 
         Assert.Equal(Migration.All.Select(m => m.Version), applied.Select(m => m.Version));
-        await using var connection = await dataSource.OpenConnectionAsync();
+        await using var connection = await DataSource.OpenConnectionAsync();
         var tables = (await connection.QueryAsync<string>(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")).ToHashSet();
         string[] expected =
@@ -52,7 +37,7 @@ public sealed class MigratorTests : IAsyncLifetime
         var second = await NewMigrator().MigrateAsync(CancellationToken.None);
 
         Assert.Empty(second);
-        await using var connection = await dataSource.OpenConnectionAsync();
+        await using var connection = await DataSource.OpenConnectionAsync();
         Assert.Equal(Migration.All.Count, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM schema_migrations"));
     }
 
@@ -60,7 +45,7 @@ public sealed class MigratorTests : IAsyncLifetime
     public async Task Instances_migrating_at_once_apply_each_migration_exactly_once()
     {
         // Separate data sources: separate sessions, as separate Fiscus processes would have.
-        var sources = Enumerable.Range(0, 6).Select(_ => NpgsqlDataSource.Create(TestDatabases.ConnectionStringFor(database))).ToList();
+        var sources = Enumerable.Range(0, 6).Select(_ => NpgsqlDataSource.Create(TestDatabases.ConnectionStringFor(Database))).ToList();
         try
         {
             using var start = new ManualResetEventSlim();
@@ -74,7 +59,7 @@ public sealed class MigratorTests : IAsyncLifetime
 
             Assert.Equal(Migration.All.Count, results.Sum(r => r.Count));
             Assert.Single(results, r => r.Count > 0);
-            await using var connection = await dataSource.OpenConnectionAsync();
+            await using var connection = await DataSource.OpenConnectionAsync();
             Assert.Equal(Migration.All.Count, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM schema_migrations"));
         }
         finally
@@ -90,7 +75,7 @@ public sealed class MigratorTests : IAsyncLifetime
     public async Task A_migration_edited_after_it_was_applied_stops_the_start()
     {
         await NewMigrator().MigrateAsync(CancellationToken.None);
-        await using (var connection = await dataSource.OpenConnectionAsync())
+        await using (var connection = await DataSource.OpenConnectionAsync())
         {
             await connection.ExecuteAsync("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1");
         }
@@ -103,12 +88,51 @@ public sealed class MigratorTests : IAsyncLifetime
     public async Task A_database_from_a_newer_build_is_refused()
     {
         await NewMigrator().MigrateAsync(CancellationToken.None);
-        await using (var connection = await dataSource.OpenConnectionAsync())
+        await using (var connection = await DataSource.OpenConnectionAsync())
         {
             await connection.ExecuteAsync("INSERT INTO schema_migrations (version, name, checksum) VALUES (9999, 'future', 'x')");
         }
 
         var error = await Assert.ThrowsAsync<MigrationException>(() => NewMigrator().MigrateAsync(CancellationToken.None));
         Assert.Contains("9999", error.Message, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>Upgrading a Database that already holds money: each migration must carry the data forward.</summary>
+public sealed class MigrationUpgradeTests() : OwnDatabase("upgrade")
+{
+    [Fact]
+    public async Task Register_lines_written_before_sessions_existed_join_the_registers_first_session()
+    {
+        var migrator = new Migrator(DataSource, NullLogger<Migrator>.Instance);
+        await migrator.MigrateAsync(CancellationToken.None, upToVersion: 2);
+        await using (var connection = await DataSource.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync("""
+                INSERT INTO libraries (library_id, name, time_zone, created_at, updated_at) VALUES ('MAIN', 'Main', 'UTC', now(), now());
+                INSERT INTO cash_registers (name, library_id, starting_float_minor, created_at, updated_at) VALUES ('Desk', 'MAIN', 5000, now(), now());
+                INSERT INTO credit_types (code, description, created_at, updated_at) VALUES ('PAYMENT', 'Payment', now(), now());
+                INSERT INTO payment_types (code, payment_type_uuid, description, counts_as_cash, created_at, updated_at)
+                VALUES ('CASH', gen_random_uuid(), 'Cash', true, now(), now());
+                INSERT INTO patrons (cardnumber, surname, library_id, created_at, updated_at) VALUES ('U1', 'Upgrade', 'MAIN', now(), now());
+                WITH c AS (INSERT INTO account_lines (patron_id, credit_type_code, amount_minor, amount_outstanding_minor, payment_type,
+                                                      cash_register_id, interface, posted_at)
+                           SELECT patron_id, 'PAYMENT', -700, -700, 'CASH', 1, 'api', now() FROM patrons RETURNING account_line_id)
+                INSERT INTO account_offsets (credit_id, type, amount_minor, created_at) SELECT account_line_id, 'CREATE', -700, now() FROM c;
+                """);
+        }
+
+        var applied = await migrator.MigrateAsync(CancellationToken.None);
+
+        Assert.Contains(applied, m => m.Version == 3);
+        await using var check = await DataSource.OpenConnectionAsync();
+        var session = await check.QuerySingleAsync<(long Id, string Status, long Float)>(
+            "SELECT register_session_id, status, float_minor FROM register_sessions WHERE cash_register_id = 1");
+        Assert.Equal(("open", 5000L), (session.Status, session.Float));
+        Assert.Equal(session.Id, await check.ExecuteScalarAsync<long>("SELECT register_session_id FROM account_lines WHERE cash_register_id = 1"));
+        // Its register movement is written too, so the session's totals include it.
+        Assert.Equal(("in", "CASH", 700L), await check.QuerySingleAsync<(string, string, long)>(
+            "SELECT kind, payment_type, amount_minor FROM register_movements WHERE register_session_id = @Id", new { session.Id }));
+        Assert.True((await Verification.LedgerVerifier.VerifyAsync(check, CancellationToken.None)).IsClean);
     }
 }

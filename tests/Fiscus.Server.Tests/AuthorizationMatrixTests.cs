@@ -54,6 +54,16 @@ public sealed class AuthorizationMatrixTests(FiscusFixture fiscus) : IClassFixtu
         { "POST", "/api/v1/clients/nope/disable", "clients:write", "admin" },
         { "POST", "/api/v1/clients/nope/enable", "clients:write", "admin" },
         { "POST", "/api/v1/clients/nope/secret", "clients:write", "admin" },
+        { "POST", "/api/v1/cash_registers/1/sales", "sales:write", "cashier" },
+        { "GET", "/api/v1/cash_registers/1/sales/999", "registers:read", "cashier" },
+        { "POST", "/api/v1/cash_registers/1/refunds", "refunds:write", "manager" },
+        { "GET", "/api/v1/cash_registers/1/session", "registers:read", "cashier" },
+        { "POST", "/api/v1/cash_registers/999/cashups", "cashups:write", "manager" },
+        { "POST", "/api/v1/cash_registers/999/cashups/start", "cashups:write", "manager" },
+        { "GET", "/api/v1/cash_registers/1/cashups", "registers:read", "cashier" },
+        { "GET", "/api/v1/cashups/999", "registers:read", "cashier" },
+        { "GET", "/api/v1/reports/daily?library_id=MAIN", "reports:read", "manager" },
+        { "GET", "/api/v1/reports/cash_drawer_reconciliation?from=2026-01-01", "reports:read", "manager" },
     };
 
     static readonly string[] Ladder = ["cashier", "manager", "admin"];

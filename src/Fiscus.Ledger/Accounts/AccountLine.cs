@@ -25,6 +25,8 @@ public sealed record AccountLine
     public string? InternalNote { get; init; }
     public string? ExternalId { get; init; }
     public long? RelatedAccountLineId { get; init; }
+    public long? RegisterSessionId { get; init; }
+    public int? Quantity { get; init; }
     public DateTime PostedAt { get; init; }
 
     public bool IsDebit => DebitTypeCode is not null;
@@ -34,7 +36,7 @@ public sealed record AccountLine
     public const string Columns =
         "account_line_id, patron_id, debit_type_code, credit_type_code, amount_minor, amount_outstanding_minor, payment_type, " +
         "cash_register_id, library_id, item_id, user_id, api_client_id, interface, status, description, internal_note, " +
-        "external_id, related_account_line_id, posted_at";
+        "external_id, related_account_line_id, register_session_id, quantity, posted_at";
 }
 
 /// <summary>An application of a credit to a debit, or the creation of a line; see the 0002 migration for the signs.</summary>

@@ -19,6 +19,10 @@ public sealed record NewLine
     public string? InternalNote { get; init; }
     public string? ExternalId { get; init; }
     public long? RelatedAccountLineId { get; init; }
+    public int? Quantity { get; init; }
+
+    /// <summary>Set only by a cash-up, for its surplus or deficit line in the session being counted.</summary>
+    public long? RegisterSessionId { get; init; }
 }
 
 /// <summary>
@@ -30,6 +34,7 @@ public sealed class LedgerWriter(
     NpgsqlConnection connection, NpgsqlTransaction transaction, LedgerActor actor, DateTimeOffset now, CancellationToken cancellationToken)
 {
     readonly List<AccountOffset> offsets = [];
+    readonly Dictionary<int, long> sessions = [];
 
     public IReadOnlyList<AccountOffset> Offsets => offsets;
 
@@ -51,15 +56,25 @@ public sealed class LedgerWriter(
         {
             throw new InvalidOperationException($"Refusing to write a malformed ledger line: {line}");
         }
+        long? sessionId = line.RegisterSessionId;
+        if (sessionId is null && line.CashRegisterId is { } registerId)
+        {
+            if (!sessions.TryGetValue(registerId, out var open))
+            {
+                sessions[registerId] = open = await Registers.RegisterSessions.LockOpenForJournalAsync(
+                    connection, transaction, registerId, cancellationToken);
+            }
+            sessionId = open;
+        }
         // The line and its CREATE offset in one statement: one round trip, and never one without the other.
         var rows = await connection.QueryAsync<AccountLine, AccountOffset, (AccountLine Line, AccountOffset Offset)>(new CommandDefinition($"""
             WITH line AS (
                 INSERT INTO account_lines (patron_id, debit_type_code, credit_type_code, amount_minor, amount_outstanding_minor,
                     payment_type, cash_register_id, library_id, item_id, user_id, api_client_id, interface, status, description,
-                    internal_note, external_id, related_account_line_id, posted_at)
+                    internal_note, external_id, related_account_line_id, register_session_id, quantity, posted_at)
                 VALUES (@PatronId, @DebitTypeCode, @CreditTypeCode, @AmountMinor, @AmountMinor, @PaymentType, @CashRegisterId,
                     @LibraryId, @ItemId, @UserId, @ApiClientId, @Interface, @Status, @Description, @InternalNote, @ExternalId,
-                    @RelatedAccountLineId, @now)
+                    @RelatedAccountLineId, @sessionId, @Quantity, @now)
                 RETURNING *),
             created AS (
                 INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at)
@@ -73,7 +88,7 @@ public sealed class LedgerWriter(
             {
                 line.PatronId, line.DebitTypeCode, line.CreditTypeCode, line.AmountMinor, line.PaymentType, line.CashRegisterId,
                 line.LibraryId, line.ItemId, actor.UserId, actor.ApiClientId, actor.Interface, line.Status, line.Description,
-                line.InternalNote, line.ExternalId, line.RelatedAccountLineId, now,
+                line.InternalNote, line.ExternalId, line.RelatedAccountLineId, sessionId, line.Quantity, now,
             },
             transaction, cancellationToken: cancellationToken), (line, offset) => (line, offset), splitOn: "account_offset_id");
         var (written, create) = rows.Single();

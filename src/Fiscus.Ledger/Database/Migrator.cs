@@ -17,7 +17,8 @@ public sealed class Migrator(NpgsqlDataSource dataSource, ILogger<Migrator> logg
     /// <summary>Advisory lock key shared by every Fiscus instance ("FISCUS" in ASCII, then 1).</summary>
     public const long MigrationLockKey = 0x464953435553_0001;
 
-    public async Task<IReadOnlyList<Migration>> MigrateAsync(CancellationToken cancellationToken)
+    /// <param name="upToVersion">Stop after this version (tests of upgrades with data in between); all by default.</param>
+    public async Task<IReadOnlyList<Migration>> MigrateAsync(CancellationToken cancellationToken, int? upToVersion = null)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await ExecuteAsync(connection, $"SELECT pg_advisory_lock({MigrationLockKey})", cancellationToken);
@@ -35,7 +36,7 @@ public sealed class Migrator(NpgsqlDataSource dataSource, ILogger<Migrator> logg
             CheckHistory(applied);
 
             var newlyApplied = new List<Migration>();
-            foreach (var migration in Migration.All.Where(m => !applied.ContainsKey(m.Version)))
+            foreach (var migration in Migration.All.Where(m => !applied.ContainsKey(m.Version) && m.Version <= (upToVersion ?? int.MaxValue)))
             {
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
                 await using (var apply = new NpgsqlCommand(migration.Sql, connection, transaction))

@@ -72,10 +72,13 @@ public static class DefaultReferenceData
             INSERT INTO libraries (library_id, name, time_zone, created_at, updated_at)
             VALUES (@MainLibraryId, 'Main library', @timeZone, @now, @now)
             """, new { MainLibraryId, timeZone, now });
-        await Execute("""
+        var floatMinor = DefaultFloatMajor * currency.MinorPerMajor;
+        var registerId = await connection.ExecuteScalarAsync<int>(new CommandDefinition("""
             INSERT INTO cash_registers (name, description, library_id, starting_float_minor, library_default, created_at, updated_at)
             VALUES ('Main desk', 'Default register of the main library', @MainLibraryId, @floatMinor, true, @now, @now)
-            """, new { MainLibraryId, floatMinor = DefaultFloatMajor * currency.MinorPerMajor, now });
+            RETURNING cash_register_id
+            """, new { MainLibraryId, floatMinor, now }, transaction, cancellationToken: cancellationToken));
+        await Registers.RegisterSessions.OpenAsync(connection, transaction, registerId, floatMinor, now, cancellationToken);
         foreach (var t in DebitTypes)
         {
             await Execute("""

@@ -76,6 +76,51 @@ public static class LedgerVerifier
             FROM account_lines GROUP BY patron_id HAVING sum(amount_outstanding_minor) <> sum(amount_minor)
             ORDER BY patron_id LIMIT @MaxPerCheck
             """),
+        // The register movements the triggers append, recomputed from scratch. (What debit type a refund was
+        // for is left out: it reads the refunded payment's applications as they were when the money went out.)
+        ("register movements match the lines and offsets", """
+            WITH ledger AS (
+                SELECT register_session_id AS session, kind, payment_type, NULL::text AS debit_type, NULL::text AS credit_type,
+                       count(*) AS count, sum(amount) AS amount
+                FROM (SELECT register_session_id,
+                             CASE WHEN payment_type IS NULL OR COALESCE(credit_type_code, debit_type_code) IN ('CASHUP_SURPLUS', 'CASHUP_DEFICIT') THEN 'line'
+                                  WHEN credit_type_code IS NOT NULL THEN 'in' ELSE 'out' END AS kind,
+                             CASE WHEN payment_type IS NULL OR COALESCE(credit_type_code, debit_type_code) IN ('CASHUP_SURPLUS', 'CASHUP_DEFICIT') THEN NULL
+                                  ELSE payment_type END AS payment_type,
+                             CASE WHEN payment_type IS NULL OR COALESCE(credit_type_code, debit_type_code) IN ('CASHUP_SURPLUS', 'CASHUP_DEFICIT') THEN 0
+                                  WHEN credit_type_code IS NOT NULL THEN -amount_minor ELSE amount_minor END AS amount
+                      FROM account_lines WHERE register_session_id IS NOT NULL) l
+                GROUP BY 1, 2, 3
+                UNION ALL
+                SELECT c.register_session_id, 'income', NULL, d.debit_type_code, NULL,
+                       count(*) FILTER (WHERE o.type = 'APPLY') - count(*) FILTER (WHERE o.type = 'VOID'), -sum(o.amount_minor)
+                FROM account_offsets o
+                JOIN account_lines c ON c.account_line_id = o.credit_id
+                JOIN account_lines d ON d.account_line_id = o.debit_id
+                WHERE o.type IN ('APPLY', 'VOID') AND c.register_session_id IS NOT NULL AND c.payment_type IS NOT NULL
+                  AND c.credit_type_code <> 'CASHUP_SURPLUS' AND d.debit_type_code NOT IN ('PAYOUT', 'VOID')
+                GROUP BY 1, 4
+                UNION ALL
+                SELECT p.register_session_id, 'payout', NULL, p.debit_type_code, c.credit_type_code, count(*), -sum(o.amount_minor)
+                FROM account_offsets o
+                JOIN account_lines p ON p.account_line_id = o.debit_id
+                JOIN account_lines c ON c.account_line_id = o.credit_id
+                WHERE o.type = 'APPLY' AND p.register_session_id IS NOT NULL AND p.payment_type IS NOT NULL AND p.debit_type_code <> 'CASHUP_DEFICIT'
+                GROUP BY 1, 4, 5
+            ), recorded AS (
+                SELECT register_session_id AS session, kind, payment_type, debit_type_code AS debit_type, credit_type_code AS credit_type,
+                       sum(count) AS count, sum(amount_minor) AS amount
+                FROM register_movements GROUP BY 1, 2, 3, 4, 5
+            )
+            SELECT format('session %s, %s %s: the ledger says %s for %s, the register movements %s for %s', session, kind,
+                          concat_ws('/', payment_type, debit_type, credit_type), max(count) FILTER (WHERE side = 'ledger'),
+                          max(amount) FILTER (WHERE side = 'ledger'), max(count) FILTER (WHERE side = 'recorded'),
+                          max(amount) FILTER (WHERE side = 'recorded'))
+            FROM (SELECT 'ledger' AS side, * FROM (SELECT * FROM ledger EXCEPT SELECT * FROM recorded) a
+                  UNION ALL SELECT 'recorded', * FROM (SELECT * FROM recorded EXCEPT SELECT * FROM ledger) b) diff
+            GROUP BY session, kind, payment_type, debit_type, credit_type
+            ORDER BY session, kind LIMIT @MaxPerCheck
+            """),
     ];
 
     public static async Task<VerificationReport> VerifyAsync(NpgsqlConnection connection, CancellationToken cancellationToken)

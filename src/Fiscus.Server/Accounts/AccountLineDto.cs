@@ -22,13 +22,15 @@ public sealed record AccountLineDto(
     int? CashRegisterId,
     string? LibraryId,
     long? ItemId,
+    int? Quantity,
     long? UserId,
     string? ClientId,
     string Interface,
     string? Status,
     DateTime Date,
     string? ExternalId,
-    long? RelatedAccountLineId)
+    long? RelatedAccountLineId,
+    long? RegisterSessionId)
 {
     sealed record Row
     {
@@ -39,15 +41,16 @@ public sealed record AccountLineDto(
     const string Select = $"""
         SELECT l.account_line_id, l.patron_id, l.debit_type_code, l.credit_type_code, l.amount_minor, l.amount_outstanding_minor,
                l.payment_type, l.cash_register_id, l.library_id, l.item_id, l.user_id, l.api_client_id, l.interface, l.status,
-               l.description, l.internal_note, l.external_id, l.related_account_line_id, l.posted_at, c.client_id
+               l.description, l.internal_note, l.external_id, l.related_account_line_id, l.register_session_id, l.quantity, l.posted_at,
+               c.client_id
         FROM account_lines l LEFT JOIN api_clients c ON c.api_client_id = l.api_client_id
         """;
 
     public static AccountLineDto From(AccountLine line, string? clientId, Currency currency) => new(
         line.AccountLineId, line.PatronId, line.DebitTypeCode, line.CreditTypeCode, currency.ToMajor(line.AmountMinor),
         currency.ToMajor(line.AmountOutstandingMinor), line.Description, line.InternalNote, line.PaymentType, line.CashRegisterId,
-        line.LibraryId, line.ItemId, line.UserId, clientId, line.Interface, line.Status, line.PostedAt, line.ExternalId,
-        line.RelatedAccountLineId);
+        line.LibraryId, line.ItemId, line.Quantity, line.UserId, clientId, line.Interface, line.Status, line.PostedAt, line.ExternalId,
+        line.RelatedAccountLineId, line.RegisterSessionId);
 
     /// <summary>
     /// Lines just written or read in this transaction, on the wire. Only lines written by another API client

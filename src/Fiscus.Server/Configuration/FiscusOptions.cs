@@ -47,6 +47,9 @@ public sealed class FiscusOptions
 
     public const string DefaultPolarisPaymentMethods = "11=CASH,12=CARD,13=CARD";
 
+    /// <summary>FISCUS_CASHUP_NOTE_REQUIRED: a counted amount that differs from the expected one needs a note.</summary>
+    public bool CashupNoteRequired { get; init; }
+
     public static FiscusOptions FromConfiguration(IConfiguration configuration)
     {
         var database = configuration["FISCUS_DATABASE"];
@@ -72,6 +75,7 @@ public sealed class FiscusOptions
             SessionSeconds = Int(configuration, "FISCUS_SESSION_SECONDS", 8 * 3600, 60, 30 * 86400),
             LoginAttemptsPerMinute = Int(configuration, "FISCUS_LOGIN_ATTEMPTS_PER_MINUTE", 10, 1, 100000),
             MaxBodyBytes = Int(configuration, "FISCUS_MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+            CashupNoteRequired = Bool(configuration, "FISCUS_CASHUP_NOTE_REQUIRED", false),
             PolarisPaymentMethods = ParsePaymentMethods(
                 NullIfEmpty(configuration["FISCUS_POLARIS_PAYMENT_METHODS"]) ?? DefaultPolarisPaymentMethods),
         };

@@ -17,6 +17,8 @@ public static class WireMoney
         Positive,
         /// <summary>Zero or more.</summary>
         NonNegative,
+        /// <summary>Any sign (a count that came out below zero).</summary>
+        Any,
     }
 
     /// <returns>The amount in minor units, or null when absent or invalid (the reason is added to <paramref name="validation"/>).</returns>
@@ -48,7 +50,7 @@ public static class WireMoney
             validation.Add(field, $"{field} must not be negative");
             return null;
         }
-        if (minor > max)
+        if (Math.Abs(minor) > max)
         {
             validation.Add(field, string.Create(CultureInfo.InvariantCulture, $"{field} must be at most {currency.ToMajor(max)}"));
             return null;

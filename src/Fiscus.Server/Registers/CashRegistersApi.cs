@@ -112,6 +112,8 @@ public static class CashRegistersApi
                 """,
                 new { request.Name, description = request.Description ?? "", request.LibraryId, floatMinor, isDefault, now },
                 transaction, cancellationToken: cancellationToken));
+            await Ledger.Registers.RegisterSessions.OpenAsync(connection, transaction, register.CashRegisterId, register.StartingFloatMinor, now,
+                cancellationToken);
             await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "cash_register.create",
                 "cash_register", Id(register.CashRegisterId), register, cancellationToken);
             return register;
@@ -189,6 +191,15 @@ public static class CashRegistersApi
         var outcome = await Transactions.RunAsync<Outcome<CashRegisterRow>>(db, async (connection, transaction) =>
         {
             var now = time.GetUtcNow();
+            if (archived && await FindAsync(connection, transaction, cashRegisterId, cancellationToken, forUpdate: true) is not null &&
+                await connection.ExecuteScalarAsync<bool>(new CommandDefinition("""
+                    SELECT EXISTS (SELECT 1 FROM register_sessions s JOIN account_lines l ON l.register_session_id = s.register_session_id
+                                   WHERE s.cash_register_id = @cashRegisterId AND s.status <> 'closed')
+                    """, new { cashRegisterId }, transaction, cancellationToken: cancellationToken)))
+            {
+                return Failure.Conflict("register_not_cashed_up",
+                    string.Create(CultureInfo.InvariantCulture, $"Register {cashRegisterId} holds money not yet cashed up; cash it up before archiving it."));
+            }
             // Archiving also gives up the library-default flag: money has nowhere to go by default until
             // a manager picks another register.
             var register = await connection.QuerySingleOrDefaultAsync<CashRegisterRow>(new CommandDefinition($"""

@@ -1,0 +1,217 @@
+using System.Globalization;
+using System.Text.Json;
+using Dapper;
+using Fiscus.Ledger.Accounts;
+using Npgsql;
+
+namespace Fiscus.Ledger.Registers;
+
+public sealed record CountedAmount(string PaymentType, long CountedMinor, string? Note);
+
+public sealed record CashupCommand(IReadOnlyList<CountedAmount> Reconciliations, string? Note, bool NoteRequiredForDifferences);
+
+public sealed record Cashup(
+    long CashupId, int CashRegisterId, long RegisterSessionId, long? UserId, long? ApiClientId, DateTime StartedAt, DateTime? CompletedAt,
+    long? AmountMinor, string? Note, string? Summary)
+{
+    public const string Columns =
+        "cashup_id, cash_register_id, register_session_id, user_id, api_client_id, started_at, completed_at, amount_minor, note, summary::text AS summary";
+
+    public SessionSummary? FrozenSummary => Summary is null ? null : JsonSerializer.Deserialize<SessionSummary>(Summary);
+}
+
+/// <summary>
+/// Cashing up a register: quick (count and close at once) or two-phase (start counting — the session
+/// closes to new money and sales go on in a new one — then complete with the counted amounts). Each
+/// counted payment type is reconciled against what the session's lines say; a difference is journaled
+/// as a CASHUP_SURPLUS credit or CASHUP_DEFICIT debit in the counted session. The summary is frozen into
+/// the cash-up as counted. Two cash-ups of one register at once: the second is refused (409).
+/// </summary>
+public static class Cashups
+{
+    public sealed record Register(int CashRegisterId, string LibraryId, long StartingFloatMinor, bool Archived);
+
+    public static async Task<Outcome<(Cashup Cashup, SessionSummary Summary)>> StartAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, int registerId, LedgerActor actor, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        now = ToDatabasePrecision(now);
+        var register = await LockRegisterAsync(connection, transaction, registerId, cancellationToken);
+        if (register.Failure is { } failure)
+        {
+            return failure;
+        }
+        if (await RegisterSessions.FindAsync(connection, transaction, registerId, "counting", cancellationToken) is not null)
+        {
+            return Failure.Conflict("cashup_in_progress", Invariant($"Register {registerId} is already being counted; complete that cash-up first."));
+        }
+        var open = await RegisterSessions.FindAsync(connection, transaction, registerId, "open", cancellationToken, forUpdate: true);
+        if (open is null || !await RegisterSessions.HasLinesAsync(connection, transaction, open.RegisterSessionId, cancellationToken))
+        {
+            return Failure.Conflict("session_empty", Invariant($"Register {registerId} has taken no money since its last cash-up."));
+        }
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE register_sessions SET status = 'counting', counting_started_at = @now WHERE register_session_id = @RegisterSessionId",
+            new { now, open.RegisterSessionId }, transaction, cancellationToken: cancellationToken));
+        await RegisterSessions.OpenAsync(connection, transaction, registerId, register.Value!.StartingFloatMinor, now, cancellationToken);
+        var cashup = await InsertAsync(connection, transaction, registerId, open.RegisterSessionId, actor, now, cancellationToken);
+        var counting = open with { Status = "counting", CountingStartedAt = now.UtcDateTime };
+        return (cashup, await SessionSummary.ComputeAsync(connection, transaction, counting, cancellationToken));
+    }
+
+    public static async Task<Outcome<(Cashup Cashup, SessionSummary Summary)>> CompleteAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, int registerId, CashupCommand command, LedgerActor actor,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        now = ToDatabasePrecision(now);
+        var register = await LockRegisterAsync(connection, transaction, registerId, cancellationToken);
+        if (register.Failure is { } failure)
+        {
+            return failure;
+        }
+        // A started count is completed; otherwise this is a quick cash-up of the open session.
+        var session = await RegisterSessions.FindAsync(connection, transaction, registerId, "counting", cancellationToken, forUpdate: true);
+        Cashup? started = null;
+        if (session is not null)
+        {
+            started = await connection.QuerySingleAsync<Cashup>(new CommandDefinition(
+                $"SELECT {Cashup.Columns} FROM cashups WHERE register_session_id = @RegisterSessionId",
+                new { session.RegisterSessionId }, transaction, cancellationToken: cancellationToken));
+        }
+        else
+        {
+            session = await RegisterSessions.FindAsync(connection, transaction, registerId, "open", cancellationToken, forUpdate: true);
+            if (session is null || !await RegisterSessions.HasLinesAsync(connection, transaction, session.RegisterSessionId, cancellationToken))
+            {
+                return Failure.Conflict("session_empty", Invariant($"Register {registerId} has taken no money since its last cash-up."));
+            }
+        }
+
+        var before = await SessionSummary.ComputeAsync(connection, transaction, session, cancellationToken);
+        if (Check(command, before) is { } invalid)
+        {
+            return invalid;
+        }
+        var cashup = started ?? await InsertAsync(connection, transaction, registerId, session.RegisterSessionId, actor, now, cancellationToken);
+        var writer = new LedgerWriter(connection, transaction, actor, now, cancellationToken);
+        foreach (var counted in command.Reconciliations)
+        {
+            var expected = before.TotalGrouped.FirstOrDefault(t => t.PaymentType == counted.PaymentType)?.NetMinor ?? 0;
+            var difference = counted.CountedMinor - expected;
+            long? lineId = null;
+            if (difference != 0)
+            {
+                var line = await writer.AddLineAsync(new NewLine
+                {
+                    DebitTypeCode = difference < 0 ? "CASHUP_DEFICIT" : null,
+                    CreditTypeCode = difference > 0 ? "CASHUP_SURPLUS" : null,
+                    AmountMinor = -difference,
+                    PaymentType = counted.PaymentType,
+                    CashRegisterId = registerId,
+                    RegisterSessionId = session.RegisterSessionId,
+                    LibraryId = register.Value!.LibraryId,
+                    Description = Invariant($"Cash-up {cashup.CashupId}: {(difference > 0 ? "surplus" : "deficit")} counted in {counted.PaymentType}"),
+                    InternalNote = counted.Note,
+                });
+                lineId = line.AccountLineId;
+            }
+            await connection.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO cashup_reconciliations (cashup_id, payment_type, expected_minor, counted_minor, note, account_line_id)
+                VALUES (@CashupId, @PaymentType, @expected, @CountedMinor, @Note, @lineId)
+                """, new { cashup.CashupId, counted.PaymentType, expected, counted.CountedMinor, counted.Note, lineId }, transaction,
+                cancellationToken: cancellationToken));
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE register_sessions SET status = 'closed', closed_at = @now, counting_started_at = COALESCE(counting_started_at, @now) WHERE register_session_id = @RegisterSessionId",
+            new { now, session.RegisterSessionId }, transaction, cancellationToken: cancellationToken));
+        if (started is null)
+        {
+            // Quick cash-up: the next session opens as this one closes (a two-phase one opened it at the start).
+            await RegisterSessions.OpenAsync(connection, transaction, registerId, register.Value!.StartingFloatMinor, now, cancellationToken);
+        }
+        var closed = session with { Status = "closed", ClosedAt = now.UtcDateTime };
+        var summary = await SessionSummary.ComputeAsync(connection, transaction, closed, cancellationToken);
+        var amount = before.TotalMinor + summary.Reconciliations.Sum(r => r.DifferenceMinor);
+        var completed = await connection.QuerySingleAsync<Cashup>(new CommandDefinition($"""
+            UPDATE cashups SET completed_at = @now, amount_minor = @amount, note = @Note, summary = @summary::jsonb
+            WHERE cashup_id = @CashupId
+            RETURNING {Cashup.Columns}
+            """, new { now, amount, command.Note, summary = JsonSerializer.Serialize(summary), cashup.CashupId }, transaction,
+            cancellationToken: cancellationToken));
+        return (completed, summary);
+    }
+
+    /// <summary>Every payment type named once and known; cash that moved must be counted; notes where required.</summary>
+    static Failure? Check(CashupCommand command, SessionSummary summary)
+    {
+        var validation = new Validation();
+        var named = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < command.Reconciliations.Count; i++)
+        {
+            var counted = command.Reconciliations[i];
+            var field = Invariant($"reconciliations[{i}].payment_type");
+            if (!named.Add(counted.PaymentType))
+            {
+                validation.Add(field, $"{counted.PaymentType} is counted twice");
+            }
+            var known = summary.TotalGrouped.FirstOrDefault(t => t.PaymentType == counted.PaymentType);
+            if (known is null)
+            {
+                validation.Add(field, $"'{counted.PaymentType}' is not a payment type in use");
+                continue;
+            }
+            if (command.NoteRequiredForDifferences && counted.CountedMinor != known.NetMinor && string.IsNullOrWhiteSpace(counted.Note))
+            {
+                validation.Add(Invariant($"reconciliations[{i}].note"), $"A note is required: the count of {counted.PaymentType} differs from what was expected.");
+            }
+        }
+        var uncounted = summary.TotalGrouped
+            .Where(t => t.CountsAsCash && (t.IncomeCount + t.PayoutCount) > 0 && !named.Contains(t.PaymentType))
+            .Select(t => t.PaymentType).ToList();
+        if (uncounted.Count > 0)
+        {
+            validation.Add("reconciliations", $"Count the cash: {string.Join(", ", uncounted)} moved through the drawer this session.");
+        }
+        return validation.IsValid ? null : validation.ToFailure();
+    }
+
+    /// <summary>
+    /// Locks the register row without waiting: cash-ups take it, sales do not, so a second cash-up of the
+    /// same register at the same moment is told at once instead of queueing behind the first.
+    /// </summary>
+    static async Task<Outcome<Register>> LockRegisterAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, int registerId, CancellationToken cancellationToken)
+    {
+        await connection.ExecuteAsync(new CommandDefinition("SAVEPOINT cashup_lock", transaction: transaction, cancellationToken: cancellationToken));
+        try
+        {
+            var register = await connection.QuerySingleOrDefaultAsync<Register>(new CommandDefinition(
+                "SELECT cash_register_id, library_id, starting_float_minor, archived FROM cash_registers WHERE cash_register_id = @registerId FOR NO KEY UPDATE NOWAIT",
+                new { registerId }, transaction, cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition("RELEASE SAVEPOINT cashup_lock", transaction: transaction, cancellationToken: cancellationToken));
+            return register is null
+                ? Failure.NotFound("register_not_found", Invariant($"There is no cash register {registerId}."))
+                : register;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+        {
+            await connection.ExecuteAsync(new CommandDefinition("ROLLBACK TO SAVEPOINT cashup_lock", transaction: transaction, cancellationToken: CancellationToken.None));
+            return Failure.Conflict("cashup_in_progress", Invariant($"Register {registerId} is being cashed up or changed by someone else right now."));
+        }
+    }
+
+    static Task<Cashup> InsertAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, int registerId, long sessionId, LedgerActor actor, DateTimeOffset now,
+        CancellationToken cancellationToken) =>
+        connection.QuerySingleAsync<Cashup>(new CommandDefinition($"""
+            INSERT INTO cashups (cash_register_id, register_session_id, user_id, api_client_id, started_at)
+            VALUES (@registerId, @sessionId, @UserId, @ApiClientId, @now)
+            RETURNING {Cashup.Columns}
+            """, new { registerId, sessionId, actor.UserId, actor.ApiClientId, now }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>PostgreSQL keeps microseconds; a summary frozen from memory must say the same instant the rows do.</summary>
+    static DateTimeOffset ToDatabasePrecision(DateTimeOffset time) => new(time.Ticks - time.Ticks % 10, time.Offset);
+
+    static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

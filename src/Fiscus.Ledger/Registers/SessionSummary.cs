@@ -1,0 +1,163 @@
+using Dapper;
+using Npgsql;
+
+namespace Fiscus.Ledger.Registers;
+
+/// <summary>What money taken in a session paid for (Koha's income_grouped).</summary>
+public sealed record IncomeGroup(string DebitTypeCode, string Description, long Count, long TotalMinor);
+
+/// <summary>Money paid out of the drawer, by what paid it out and what for (Koha's payout_grouped).</summary>
+public sealed record PayoutGroup(
+    string DebitTypeCode, string? CreditTypeCode, string? CreditTypeDescription, string? RelatedDebitTypeCode,
+    string? RelatedDebitTypeDescription, long TotalMinor);
+
+/// <summary>Money in and out of the drawer for one payment type.</summary>
+public sealed record PaymentTypeTotal(
+    string PaymentType, string Description, bool CountsAsCash, long IncomeCount, long IncomeMinor, long PayoutCount, long PayoutMinor)
+{
+    public long NetMinor => IncomeMinor - PayoutMinor;
+}
+
+public sealed record CountTotal(long Count, long TotalMinor);
+
+/// <summary>A counted payment type of a cash-up: what the ledger expected, what was counted, and the line recording any difference.</summary>
+public sealed record ReconciliationLine(string PaymentType, long ExpectedMinor, long CountedMinor, string? Note, long? AccountLineId)
+{
+    public long DifferenceMinor => CountedMinor - ExpectedMinor;
+}
+
+/// <summary>
+/// A register session's totals. Money lines are those with a payment type: credits brought money in,
+/// debits (PAYOUT, VOID) took it out. Cash-up surplus and deficit lines are reported as reconciliations,
+/// not as income or payouts. Expected cash in the drawer is the float plus the net of the payment types
+/// that count as cash; bankable is that net alone (negative: the drawer needs topping up).
+/// </summary>
+public sealed record SessionSummary(
+    long RegisterSessionId,
+    int CashRegisterId,
+    string Status,
+    DateTime FromDate,
+    DateTime? ToDate,
+    long FloatMinor,
+    long LineCount,
+    IReadOnlyList<IncomeGroup> IncomeGrouped,
+    long IncomeTotalMinor,
+    IReadOnlyList<PayoutGroup> PayoutGrouped,
+    long PayoutTotalMinor,
+    IReadOnlyList<PaymentTypeTotal> TotalGrouped,
+    CountTotal Payouts,
+    CountTotal Refunds,
+    IReadOnlyList<ReconciliationLine> Reconciliations)
+{
+    public long TotalMinor => IncomeTotalMinor - PayoutTotalMinor;
+
+    public long BankableMinor => TotalGrouped.Where(t => t.CountsAsCash).Sum(t => t.NetMinor);
+
+    public long ExpectedCashInDrawerMinor => FloatMinor + BankableMinor;
+
+    /// <summary>Computes a session's summary in one round trip, from the session's movements.</summary>
+    public static async Task<SessionSummary> ComputeAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, RegisterSession session, CancellationToken cancellationToken)
+    {
+        var scope = LineScope.Session(session.RegisterSessionId);
+        using var results = await connection.QueryMultipleAsync(new CommandDefinition(AggregateSql(scope) + """
+            SELECT r.payment_type, r.expected_minor, r.counted_minor, r.note, r.account_line_id
+            FROM cashup_reconciliations r JOIN cashups c ON c.cashup_id = r.cashup_id
+            WHERE c.register_session_id = @scopeSession
+            ORDER BY r.payment_type;
+            """, scope.Parameters, transaction, cancellationToken: cancellationToken));
+        var aggregates = await ReadAggregatesAsync(results);
+        var reconciliations = (await results.ReadAsync<ReconciliationLine>()).AsList();
+        return aggregates.ToSummary(session.RegisterSessionId, session.CashRegisterId, session.Status, session.OpenedAt,
+            session.CountingStartedAt ?? session.ClosedAt, session.FloatMinor, reconciliations);
+    }
+
+    /// <summary>The same aggregates over any set of movements (a register's business day, say).</summary>
+    public static async Task<Aggregates> AggregateAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, LineScope scope, CancellationToken cancellationToken)
+    {
+        using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+            AggregateSql(scope), scope.Parameters, transaction, cancellationToken: cancellationToken));
+        return await ReadAggregatesAsync(results);
+    }
+
+    public sealed record Aggregates(
+        long LineCount, IReadOnlyList<PaymentTypeTotal> ByType, IReadOnlyList<IncomeGroup> Income, IReadOnlyList<PayoutGroup> Payouts,
+        CountTotal Refunds)
+    {
+        public long IncomeTotalMinor => ByType.Sum(t => t.IncomeMinor);
+
+        public long PayoutTotalMinor => ByType.Sum(t => t.PayoutMinor);
+
+        public CountTotal PayoutCount => new(ByType.Sum(t => t.PayoutCount), PayoutTotalMinor);
+
+        public SessionSummary ToSummary(
+            long sessionId, int registerId, string status, DateTime from, DateTime? to, long floatMinor, IReadOnlyList<ReconciliationLine> reconciliations) =>
+            new(sessionId, registerId, status, from, to, floatMinor, LineCount, Income, IncomeTotalMinor, Payouts, PayoutTotalMinor, ByType,
+                PayoutCount, Refunds, reconciliations);
+    }
+
+    sealed record Movement(
+        string Kind, string? PaymentType, string? DebitTypeCode, string? CreditTypeCode, string? RelatedDebitTypeCode, long Count, long AmountMinor,
+        string? DebitTypeDescription, string? CreditTypeDescription, string? RelatedDebitTypeDescription);
+
+    sealed record PaymentTypeRow(string Code, string Description, bool CountsAsCash, bool Archived);
+
+    static async Task<Aggregates> ReadAggregatesAsync(SqlMapper.GridReader results)
+    {
+        var movements = (await results.ReadAsync<Movement>()).AsList();
+        var paymentTypes = await results.ReadAsync<PaymentTypeRow>();
+        var lineCount = movements.Where(m => m.Kind is "line" or "in" or "out").Sum(m => m.Count);
+        var byType = new List<PaymentTypeTotal>();
+        foreach (var type in paymentTypes)
+        {
+            var money = movements.Where(m => m.PaymentType == type.Code).ToList();
+            var moneyIn = money.Where(m => m.Kind == "in").ToList();
+            var moneyOut = money.Where(m => m.Kind == "out").ToList();
+            if (money.Count > 0 || !type.Archived)
+            {
+                byType.Add(new PaymentTypeTotal(type.Code, type.Description, type.CountsAsCash, moneyIn.Sum(m => m.Count), moneyIn.Sum(m => m.AmountMinor),
+                    moneyOut.Sum(m => m.Count), moneyOut.Sum(m => m.AmountMinor)));
+            }
+        }
+        var income = movements.Where(m => m.Kind == "income" && m.AmountMinor != 0)
+            .Select(m => new IncomeGroup(m.DebitTypeCode!, m.DebitTypeDescription ?? m.DebitTypeCode!, m.Count, m.AmountMinor))
+            .OrderBy(g => g.Description, StringComparer.Ordinal).ThenBy(g => g.DebitTypeCode, StringComparer.Ordinal).ToList();
+        var payouts = movements.Where(m => m.Kind == "payout")
+            .Select(m => new PayoutGroup(m.DebitTypeCode!, m.CreditTypeCode, m.CreditTypeDescription, m.RelatedDebitTypeCode,
+                m.RelatedDebitTypeDescription, m.AmountMinor))
+            .OrderBy(g => g.DebitTypeCode, StringComparer.Ordinal).ThenBy(g => g.CreditTypeCode, StringComparer.Ordinal)
+            .ThenBy(g => g.RelatedDebitTypeCode, StringComparer.Ordinal).ToList();
+        var refunds = movements.Where(m => m.Kind == "payout" && m.CreditTypeCode == "REFUND").ToList();
+        return new Aggregates(lineCount, byType, income, payouts, new CountTotal(refunds.Sum(m => m.Count), refunds.Sum(m => m.AmountMinor)));
+    }
+
+    /// <summary>The scope's movements summed per group (a few dozen rows at most), then the payment types to report them by.</summary>
+    static string AggregateSql(LineScope scope) => $"""
+        SELECT m.kind, m.payment_type, m.debit_type_code, m.credit_type_code, m.related_debit_type_code, m.count, m.amount_minor,
+               dt.description AS debit_type_description, ct.description AS credit_type_description, rdt.description AS related_debit_type_description
+        FROM (SELECT kind, payment_type, debit_type_code, credit_type_code, related_debit_type_code,
+                     sum(count)::bigint AS count, sum(amount_minor)::bigint AS amount_minor
+              FROM register_movements m WHERE {scope.On("m")}
+              GROUP BY 1, 2, 3, 4, 5) m
+        LEFT JOIN debit_types dt ON dt.code = m.debit_type_code
+        LEFT JOIN credit_types ct ON ct.code = m.credit_type_code
+        LEFT JOIN debit_types rdt ON rdt.code = m.related_debit_type_code;
+
+        SELECT code, description, counts_as_cash, archived FROM payment_types ORDER BY code;
+
+        """;
+}
+
+/// <summary>Which movements an aggregate covers, as a SQL condition on an alias plus its parameters.</summary>
+public sealed record LineScope(string Condition, object Parameters)
+{
+    public string On(string alias) => Condition.Replace("{L}", alias, StringComparison.Ordinal);
+
+    public static LineScope Session(long sessionId) => new("{L}.register_session_id = @scopeSession", new { scopeSession = sessionId });
+
+    /// <summary>Movements of these registers posted in [from, to) (an application counts when its money line was posted).</summary>
+    public static LineScope Window(int[] registers, DateTimeOffset from, DateTimeOffset to) => new(
+        "{L}.cash_register_id = ANY(@scopeRegisters) AND {L}.posted_at >= @scopeFrom AND {L}.posted_at < @scopeTo",
+        new { scopeRegisters = registers, scopeFrom = from, scopeTo = to });
+}

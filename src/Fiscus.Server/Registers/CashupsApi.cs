@@ -1,0 +1,208 @@
+using Dapper;
+using Fiscus.Ledger;
+using Fiscus.Ledger.Registers;
+using Fiscus.Server.Accounts;
+using Fiscus.Server.Audit;
+using Fiscus.Server.Auth;
+using Fiscus.Server.Configuration;
+using Fiscus.Server.Http;
+using Fiscus.Server.Idempotency;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+
+namespace Fiscus.Server.Registers;
+
+public sealed record CountedRequest(string PaymentType, decimal Counted, string? Note = null);
+
+/// <summary>Counted takings per payment type (not counting the float the drawer keeps), and a note.</summary>
+public sealed record CashupRequest(CountedRequest[]? Reconciliations = null, string? Note = null);
+
+/// <summary>
+/// A register's session and cash-ups: <c>GET /cash_registers/{id}/session</c>, quick cash-up
+/// <c>POST /cash_registers/{id}/cashups</c>, two-phase <c>POST .../cashups/start</c> then <c>POST .../cashups</c>,
+/// <c>GET /cash_registers/{id}/cashups</c> (newest first) and <c>GET /cashups/{id}</c> with its summary.
+/// </summary>
+public static class CashupsApi
+{
+    public static IEndpointRouteBuilder MapCashups(this IEndpointRouteBuilder routes)
+    {
+        var registers = routes.MapGroup("/api/v1/cash_registers/{cash_register_id:int}").WithTags("Cash-ups").RequireAuthorization();
+        registers.MapGet("/session", SessionAsync).RequireAuthorization(Scopes.RegistersRead)
+            .WithName("getRegisterSession").WithSummary("The live session: totals, float, expected cash, bankable, and its lines (paged)");
+        registers.MapPost("/cashups", CompleteAsync).RequireAuthorization(Scopes.CashupsWrite)
+            .WithName("addCashup").WithSummary("Cash up: reconcile counted amounts and close the session (completes a started count)")
+            .Produces<CashupDto>(201);
+        registers.MapPost("/cashups/start", StartAsync).RequireAuthorization(Scopes.CashupsWrite)
+            .WithName("startCashup").WithSummary("Start counting: the session closes to new money, which goes to a new session")
+            .Produces<CashupDto>(201);
+        registers.MapGet("/cashups", ListAsync).RequireAuthorization(Scopes.RegistersRead)
+            .WithName("listCashups").WithSummary("The register's cash-ups, newest first (x-koha-embed: summary embeds summaries)");
+        routes.MapGet("/api/v1/cashups/{cashup_id:long}", GetAsync).WithTags("Cash-ups").RequireAuthorization(Scopes.RegistersRead)
+            .WithName("getCashup").WithSummary("A cash-up with its summary (frozen as counted)");
+        return routes;
+    }
+
+    static async Task<Results<Ok<SessionDto>, ProblemHttpResult>> SessionAsync(
+        [FromRoute(Name = "cash_register_id")] int registerId, Paging paging, Caller caller, HttpContext http, NpgsqlDataSource db,
+        FiscusOptions options, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        if (await ReadableRegisterAsync(connection, transaction, registerId, caller, cancellationToken) is { } refused)
+        {
+            return ApiProblems.From(refused);
+        }
+        var session = (await RegisterSessions.FindAsync(connection, transaction, registerId, "open", cancellationToken))!;
+        var summary = await SessionSummary.ComputeAsync(connection, transaction, session, cancellationToken);
+        var lines = await AccountLineDto.WhereAsync(connection, transaction, "l.register_session_id = @id",
+            "l.account_line_id OFFSET @Offset LIMIT @PerPage", new { id = session.RegisterSessionId, paging.Offset, paging.PerPage },
+            options.Currency, cancellationToken);
+        paging.WriteHeaders(http, summary.LineCount);
+        return TypedResults.Ok(new SessionDto(registerId, session.RegisterSessionId, session.Status, SummaryDto.From(summary, options.Currency), lines));
+    }
+
+    static async Task<IResult> CompleteAsync(
+        [FromRoute(Name = "cash_register_id")] int registerId, CashupRequest request, Caller caller, HttpContext http, IdempotentWrites writes,
+        TimeProvider time, FiscusOptions options, NativeJson json, CancellationToken cancellationToken)
+    {
+        var validation = new Validation().Text("note", request.Note, 1000, required: false);
+        var counted = new List<CountedAmount>();
+        foreach (var (item, i) in (request.Reconciliations ?? []).Select((r, i) => (r, i)))
+        {
+            validation.Text($"reconciliations[{i}].payment_type", item.PaymentType, 80).Text($"reconciliations[{i}].note", item.Note, 1000, required: false);
+            var minor = WireMoney.ToMinor(validation, $"reconciliations[{i}].counted", item.Counted, options.Currency, WireMoney.Sign.Any, true);
+            if (minor is { } amount)
+            {
+                counted.Add(new CountedAmount(item.PaymentType, amount, string.IsNullOrWhiteSpace(item.Note) ? null : item.Note.Trim()));
+            }
+        }
+        if (!validation.IsValid)
+        {
+            return AccountsApi.Refuse(validation.ToFailure());
+        }
+        var command = new CashupCommand(counted, request.Note, options.CashupNoteRequired);
+        return await writes.RunAsync(http, caller, request, null, async (connection, transaction) =>
+        {
+            if (await ReadableRegisterAsync(connection, transaction, registerId, caller, cancellationToken) is { } refused)
+            {
+                return WriteResult.Refused(refused);
+            }
+            var now = time.GetUtcNow();
+            var outcome = await Cashups.CompleteAsync(connection, transaction, registerId, command, caller.ToLedgerActor("api"), now, cancellationToken);
+            if (outcome.Failure is { } failure)
+            {
+                return WriteResult.Refused(failure);
+            }
+            var (cashup, summary) = outcome.Value;
+            var dto = Dto(cashup, summary, caller, options);
+            return new WriteResult(StoredResponse.Json(201, dto, json.Options, $"/api/v1/cashups/{cashup.CashupId}"), null,
+                new AuditEntry(AuditActor.From(caller, http), now, "cashup.complete", "cashup", Ids.Text(cashup.CashupId),
+                    new { cash_register_id = registerId, dto.Amount, differences = dto.Reconciliations.Where(r => r.Difference != 0) }));
+        }, cancellationToken);
+    }
+
+    static async Task<IResult> StartAsync(
+        [FromRoute(Name = "cash_register_id")] int registerId, Caller caller, HttpContext http, IdempotentWrites writes, TimeProvider time,
+        FiscusOptions options, NativeJson json, CancellationToken cancellationToken) =>
+        await writes.RunAsync(http, caller, new { registerId }, null, async (connection, transaction) =>
+        {
+            if (await ReadableRegisterAsync(connection, transaction, registerId, caller, cancellationToken) is { } refused)
+            {
+                return WriteResult.Refused(refused);
+            }
+            var now = time.GetUtcNow();
+            var outcome = await Cashups.StartAsync(connection, transaction, registerId, caller.ToLedgerActor("api"), now, cancellationToken);
+            if (outcome.Failure is { } failure)
+            {
+                return WriteResult.Refused(failure);
+            }
+            var (cashup, summary) = outcome.Value;
+            return new WriteResult(StoredResponse.Json(201, Dto(cashup, summary, caller, options), json.Options, $"/api/v1/cashups/{cashup.CashupId}"),
+                null, new AuditEntry(AuditActor.From(caller, http), now, "cashup.start", "cashup", Ids.Text(cashup.CashupId), new { cash_register_id = registerId }));
+        }, cancellationToken);
+
+    static async Task<Results<Ok<CashupDto[]>, ProblemHttpResult>> ListAsync(
+        [FromRoute(Name = "cash_register_id")] int registerId, Paging paging, Caller caller, HttpContext http, NpgsqlDataSource db,
+        FiscusOptions options, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        if (await ReadableRegisterAsync(connection, null, registerId, caller, cancellationToken) is { } refused)
+        {
+            return ApiProblems.From(refused);
+        }
+        var embed = http.Request.Headers["x-koha-embed"].ToString().Contains("summary", StringComparison.OrdinalIgnoreCase);
+        var (rows, total) = await PagedQuery.RunAsync<Cashup>(db, Cashup.Columns, "FROM cashups WHERE cash_register_id = @registerId",
+            "cashup_id DESC", new { registerId }, paging, cancellationToken);
+        paging.WriteHeaders(http, total);
+        var dtos = new List<CashupDto>();
+        foreach (var cashup in rows)
+        {
+            dtos.Add(Dto(cashup, embed ? await SummaryOfAsync(connection, cashup, cancellationToken) : null, caller, options,
+                await ReconciliationsAsync(connection, cashup, cancellationToken)));
+        }
+        return TypedResults.Ok(dtos.ToArray());
+    }
+
+    static async Task<Results<Ok<CashupDto>, ProblemHttpResult>> GetAsync(
+        [FromRoute(Name = "cashup_id")] long cashupId, Caller caller, NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var cashup = await connection.QuerySingleOrDefaultAsync<Cashup>(new CommandDefinition(
+            $"SELECT {Cashup.Columns} FROM cashups WHERE cashup_id = @cashupId", new { cashupId }, cancellationToken: cancellationToken));
+        if (cashup is null)
+        {
+            return ApiProblems.NotFound("cashup_not_found", $"There is no cash-up {cashupId}.");
+        }
+        if (await ReadableRegisterAsync(connection, null, cashup.CashRegisterId, caller, cancellationToken) is { } refused)
+        {
+            return ApiProblems.From(refused);
+        }
+        return TypedResults.Ok(Dto(cashup, await SummaryOfAsync(connection, cashup, cancellationToken), caller, options,
+            await ReconciliationsAsync(connection, cashup, cancellationToken)));
+    }
+
+    /// <summary>A completed cash-up's summary as it was counted; a count in progress shows its session as it stands.</summary>
+    static async Task<SessionSummary> SummaryOfAsync(NpgsqlConnection connection, Cashup cashup, CancellationToken cancellationToken)
+    {
+        if (cashup.FrozenSummary is { } frozen)
+        {
+            return frozen;
+        }
+        var session = await connection.QuerySingleAsync<RegisterSession>(new CommandDefinition(
+            $"SELECT {RegisterSession.Columns} FROM register_sessions WHERE register_session_id = @RegisterSessionId",
+            new { cashup.RegisterSessionId }, cancellationToken: cancellationToken));
+        return await SessionSummary.ComputeAsync(connection, null, session, cancellationToken);
+    }
+
+    static async Task<IReadOnlyList<ReconciliationLine>> ReconciliationsAsync(NpgsqlConnection connection, Cashup cashup, CancellationToken cancellationToken) =>
+        cashup.FrozenSummary?.Reconciliations ?? (await connection.QueryAsync<ReconciliationLine>(new CommandDefinition(
+            "SELECT payment_type, expected_minor, counted_minor, note, account_line_id FROM cashup_reconciliations WHERE cashup_id = @CashupId ORDER BY payment_type",
+            new { cashup.CashupId }, cancellationToken: cancellationToken))).AsList();
+
+    static CashupDto Dto(Cashup cashup, SessionSummary? summary, Caller caller, FiscusOptions options,
+        IReadOnlyList<ReconciliationLine>? reconciliations = null)
+    {
+        var c = options.Currency;
+        var lines = reconciliations ?? summary?.Reconciliations ?? [];
+        return new CashupDto(cashup.CashupId, cashup.CashRegisterId, cashup.RegisterSessionId, cashup.UserId,
+            cashup.ApiClientId is not null && cashup.ApiClientId == caller.ApiClientId ? caller.ClientId : null,
+            cashup.CompletedAt is null ? "counting" : "completed", cashup.StartedAt, cashup.CompletedAt ?? cashup.StartedAt,
+            cashup.AmountMinor is { } amount ? c.ToMajor(amount) : null, cashup.Note,
+            lines.Select(r => new ReconciliationDto(r.PaymentType, c.ToMajor(r.ExpectedMinor), c.ToMajor(r.CountedMinor), c.ToMajor(r.DifferenceMinor),
+                r.Note, r.AccountLineId)).ToList(),
+            summary is null ? null : SummaryDto.From(summary, c));
+    }
+
+    /// <summary>The register must exist (404) and be one the caller may see (403 for a client bound elsewhere).</summary>
+    internal static async Task<Failure?> ReadableRegisterAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, int registerId, Caller caller, CancellationToken cancellationToken)
+    {
+        var register = await CashRegistersApi.FindAsync(connection, transaction, registerId, cancellationToken);
+        if (register is null)
+        {
+            return CashRegistersApi.RegisterNotFound(registerId);
+        }
+        return caller.MayUseRegister(register.CashRegisterId, register.LibraryId) ? null : CashRegistersApi.NotPermitted(registerId);
+    }
+}

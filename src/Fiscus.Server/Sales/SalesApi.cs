@@ -1,0 +1,200 @@
+using System.Globalization;
+using Dapper;
+using Fiscus.Ledger;
+using Fiscus.Ledger.Accounts;
+using Fiscus.Ledger.Sales;
+using Fiscus.Server.Accounts;
+using Fiscus.Server.Audit;
+using Fiscus.Server.Auth;
+using Fiscus.Server.Configuration;
+using Fiscus.Server.Http;
+using Fiscus.Server.Idempotency;
+using Fiscus.Server.Registers;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+
+namespace Fiscus.Server.Sales;
+
+public sealed record SaleItemRequest(string DebitType, decimal Price, int Quantity = 1, string? Description = null);
+
+/// <summary>
+/// A sale: either the seed's single item (<c>debit_type</c>, <c>amount</c>, <c>description</c>) or a basket
+/// (<c>items</c>), paid with <c>payment_type</c>; optionally <c>amount_tendered</c> (cash handed over), a
+/// <c>patron_id</c> to attach it to and the caller's <c>external_id</c>.
+/// </summary>
+public sealed record SaleRequest(
+    string PaymentType, string? DebitType = null, decimal? Amount = null, string? Description = null, SaleItemRequest[]? Items = null,
+    decimal? AmountTendered = null, long? PatronId = null, string? ExternalId = null);
+
+public sealed record SaleDto(
+    long SaleId, int CashRegisterId, long? PatronId, string PaymentType, decimal Total, decimal? AmountTendered, decimal? ChangeGiven,
+    DateTime Date, AccountLineDto Credit, IReadOnlyList<AccountLineDto> Debits, IReadOnlyList<AccountOffsetDto> Offsets);
+
+/// <summary>Refund (part of) a sold item: <c>account_line_id</c> of the item, <c>amount</c> (default: all that is left).</summary>
+public sealed record PosRefundRequest(long AccountLineId, decimal? Amount = null, string? PayoutType = null, string? Note = null);
+
+public sealed record PosRefundDto(AccountLineDto Refund, AccountLineDto Payout, AccountLineDto Item, IReadOnlyList<AccountOffsetDto> Offsets);
+
+/// <summary>
+/// Koha bug 42784: <c>POST /api/v1/cash_registers/{id}/sales</c> records a counter sale with or without a
+/// patron, atomically, journaled to the register; <c>POST .../refunds</c> refunds a sold item from it.
+/// </summary>
+public static class SalesApi
+{
+    public static RouteGroupBuilder MapSales(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/cash_registers/{cash_register_id:int}").WithTags("Point of sale").RequireAuthorization();
+        group.MapPost("/sales", SellAsync).RequireAuthorization(Scopes.SalesWrite)
+            .WithName("addSale").WithSummary("Record a counter sale (no patron needed)").Produces<SaleDto>(201);
+        group.MapGet("/sales/{sale_id:long}", GetAsync).RequireAuthorization(Scopes.RegistersRead)
+            .WithName("getSale").WithSummary("A sale with its lines");
+        group.MapPost("/refunds", RefundAsync).RequireAuthorization(Scopes.RefundsWrite)
+            .WithName("addPosRefund").WithSummary("Refund (part of) a sold item: a REFUND credit and a PAYOUT from this register")
+            .Produces<PosRefundDto>(201);
+        return group;
+    }
+
+    static async Task<IResult> SellAsync(
+        [FromRoute(Name = "cash_register_id")] int registerId, SaleRequest request, Caller caller, HttpContext http, IdempotentWrites writes,
+        TimeProvider time, FiscusOptions options, NativeJson json, CancellationToken cancellationToken)
+    {
+        var currency = options.Currency;
+        var validation = new Validation().Text("payment_type", request.PaymentType, 80).ExternalId(request.ExternalId)
+            .Positive("patron_id", request.PatronId);
+        var tendered = WireMoney.ToMinor(validation, "amount_tendered", request.AmountTendered, currency, WireMoney.Sign.NonNegative, false);
+        var items = new List<SaleItem>();
+        var single = request.Items is null;
+        if (single)
+        {
+            validation.Text("debit_type", request.DebitType, 80).Text("description", request.Description, 1000, required: false);
+            var amount = WireMoney.ToMinor(validation, "amount", request.Amount, currency, WireMoney.Sign.Positive, true);
+            if (amount is { } price && request.DebitType is not null)
+            {
+                items.Add(new SaleItem(request.DebitType, price, 1, request.Description));
+            }
+        }
+        else
+        {
+            foreach (var (field, present) in new[] { ("debit_type", request.DebitType is not null), ("amount", request.Amount is not null), ("description", request.Description is not null) })
+            {
+                if (present)
+                {
+                    validation.Add(field, $"Send either items or the single-item fields, not both: {field} belongs to the single-item form.");
+                }
+            }
+            if (request.Items!.Length is 0 or > PointOfSale.MaxItems)
+            {
+                validation.Add("items", $"items must list 1 to {PointOfSale.MaxItems} items");
+            }
+            for (var i = 0; i < request.Items.Length; i++)
+            {
+                var item = request.Items[i];
+                validation.Text($"items[{i}].debit_type", item.DebitType, 80).Text($"items[{i}].description", item.Description, 1000, required: false);
+                if (item.Quantity is < 1 or > 10000)
+                {
+                    validation.Add($"items[{i}].quantity", "quantity must be a whole number from 1 to 10000");
+                }
+                var price = WireMoney.ToMinor(validation, $"items[{i}].price", item.Price, currency, WireMoney.Sign.Positive, true);
+                if (price is { } minor)
+                {
+                    items.Add(new SaleItem(item.DebitType, minor, item.Quantity, item.Description));
+                }
+            }
+        }
+        if (!validation.IsValid)
+        {
+            return AccountsApi.Refuse(validation.ToFailure());
+        }
+        var command = new SaleCommand(registerId, items, request.PaymentType, tendered, request.PatronId, request.ExternalId, single);
+        return await writes.RunAsync(http, caller, request, request.ExternalId, async (connection, transaction) =>
+        {
+            var now = time.GetUtcNow();
+            var outcome = await PointOfSale.SellAsync(connection, transaction, command, caller.ToLedgerActor("api"), now, currency, cancellationToken);
+            if (outcome.Failure is { } failure)
+            {
+                return WriteResult.Refused(failure);
+            }
+            var sale = outcome.Value!;
+            var dto = await DtoAsync(connection, transaction, sale, registerId, request.PatronId, caller, currency, cancellationToken);
+            return new WriteResult(StoredResponse.Json(201, dto, json.Options, Location(registerId, sale.SaleId)), null,
+                new AuditEntry(AuditActor.From(caller, http), now, "pos.sale", "sale", Ids.Text(sale.SaleId),
+                    new { cash_register_id = registerId, dto.Total, dto.PaymentType, credit = sale.Credit.AccountLineId, request.ExternalId }));
+        }, cancellationToken);
+    }
+
+    static async Task<Results<Ok<SaleDto>, ProblemHttpResult>> GetAsync(
+        [FromRoute(Name = "cash_register_id")] int registerId, [FromRoute(Name = "sale_id")] long saleId, Caller caller, NpgsqlDataSource db,
+        FiscusOptions options, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        if (await CashupsApi.ReadableRegisterAsync(connection, null, registerId, caller, cancellationToken) is { } refused)
+        {
+            return ApiProblems.From(refused);
+        }
+        var sale = await connection.QuerySingleOrDefaultAsync<(long SaleId, long CreditId, long TotalMinor, long? TenderedMinor, long? ChangeMinor, DateTime CreatedAt)?>(
+            new CommandDefinition(
+                "SELECT sale_id, credit_id, total_minor, tendered_minor, change_minor, created_at FROM sales WHERE sale_id = @saleId AND cash_register_id = @registerId",
+                new { saleId, registerId }, cancellationToken: cancellationToken));
+        if (sale is not { } found)
+        {
+            return ApiProblems.NotFound("sale_not_found", $"There is no sale {saleId} at register {registerId}.");
+        }
+        var credit = await connection.QuerySingleAsync<AccountLine>(new CommandDefinition(
+            $"SELECT {AccountLine.Columns} FROM account_lines WHERE account_line_id = @CreditId", new { found.CreditId }, cancellationToken: cancellationToken));
+        var debits = (await connection.QueryAsync<AccountLine>(new CommandDefinition($"""
+            SELECT {string.Join(", ", AccountLine.Columns.Split(", ").Select(c => "d." + c))}
+            FROM account_offsets o JOIN account_lines d ON d.account_line_id = o.debit_id
+            WHERE o.credit_id = @CreditId AND o.type = 'APPLY' ORDER BY d.account_line_id
+            """, new { found.CreditId }, cancellationToken: cancellationToken))).AsList();
+        var offsets = (await connection.QueryAsync<AccountOffset>(new CommandDefinition(
+            $"SELECT {AccountOffset.Columns} FROM account_offsets WHERE credit_id = @CreditId OR debit_id = ANY(@ids) ORDER BY account_offset_id",
+            new { found.CreditId, ids = debits.Select(d => d.AccountLineId).Append(found.CreditId).ToArray() }, cancellationToken: cancellationToken))).AsList();
+        var result = new SaleResult(found.SaleId, credit, debits, offsets, found.TotalMinor, found.TenderedMinor, found.ChangeMinor, found.CreatedAt);
+        return TypedResults.Ok(await DtoAsync(connection, null, result, registerId, credit.PatronId, caller, options.Currency, cancellationToken));
+    }
+
+    static async Task<IResult> RefundAsync(
+        [FromRoute(Name = "cash_register_id")] int registerId, PosRefundRequest request, Caller caller, HttpContext http, IdempotentWrites writes,
+        TimeProvider time, FiscusOptions options, NativeJson json, CancellationToken cancellationToken)
+    {
+        var validation = new Validation().Text("payout_type", request.PayoutType, 80, required: false).Text("note", request.Note, 1000, required: false)
+            .Positive("account_line_id", request.AccountLineId);
+        var amount = WireMoney.ToMinor(validation, "amount", request.Amount, options.Currency, WireMoney.Sign.Positive, false);
+        if (!validation.IsValid)
+        {
+            return AccountsApi.Refuse(validation.ToFailure());
+        }
+        var command = new PosRefundCommand(registerId, request.AccountLineId, amount, request.PayoutType, request.Note);
+        return await writes.RunAsync(http, caller, request, null, async (connection, transaction) =>
+        {
+            var now = time.GetUtcNow();
+            var outcome = await PointOfSale.RefundAsync(connection, transaction, command, caller.ToLedgerActor("api"), now, cancellationToken);
+            if (outcome.Failure is { } failure)
+            {
+                return WriteResult.Refused(failure);
+            }
+            var refund = outcome.Value!;
+            var lines = await AccountLineDto.ForAsync(connection, transaction, [refund.Refund, refund.Payout, refund.Item], caller.ApiClientId,
+                caller.ClientId, options.Currency, cancellationToken);
+            var dto = new PosRefundDto(lines[0], lines[1], lines[2], refund.Offsets.Select(o => AccountOffsetDto.From(o, options.Currency)).ToList());
+            return new WriteResult(StoredResponse.Json(201, dto, json.Options, null), null,
+                new AuditEntry(AuditActor.From(caller, http), now, "pos.refund", "account_line", Ids.Text(refund.Payout.AccountLineId),
+                    new { cash_register_id = registerId, item = request.AccountLineId, dto.Payout.Amount, dto.Payout.PaymentType }));
+        }, cancellationToken);
+    }
+
+    static async Task<SaleDto> DtoAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, SaleResult sale, int registerId, long? patronId, Caller caller,
+        Ledger.Money.Currency currency, CancellationToken cancellationToken)
+    {
+        var lines = await AccountLineDto.ForAsync(connection, transaction, [sale.Credit, .. sale.Debits], caller.ApiClientId, caller.ClientId, currency,
+            cancellationToken);
+        return new SaleDto(sale.SaleId, registerId, patronId, sale.Credit.PaymentType!, currency.ToMajor(sale.TotalMinor),
+            sale.TenderedMinor is { } tendered ? currency.ToMajor(tendered) : null, sale.ChangeMinor is { } change ? currency.ToMajor(change) : null,
+            sale.CreatedAt, lines[0], lines.Skip(1).ToList(), sale.Offsets.Select(o => AccountOffsetDto.From(o, currency)).ToList());
+    }
+
+    static string Location(int registerId, long saleId) =>
+        string.Create(CultureInfo.InvariantCulture, $"/api/v1/cash_registers/{registerId}/sales/{saleId}");
+}

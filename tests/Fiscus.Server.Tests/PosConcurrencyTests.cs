@@ -1,0 +1,147 @@
+namespace Fiscus.Server.Tests;
+
+/// <summary>
+/// Sales racing a cash-up land in exactly one session, counted by exactly one cash-up; two cash-ups of one
+/// register at once: one wins, the other is told 409. Every class ends with the ledger verifier clean.
+/// </summary>
+public sealed class PosConcurrencyTests(FiscusFixture fiscus) : IClassFixture<FiscusFixture>
+{
+    [Theory]
+    [InlineData("quick")]
+    [InlineData("two-phase")]
+    public async Task Sales_arriving_while_a_cashup_closes_the_session_land_in_exactly_one_session(string mode)
+    {
+        var register = await fiscus.RegisterAsync();
+        var admin = await fiscus.AdminAsync();
+        var kiosk = await fiscus.ClientAsync(["sales:write"], cashRegisterId: register);
+        var manager = await fiscus.StaffAsync("manager");
+        await fiscus.SellAsync(register, 1m, "PRINT", "CARD");
+
+        // Four tills sell without pause; the cash-up runs in the middle of it; selling goes on after it.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var sold = new System.Collections.Concurrent.ConcurrentBag<(long Credit, long Minor, TimeSpan Start, TimeSpan End)>();
+        using var cashupDone = new CancellationTokenSource();
+        var sequence = 0;
+        async Task SellUntilAsync()
+        {
+            var after = 0;
+            while (after < 5)
+            {
+                if (cashupDone.IsCancellationRequested)
+                {
+                    after++;
+                }
+                var minor = Interlocked.Increment(ref sequence);
+                var start = clock.Elapsed;
+                using var response = await kiosk.Http.PostSaleAsync(register, new { debit_type = "COPY", amount = minor / 100m, payment_type = "CARD" });
+                var credit = (await response.ExpectAsync(HttpStatusCode.Created))["credit"]!["account_line_id"]!.GetValue<long>();
+                sold.Add((credit, minor, start, clock.Elapsed));
+            }
+        }
+        var tills = Enumerable.Range(0, 4).Select(_ => Task.Run(SellUntilAsync)).ToList();
+        while (sold.Count < 20)
+        {
+            await Task.Delay(5);
+        }
+        var cashupStart = clock.Elapsed;
+        using (var response = mode == "quick"
+                   ? await manager.Http.PostCashupAsync(register)
+                   : await manager.Http.PostAsync($"/api/v1/cash_registers/{register}/cashups/start", null))
+        {
+            await response.ExpectAsync(HttpStatusCode.Created);
+        }
+        var cashupEnd = clock.Elapsed;
+        cashupDone.Cancel();
+        await Task.WhenAll(tills);
+        JsonNode counted;
+        using (var complete = await manager.Http.GetAsync($"/api/v1/cash_registers/{register}/cashups?_per_page=1"))
+        {
+            counted = (await complete.ExpectAsync(HttpStatusCode.OK))[0]!;
+        }
+        if (mode == "two-phase")
+        {
+            using var complete = await manager.Http.PostCashupAsync(register);
+            counted = await complete.ExpectAsync(HttpStatusCode.Created);
+        }
+        else
+        {
+            using var read = await manager.Http.GetAsync($"/api/v1/cashups/{counted["cashup_id"]}");
+            counted = await read.ExpectAsync(HttpStatusCode.OK);
+        }
+
+        var sessionId = counted["register_session_id"]!.GetValue<long>();
+        var credits = sold.Select(s => s.Credit).ToArray();
+        var sessions = (await fiscus.QueryAsync<(long Credit, long Session)>(
+            "SELECT account_line_id, register_session_id FROM account_lines WHERE account_line_id = ANY(@credits)", new { credits }))
+            .ToDictionary(s => s.Credit, s => s.Session);
+        var live = await fiscus.SessionAsync(register);
+        var liveId = live["register_session_id"]!.GetValue<long>();
+        Assert.All(sold, s => Assert.True(sessions[s.Credit] == sessionId || sessions[s.Credit] == liveId, $"credit {s.Credit} is in session {sessions[s.Credit]}"));
+        // Sales done before the cash-up began are counted by it; sales begun after it ended are in the next session.
+        Assert.All(sold.Where(s => s.End < cashupStart), s => Assert.Equal(sessionId, sessions[s.Credit]));
+        Assert.All(sold.Where(s => s.Start > cashupEnd), s => Assert.Equal(liveId, sessions[s.Credit]));
+        Assert.Contains(sold, s => s.Start > cashupEnd);
+
+        // The frozen count is exactly what the counted session holds, and the rest is exactly the live session.
+        var countedMinor = sold.Where(s => sessions[s.Credit] == sessionId).Sum(s => s.Minor);
+        Assert.Equal((100 + countedMinor) / 100m, counted["summary"]!.Money("income_total"));
+        Assert.Equal(await fiscus.ScalarAsync<long>("SELECT count(*) FROM account_lines WHERE register_session_id = @sessionId", new { sessionId }),
+            counted["summary"]!["line_count"]!.GetValue<long>());
+        Assert.Equal(sold.Sum(s => s.Minor) - countedMinor, (long)(live["summary"]!.Money("income_total") * 100));
+        await fiscus.AssertLedgerConsistentAsync();
+    }
+
+    [Fact]
+    public async Task Two_cashups_of_one_register_at_once_one_wins_the_other_gets_409()
+    {
+        var manager = await fiscus.StaffAsync("manager");
+        var admin = await fiscus.AdminAsync();
+        for (var round = 0; round < 8; round++)
+        {
+            var register = await fiscus.RegisterAsync();
+            await fiscus.SellAsync(register, 2m, "PRINT", "CASH");
+            var body = new { reconciliations = new[] { new { payment_type = "CASH", counted = 2m } } };
+            using var go = new SemaphoreSlim(0);
+            var attempts = new[] { manager.Http, admin, manager.Http }.Select(async http =>
+            {
+                await go.WaitAsync();
+                using var response = await http.PostCashupAsync(register, body);
+                return (response.StatusCode, await response.Content.ReadAsStringAsync());
+            }).ToList();
+            go.Release(attempts.Count);
+            var results = await Task.WhenAll(attempts);
+
+            Assert.Single(results, r => r.StatusCode == HttpStatusCode.Created);
+            Assert.All(results.Where(r => r.StatusCode != HttpStatusCode.Created), r =>
+            {
+                Assert.Equal(HttpStatusCode.Conflict, r.StatusCode);
+                Assert.Matches("\"code\":\"(cashup_in_progress|session_empty)\"", r.Item2);
+            });
+            Assert.Equal(1, await fiscus.ScalarAsync<int>("SELECT count(*) FROM cashups WHERE cash_register_id = @register", new { register }));
+            Assert.Equal(0, await fiscus.ScalarAsync<int>(
+                "SELECT count(*) FROM account_lines WHERE cash_register_id = @register AND (debit_type_code = 'CASHUP_DEFICIT' OR credit_type_code = 'CASHUP_SURPLUS')",
+                new { register }));
+        }
+    }
+
+    [Fact]
+    public async Task Two_starts_at_once_one_counts_the_other_gets_409()
+    {
+        var manager = await fiscus.StaffAsync("manager");
+        var admin = await fiscus.AdminAsync();
+        var register = await fiscus.RegisterAsync();
+        await fiscus.SellAsync(register, 2m, "PRINT", "CARD");
+        using var go = new SemaphoreSlim(0);
+        var attempts = new[] { manager.Http, admin }.Select(async http =>
+        {
+            await go.WaitAsync();
+            using var response = await http.PostAsync($"/api/v1/cash_registers/{register}/cashups/start", null);
+            return response.StatusCode;
+        }).ToList();
+        go.Release(2);
+        var results = await Task.WhenAll(attempts);
+        Assert.Equal([HttpStatusCode.Created, HttpStatusCode.Conflict], results.Order().ToArray());
+        Assert.Equal(1, await fiscus.ScalarAsync<int>("SELECT count(*) FROM register_sessions WHERE cash_register_id = @register AND status = 'counting'", new { register }));
+        Assert.Equal(1, await fiscus.ScalarAsync<int>("SELECT count(*) FROM register_sessions WHERE cash_register_id = @register AND status = 'open'", new { register }));
+    }
+}
