@@ -167,6 +167,8 @@ public sealed class CashupTests(FiscusFixture fiscus) : IClassFixture<FiscusFixt
         await unknown.ExpectAsync(HttpStatusCode.BadRequest);
         using var fraction = await admin.PostCashupAsync(register, new { reconciliations = new object[] { new { payment_type = "CASH", counted = 3.001m } } });
         await fraction.ExpectAsync(HttpStatusCode.BadRequest);
+        using var nothing = await admin.PostAsync($"/api/v1/cash_registers/{register}/cashups", Json.Raw("{\"reconciliations\":[null]}"));
+        Assert.NotNull((await nothing.ExpectAsync(HttpStatusCode.BadRequest))["errors"]!["reconciliations[0]"]);
 
         Assert.Equal(0, await fiscus.ScalarAsync<int>("SELECT count(*) FROM cashups WHERE cash_register_id = @register", new { register }));
         Assert.Equal("open", (await fiscus.SessionAsync(register))["status"]!.GetValue<string>());
@@ -362,5 +364,76 @@ public sealed class CashupTests(FiscusFixture fiscus) : IClassFixture<FiscusFixt
             SELECT 1;
             """, new { register });
         await fiscus.AssertLedgerConsistentAsync();
+    }
+    [Fact]
+    public async Task A_voided_cash_payment_leaves_the_drawer_it_came_into_in_the_session_it_is_voided_in()
+    {
+        var register = await fiscus.RegisterAsync(startingFloat: 10m);
+        var admin = await fiscus.AdminAsync();
+        var patron = await fiscus.PatronAsync();
+        await fiscus.DebitAsync(patron, 5m, "OVERDUE");
+        long credit;
+        using (var paid = await admin.PostAsync($"/api/v1/patrons/{patron}/account/credits",
+                   Json.Body(new { amount = 5m, payment_type = "CASH", cash_register_id = register })))
+        {
+            credit = (await paid.ExpectAsync(HttpStatusCode.Created))["account_line_id"]!.GetValue<long>();
+        }
+        var first = await fiscus.CashupAsync(register, new { reconciliations = new[] { new { payment_type = "CASH", counted = 5m } } });
+
+        // The money leaves this drawer: a client bound to another register may not take it out.
+        var bound = await fiscus.ClientAsync(["refunds:write"], cashRegisterId: await fiscus.RegisterAsync());
+        using (var refused = await bound.Http.PostAsync($"/api/v1/patrons/{patron}/account/credits/{credit}/void", Json.Body(new { })))
+        {
+            await refused.ExpectProblemAsync(HttpStatusCode.Forbidden, "register_not_permitted");
+        }
+        using (var voided = await admin.PostAsync($"/api/v1/patrons/{patron}/account/credits/{credit}/void", Json.Body(new { note = "keyed twice" })))
+        {
+            await voided.ExpectAsync(HttpStatusCode.OK);
+        }
+
+        // The void is a payout of this session; the counted session's history does not move.
+        var live = (await fiscus.SessionAsync(register))["summary"]!;
+        Assert.Equal(0m, live.Money("income_total"));
+        Assert.Empty(live["income_grouped"]!.AsArray());
+        var payout = Assert.Single(live["payout_grouped"]!.AsArray())!;
+        Assert.Equal(("VOID", "PAYMENT", 5m), (payout["debit_type_code"]!.GetValue<string>(), payout["credit_type_code"]!.GetValue<string>(), payout.Money("total")));
+        Assert.Equal(-5m, live.Money("total"));
+        Assert.Equal(5m, live.Money("expected_cash_in_drawer"));
+        Assert.Equal(500, await fiscus.ScalarAsync<long>(
+            "SELECT sum(amount_minor) FROM register_movements WHERE register_session_id = @session AND kind = 'income'",
+            new { session = first["register_session_id"]!.GetValue<long>() }));
+        using var reread = await admin.GetAsync($"/api/v1/cashups/{first["cashup_id"]}");
+        Assert.Equal(5m, Assert.Single((await reread.ExpectAsync(HttpStatusCode.OK))["summary"]!["income_grouped"]!.AsArray())!.Money("total"));
+    }
+
+    [Fact]
+    public async Task An_archived_register_takes_no_money_not_even_a_void_or_a_line_written_by_hand()
+    {
+        var register = await fiscus.RegisterAsync();
+        var admin = await fiscus.AdminAsync();
+        var patron = await fiscus.PatronAsync();
+        await fiscus.DebitAsync(patron, 2m, "OVERDUE");
+        long credit;
+        using (var paid = await admin.PostAsync($"/api/v1/patrons/{patron}/account/credits",
+                   Json.Body(new { amount = 2m, payment_type = "CASH", cash_register_id = register })))
+        {
+            credit = (await paid.ExpectAsync(HttpStatusCode.Created))["account_line_id"]!.GetValue<long>();
+        }
+        await fiscus.CashupAsync(register, new { reconciliations = new[] { new { payment_type = "CASH", counted = 2m } } });
+        using (var archive = await admin.PostAsync($"/api/v1/cash_registers/{register}/archive", null))
+        {
+            await archive.ExpectAsync(HttpStatusCode.OK);
+        }
+
+        using var voided = await admin.PostAsync($"/api/v1/patrons/{patron}/account/credits/{credit}/void", Json.Body(new { }));
+        await voided.ExpectProblemAsync(HttpStatusCode.Conflict, "register_archived");
+        var exception = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => fiscus.ScalarAsync<long>("""
+            INSERT INTO account_lines (credit_type_code, amount_minor, amount_outstanding_minor, payment_type, cash_register_id,
+                                       register_session_id, interface, posted_at)
+            SELECT 'PURCHASE', -100, 0, 'CASH', cash_register_id, register_session_id, 'api', now()
+            FROM register_sessions WHERE cash_register_id = @register AND status = 'open'
+            RETURNING account_line_id
+            """, new { register }));
+        Assert.Equal("FL004", exception.SqlState);
     }
 }

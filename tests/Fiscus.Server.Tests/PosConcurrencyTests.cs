@@ -144,4 +144,45 @@ public sealed class PosConcurrencyTests(FiscusFixture fiscus) : IClassFixture<Fi
         Assert.Equal(1, await fiscus.ScalarAsync<int>("SELECT count(*) FROM register_sessions WHERE cash_register_id = @register AND status = 'counting'", new { register }));
         Assert.Equal(1, await fiscus.ScalarAsync<int>("SELECT count(*) FROM register_sessions WHERE cash_register_id = @register AND status = 'open'", new { register }));
     }
+    [Fact]
+    public async Task Sales_racing_an_archive_either_stop_it_or_are_refused()
+    {
+        var admin = await fiscus.AdminAsync();
+        var kiosk = await fiscus.ClientAsync(["sales:write"]);
+        for (var round = 0; round < 6; round++)
+        {
+            var register = await fiscus.RegisterAsync();
+            using var go = new SemaphoreSlim(0);
+            var sales = Enumerable.Range(0, 8).Select(async _ =>
+            {
+                await go.WaitAsync();
+                using var response = await kiosk.Http.PostSaleAsync(register, new { debit_type = "PRINT", amount = 0.10m, payment_type = "CARD" });
+                return (response.StatusCode, await response.Content.ReadAsStringAsync());
+            }).ToList();
+            var archive = Task.Run(async () =>
+            {
+                await go.WaitAsync();
+                using var response = await admin.PostAsync($"/api/v1/cash_registers/{register}/archive", null);
+                return (response.StatusCode, await response.Content.ReadAsStringAsync());
+            });
+            go.Release(sales.Count + 1);
+            var sold = await Task.WhenAll(sales);
+            var archived = await archive;
+
+            var lines = await fiscus.ScalarAsync<long>("SELECT count(*) FROM account_lines WHERE cash_register_id = @register", new { register });
+            Assert.All(sold, s => Assert.True(s.StatusCode == HttpStatusCode.Created || s.Item2.Contains("\"code\":\"register_archived\"", StringComparison.Ordinal),
+                $"{(int)s.StatusCode}: {s.Item2}"));
+            if (archived.StatusCode == HttpStatusCode.OK)
+            {
+                Assert.Equal(0, lines);
+                Assert.DoesNotContain(sold, s => s.StatusCode == HttpStatusCode.Created);
+            }
+            else
+            {
+                Assert.Equal(HttpStatusCode.Conflict, archived.StatusCode);
+                Assert.Contains("register_not_cashed_up", archived.Item2, StringComparison.Ordinal);
+                Assert.Equal(2 * sold.Count(s => s.StatusCode == HttpStatusCode.Created), lines);
+            }
+        }
+    }
 }

@@ -96,8 +96,11 @@ public sealed class ReportsTests(FiscusFixture fiscus) : IClassFixture<FiscusFix
         var library = await LibraryAsync();
         var register = await fiscus.RegisterAsync(libraryId: library);
 
-        using var badDate = await admin.GetAsync($"/api/v1/reports/daily?date=2026-13-01&library_id={library}");
-        Assert.NotNull((await badDate.ExpectAsync(HttpStatusCode.BadRequest))["errors"]!["date"]);
+        foreach (var date in new[] { "2026-13-01", "0001-01-01", "9999-12-31", "2026-1-1" })
+        {
+            using var badDate = await admin.GetAsync($"/api/v1/reports/daily?date={date}&library_id={library}");
+            Assert.NotNull((await badDate.ExpectAsync(HttpStatusCode.BadRequest))["errors"]!["date"]);
+        }
         using var badRegister = await admin.GetAsync("/api/v1/reports/daily?cash_register_id=abc");
         Assert.NotNull((await badRegister.ExpectAsync(HttpStatusCode.BadRequest))["errors"]!["cash_register_id"]);
         using var noLibrary = await admin.GetAsync("/api/v1/reports/daily?library_id=NOPE");
@@ -227,6 +230,8 @@ public sealed class ReportsTests(FiscusFixture fiscus) : IClassFixture<FiscusFix
     [InlineData("from=2024-01-01&to=2026-01-01", "to")]
     [InlineData("from=2026-01-01&user_id=x", "user_id")]
     [InlineData("from=2026-01-01&cash_register_id=0", "cash_register_id")]
+    [InlineData("from=0001-01-01", "from")]
+    [InlineData("from=9999-12-30&to=9999-12-31", "from")]
     public async Task Cash_drawer_report_parameters_are_checked(string query, string field)
     {
         using var response = await (await fiscus.AdminAsync()).GetAsync($"/api/v1/reports/cash_drawer_reconciliation?{query}");
@@ -248,5 +253,37 @@ public sealed class ReportsTests(FiscusFixture fiscus) : IClassFixture<FiscusFix
         using var csv = await (await fiscus.AdminAsync()).SendAsync(request);
         var text = await csv.Content.ReadAsStringAsync();
         Assert.EndsWith(",\"'=HYPERLINK(\"\"http://x\"\",\"\"a, b\"\")\"\r\n", text);
+    }
+    [Fact]
+    public async Task Money_through_a_register_belongs_to_the_registers_library_in_the_cash_drawer_report()
+    {
+        var library = await LibraryAsync();
+        var register = await fiscus.RegisterAsync(libraryId: library);
+        var admin = await fiscus.AdminAsync();
+        var patron = await fiscus.PatronAsync(libraryId: "MAIN");
+        await fiscus.DebitAsync(patron, 10m, "OVERDUE");
+        long credit;
+        using (var paid = await admin.PostAsync($"/api/v1/patrons/{patron}/account/credits",
+                   Json.Body(new { amount = 10m, payment_type = "CASH", cash_register_id = register, library_id = "MAIN" })))
+        {
+            credit = (await paid.ExpectAsync(HttpStatusCode.Created))["account_line_id"]!.GetValue<long>();
+        }
+        using (var voided = await admin.PostAsync($"/api/v1/patrons/{patron}/account/credits/{credit}/void", Json.Body(new { })))
+        {
+            await voided.ExpectAsync(HttpStatusCode.OK);
+        }
+        var today = Day(DateOnly.FromDateTime(fiscus.Clock.GetUtcNow().UtcDateTime));
+
+        foreach (var filter in new[] { $"cash_register_id={register}", $"library_id={library}" })
+        {
+            using var response = await admin.GetAsync($"/api/v1/reports/cash_drawer_reconciliation?from={today}&{filter}");
+            var report = await response.ExpectAsync(HttpStatusCode.OK);
+            Assert.Equal([("payment", 10m, library), ("payout", -10m, library)], report["report_data"]!.AsArray()
+                .Select(m => (m!["action"]!.GetValue<string>(), m.Money("amount"), m["library_id"]!.GetValue<string>())).OrderBy(m => m.Item1).ToArray());
+            Assert.Equal(0m, report["report_stats"]!["total"]!.Money("net"));
+        }
+        using var main = await admin.GetAsync($"/api/v1/reports/cash_drawer_reconciliation?from={today}&library_id=MAIN");
+        Assert.DoesNotContain((await main.ExpectAsync(HttpStatusCode.OK))["report_data"]!.AsArray(),
+            m => m!["cash_register_id"]?.GetValue<int>() == register);
     }
 }

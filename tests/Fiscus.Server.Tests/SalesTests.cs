@@ -144,6 +144,7 @@ public sealed class SalesTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtu
     [InlineData("{\"amount\":1,\"payment_type\":\"CASH\"}", "debit_type")]
     [InlineData("{\"debit_type\":\"PRINT\",\"amount\":1}", "payment_type")]
     [InlineData("{\"items\":[],\"payment_type\":\"CASH\"}", "items")]
+    [InlineData("{\"items\":[null],\"payment_type\":\"CASH\"}", "items[0]")]
     [InlineData("{\"items\":[{\"debit_type\":\"PRINT\",\"price\":1,\"quantity\":0}],\"payment_type\":\"CASH\"}", "items[0].quantity")]
     [InlineData("{\"items\":[{\"debit_type\":\"PRINT\",\"price\":1,\"quantity\":-2}],\"payment_type\":\"CASH\"}", "items[0].quantity")]
     [InlineData("{\"items\":[{\"debit_type\":\"PRINT\",\"price\":0,\"quantity\":1}],\"payment_type\":\"CASH\"}", "items[0].price")]
@@ -289,6 +290,23 @@ public sealed class SalesTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtu
         Assert.Equal("REFUND", payout["credit_type_code"]!.GetValue<string>());
         Assert.Equal("PRINT", payout["related_debit"]!["debit_type_code"]!.GetValue<string>());
         Assert.Equal(3.00m, payout.Money("total"));
+
+        // A client bound to another register may neither pay out of this one nor refund, from its own, what was sold here.
+        var till = await fiscus.RegisterAsync();
+        var elsewhere = await fiscus.ClientAsync(["refunds:write"], cashRegisterId: till);
+        var other = new { account_line_id = (await fiscus.SellAsync(register, 1m, "COPY", "CASH"))["debits"]![0]!["account_line_id"]!.GetValue<long>() };
+        using (var foreign = await elsewhere.Http.PostAsync($"/api/v1/cash_registers/{register}/refunds", Json.Body(other)))
+        {
+            await foreign.ExpectProblemAsync(HttpStatusCode.Forbidden, "register_not_permitted");
+        }
+        using (var fromOwn = await elsewhere.Http.PostAsync($"/api/v1/cash_registers/{till}/refunds", Json.Body(other)))
+        {
+            await fromOwn.ExpectProblemAsync(HttpStatusCode.Forbidden, "sale_not_permitted");
+        }
+        using (var staff = await manager.Http.PostAsync($"/api/v1/cash_registers/{till}/refunds", Json.Body(other)))
+        {
+            Assert.Equal(till, (await staff.ExpectAsync(HttpStatusCode.Created))["payout"]!["cash_register_id"]!.GetValue<int>());
+        }
 
         // Something that was not sold at a register is refunded from the patron's account, not here.
         var patron = await fiscus.PatronAsync();

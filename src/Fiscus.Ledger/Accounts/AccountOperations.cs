@@ -214,6 +214,17 @@ public static class AccountOperations
         {
             return Failure.Conflict("credit_refunded", Invariant($"Credit {creditId} has been refunded or paid out; it cannot be voided."));
         }
+        // The money goes back out of the drawer it came into: that register must be in use and the caller's to use.
+        if (credit.CashRegisterId is { } takenAt)
+        {
+            var register = await account.References.RegisterAsync(takenAt, null, account.Writer.Actor, "cash_register_id");
+            if (register.Failure is { } registerFailure)
+            {
+                return registerFailure.Code == "register_archived"
+                    ? Failure.Conflict("register_archived", Invariant($"Credit {creditId} was taken at register {takenAt}, which is archived; unarchive it to void the credit."))
+                    : registerFailure with { Kind = FailureKind.Forbidden };
+            }
+        }
         var applications = await account.Writer.ApplicationsOfAsync(creditId);
         var debits = (await account.Writer.LockLinesAsync(applications.Select(a => a.DebitId))).ToDictionary(d => d.AccountLineId);
         var changed = new List<AccountLine>();

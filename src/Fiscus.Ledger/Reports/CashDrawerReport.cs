@@ -49,7 +49,8 @@ public sealed record CashupInReport(
 /// the drawers over a range of business days — payments and sales in, payouts and refunds out (FOLIO lists
 /// payments only) — by who handled it, how it was paid, what it paid for and at which register, with the
 /// cash-ups counted in the range and their differences. Filterable by library, register and staff member.
-/// Each line's business day is reckoned in its own library's time zone.
+/// Money through a register belongs to the register's library (whatever library the line names) and its
+/// business day is reckoned in that library's time zone; other money, in its own library's.
 /// </summary>
 public sealed record CashDrawerReport(
     DateOnly From, DateOnly To, string? LibraryId, int? CashRegisterId, long? UserId, IReadOnlyList<CashDrawerMovement> Movements,
@@ -89,7 +90,7 @@ public sealed record CashDrawerReport(
                    COALESCE(l.credit_type_code, l.debit_type_code) AS kind,
                    l.payment_type, -l.amount_minor AS amount_minor,
                    COALESCE(u.username, ac.name, l.interface) AS source, l.user_id, l.api_client_id,
-                   l.cash_register_id, r.name AS register_name, l.library_id, l.patron_id,
+                   l.cash_register_id, r.name AS register_name, COALESCE(r.library_id, l.library_id) AS library_id, l.patron_id,
                    CASE WHEN l.credit_type_code IS NOT NULL THEN
                        (SELECT CASE WHEN count(DISTINCT d.debit_type_code) > 1 THEN 'Multiple' ELSE min(d.debit_type_code) END
                         FROM account_offsets o JOIN account_lines d ON d.account_line_id = o.debit_id
@@ -102,14 +103,14 @@ public sealed record CashDrawerReport(
                    END AS debit_type,
                    l.description
             FROM account_lines l
-            LEFT JOIN libraries lib ON lib.library_id = l.library_id
+            LEFT JOIN cash_registers r ON r.cash_register_id = l.cash_register_id
+            LEFT JOIN libraries lib ON lib.library_id = COALESCE(r.library_id, l.library_id)
             LEFT JOIN staff_users u ON u.user_id = l.user_id
             LEFT JOIN api_clients ac ON ac.api_client_id = l.api_client_id
-            LEFT JOIN cash_registers r ON r.cash_register_id = l.cash_register_id
             WHERE l.payment_type IS NOT NULL AND l.posted_at >= @lo AND l.posted_at < @hi
               AND COALESCE(l.credit_type_code, l.debit_type_code) NOT IN ('CASHUP_SURPLUS', 'CASHUP_DEFICIT')
               AND (l.posted_at AT TIME ZONE COALESCE(lib.time_zone, @fallbackTimeZone))::date BETWEEN @from::date AND @to::date
-              AND (@libraryId::text IS NULL OR l.library_id = @libraryId)
+              AND (@libraryId::text IS NULL OR COALESCE(r.library_id, l.library_id) = @libraryId)
               AND (@cashRegisterId::integer IS NULL OR l.cash_register_id = @cashRegisterId)
               AND (@userId::bigint IS NULL OR l.user_id = @userId)
             ORDER BY source, l.posted_at, l.account_line_id

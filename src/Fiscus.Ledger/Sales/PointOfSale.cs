@@ -177,6 +177,18 @@ public static class PointOfSale
         {
             return Failure.Invalid("not_a_sale", "account_line_id", Invariant($"Line {item.AccountLineId} was not sold at a register; refund it from the patron's account."));
         }
+        // Staff may refund at any register what was sold at any other; a client bound to a register or a library
+        // only what was sold there.
+        if (purchase.CashRegisterId is { } soldAt && (actor.BoundRegisterId is not null || actor.BoundLibraryId is not null))
+        {
+            var soldIn = await connection.ExecuteScalarAsync<string>(new CommandDefinition(
+                "SELECT library_id FROM cash_registers WHERE cash_register_id = @soldAt", new { soldAt }, transaction, cancellationToken: cancellationToken));
+            if ((actor.BoundRegisterId is { } bound && bound != soldAt) ||
+                (actor.BoundLibraryId is { } library && !string.Equals(library, soldIn, StringComparison.Ordinal)))
+            {
+                return Failure.Forbidden("sale_not_permitted", Invariant($"Line {item.AccountLineId} was sold at a register this client is not bound to."));
+            }
+        }
         var refunded = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT COALESCE(-sum(amount_minor), 0)::bigint FROM account_lines WHERE related_account_line_id = @AccountLineId AND credit_type_code = 'REFUND'",
             new { item.AccountLineId }, transaction, cancellationToken: cancellationToken));

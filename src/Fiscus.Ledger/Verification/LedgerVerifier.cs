@@ -92,12 +92,11 @@ public static class LedgerVerifier
                       FROM account_lines WHERE register_session_id IS NOT NULL) l
                 GROUP BY 1, 2, 3
                 UNION ALL
-                SELECT c.register_session_id, 'income', NULL, d.debit_type_code, NULL,
-                       count(*) FILTER (WHERE o.type = 'APPLY') - count(*) FILTER (WHERE o.type = 'VOID'), -sum(o.amount_minor)
+                SELECT c.register_session_id, 'income', NULL, d.debit_type_code, NULL, count(*), -sum(o.amount_minor)
                 FROM account_offsets o
                 JOIN account_lines c ON c.account_line_id = o.credit_id
                 JOIN account_lines d ON d.account_line_id = o.debit_id
-                WHERE o.type IN ('APPLY', 'VOID') AND c.register_session_id IS NOT NULL AND c.payment_type IS NOT NULL
+                WHERE o.type = 'APPLY' AND c.register_session_id IS NOT NULL AND c.payment_type IS NOT NULL
                   AND c.credit_type_code <> 'CASHUP_SURPLUS' AND d.debit_type_code NOT IN ('PAYOUT', 'VOID')
                 GROUP BY 1, 4
                 UNION ALL

@@ -27,9 +27,16 @@ public static class ConstraintFailures
         ["account_lines_user_external_id_key"] = (409, "external_id_used", "This external_id was already recorded by this user.", "external_id"),
     };
 
+    /// <summary>The ledger's own refusals a request can race into (raised by its triggers with these SQLSTATEs).</summary>
+    static readonly Dictionary<string, (int Status, string Code, string Message, string? Field)> Raised = new(StringComparer.Ordinal)
+    {
+        ["FL003"] = (409, "register_session_closed", "The register was cashed up while this request was being written; send it again.", null),
+        ["FL004"] = (400, "register_archived", "The cash register was archived while this request was being written.", "cash_register_id"),
+    };
+
     public static (int Status, string Code, string Message, string? Field)? TryDescribe(PostgresException exception) =>
         exception.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.ForeignKeyViolation
             && exception.ConstraintName is { } name && Known.TryGetValue(name, out var known)
             ? known
-            : null;
+            : Raised.TryGetValue(exception.SqlState, out var raised) ? raised : null;
 }

@@ -184,6 +184,25 @@ public static class CashRegistersApi
         return outcome.Succeeded ? TypedResults.Ok(CashRegisterDto.From(outcome.Value!, options.Currency)) : ApiProblems.From(outcome.Failure!);
     }
 
+    /// <summary>
+    /// Whether the register holds lines not yet cashed up. Its sessions still taking money are locked first: that waits
+    /// for sales already writing to them, and the ones after it find the register archived (a trigger refuses them).
+    /// </summary>
+    static async Task<bool> UncountedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int cashRegisterId, CancellationToken cancellationToken)
+    {
+        if (await FindAsync(connection, transaction, cashRegisterId, cancellationToken, forUpdate: true) is null)
+        {
+            return false;
+        }
+        await connection.ExecuteAsync(new CommandDefinition(
+            "SELECT 1 FROM register_sessions WHERE cash_register_id = @cashRegisterId AND status <> 'closed' FOR UPDATE",
+            new { cashRegisterId }, transaction, cancellationToken: cancellationToken));
+        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition("""
+            SELECT EXISTS (SELECT 1 FROM register_sessions s JOIN account_lines l ON l.register_session_id = s.register_session_id
+                           WHERE s.cash_register_id = @cashRegisterId AND s.status <> 'closed')
+            """, new { cashRegisterId }, transaction, cancellationToken: cancellationToken));
+    }
+
     static async Task<Results<Ok<CashRegisterDto>, ProblemHttpResult>> SetArchivedAsync(
         int cashRegisterId, bool archived, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time,
         FiscusOptions options, CancellationToken cancellationToken)
@@ -191,11 +210,7 @@ public static class CashRegistersApi
         var outcome = await Transactions.RunAsync<Outcome<CashRegisterRow>>(db, async (connection, transaction) =>
         {
             var now = time.GetUtcNow();
-            if (archived && await FindAsync(connection, transaction, cashRegisterId, cancellationToken, forUpdate: true) is not null &&
-                await connection.ExecuteScalarAsync<bool>(new CommandDefinition("""
-                    SELECT EXISTS (SELECT 1 FROM register_sessions s JOIN account_lines l ON l.register_session_id = s.register_session_id
-                                   WHERE s.cash_register_id = @cashRegisterId AND s.status <> 'closed')
-                    """, new { cashRegisterId }, transaction, cancellationToken: cancellationToken)))
+            if (archived && await UncountedAsync(connection, transaction, cashRegisterId, cancellationToken))
             {
                 return Failure.Conflict("register_not_cashed_up",
                     string.Create(CultureInfo.InvariantCulture, $"Register {cashRegisterId} holds money not yet cashed up; cash it up before archiving it."));

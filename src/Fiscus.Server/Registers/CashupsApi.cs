@@ -70,6 +70,11 @@ public static class CashupsApi
         var counted = new List<CountedAmount>();
         foreach (var (item, i) in (request.Reconciliations ?? []).Select((r, i) => (r, i)))
         {
+            if (item is null)
+            {
+                validation.Add($"reconciliations[{i}]", "A reconciliation cannot be null.");
+                continue;
+            }
             validation.Text($"reconciliations[{i}].payment_type", item.PaymentType, 80).Text($"reconciliations[{i}].note", item.Note, 1000, required: false);
             var minor = WireMoney.ToMinor(validation, $"reconciliations[{i}].counted", item.Counted, options.Currency, WireMoney.Sign.Any, true);
             if (minor is { } amount)

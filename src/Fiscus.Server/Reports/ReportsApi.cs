@@ -281,11 +281,12 @@ public static class ReportsApi
             }
             return null;
         }
-        if (DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        if (DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
+            && date.Year is >= 1900 and <= 2999)
         {
             return date;
         }
-        validation.Add(field, $"{field} must be a date as YYYY-MM-DD.");
+        validation.Add(field, $"{field} must be a date as YYYY-MM-DD, from 1900 to 2999.");
         return null;
     }
 

@@ -90,6 +90,11 @@ public static class SalesApi
             for (var i = 0; i < request.Items.Length; i++)
             {
                 var item = request.Items[i];
+                if (item is null)
+                {
+                    validation.Add($"items[{i}]", "An item cannot be null.");
+                    continue;
+                }
                 validation.Text($"items[{i}].debit_type", item.DebitType, 80).Text($"items[{i}].description", item.Description, 1000, required: false);
                 if (item.Quantity is < 1 or > 10000)
                 {

@@ -64,15 +64,23 @@ CREATE INDEX account_lines_session_idx ON account_lines (register_session_id, ac
 -- The cash drawer report walks the money lines of all registers by time.
 CREATE INDEX account_lines_money_posted_idx ON account_lines (posted_at) WHERE payment_type IS NOT NULL;
 
--- Money enters only an open session; a cash-up's own surplus or deficit line may join the session being counted.
+-- Money enters only an open session of a register in use; a cash-up's own surplus or deficit line may join
+-- the session being counted. (Archiving locks the open session, so a writer that got past its own check
+-- before the archive committed is stopped here.)
 CREATE FUNCTION fiscus_account_lines_session_open() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     session_status text;
+    register_archived boolean;
 BEGIN
     IF NEW.register_session_id IS NULL THEN
         RETURN NEW;
     END IF;
-    SELECT status INTO session_status FROM register_sessions WHERE register_session_id = NEW.register_session_id;
+    SELECT s.status, r.archived INTO session_status, register_archived
+    FROM register_sessions s JOIN cash_registers r ON r.cash_register_id = s.cash_register_id
+    WHERE s.register_session_id = NEW.register_session_id;
+    IF register_archived THEN
+        RAISE EXCEPTION 'cash register % is archived; it takes no money', NEW.cash_register_id USING ERRCODE = 'FL004';
+    END IF;
     IF session_status = 'open'
        OR (session_status = 'counting' AND COALESCE(NEW.credit_type_code, NEW.debit_type_code) IN ('CASHUP_SURPLUS', 'CASHUP_DEFICIT')) THEN
         RETURN NEW;
@@ -150,7 +158,8 @@ CREATE TRIGGER sales_no_change BEFORE UPDATE OR DELETE ON sales FOR EACH ROW EXE
 -- over lines, their offsets and the debits those paid. Kinds:
 --   line    a line journaled to the session that moved no money (a sold item, a cash-up difference)
 --   in/out  money into or out of the drawer, by payment type (count 1, amount positive)
---   income  what money taken paid for: an APPLY (+1) or its VOID reversal (-1) by debit type
+--   income  what money taken paid for, by debit type (APPLY offsets; a void is the VOID payout where it happens,
+--           so a session's history does not change afterwards)
 --   payout  what paid money out: an APPLY to a PAYOUT or VOID debit, by credit type and the debit type it refunds
 -- The verifier recomputes all of it from the lines and offsets.
 CREATE TABLE register_movements (
@@ -196,14 +205,17 @@ DECLARE
 BEGIN
     SELECT * INTO c FROM account_lines WHERE account_line_id = o.credit_id;
     SELECT * INTO d FROM account_lines WHERE account_line_id = o.debit_id;
-    -- Money taken at a register paid (or, voided, stopped paying) for this debit.
+    IF o.type <> 'APPLY' THEN
+        RETURN;
+    END IF;
+    -- Money taken at a register paid for this debit.
     IF c.register_session_id IS NOT NULL AND c.payment_type IS NOT NULL AND c.credit_type_code <> 'CASHUP_SURPLUS'
        AND d.debit_type_code NOT IN ('PAYOUT', 'VOID') THEN
         RETURN NEXT ROW(c.register_session_id, c.cash_register_id, c.posted_at, 'income', NULL, d.debit_type_code, NULL, NULL,
-                        CASE WHEN o.type = 'APPLY' THEN 1 ELSE -1 END, -o.amount_minor)::register_movements;
+                        1, -o.amount_minor)::register_movements;
     END IF;
     -- Money paid out of a register, and what for: the debit a refund names, or the debit type its refunded payment paid.
-    IF o.type = 'APPLY' AND d.register_session_id IS NOT NULL AND d.payment_type IS NOT NULL AND d.debit_type_code <> 'CASHUP_DEFICIT' THEN
+    IF d.register_session_id IS NOT NULL AND d.payment_type IS NOT NULL AND d.debit_type_code <> 'CASHUP_DEFICIT' THEN
         RETURN NEXT ROW(d.register_session_id, d.cash_register_id, d.posted_at, 'payout', NULL, d.debit_type_code, c.credit_type_code,
             (SELECT CASE WHEN count(DISTINCT x.debit_type_code) = 1 THEN min(x.debit_type_code) END
              FROM account_lines r
@@ -231,10 +243,10 @@ BEGIN
 END;
 $$;
 CREATE TRIGGER account_offsets_movements AFTER INSERT ON account_offsets
-    FOR EACH ROW WHEN (NEW.credit_id IS NOT NULL AND NEW.debit_id IS NOT NULL AND NEW.type IN ('APPLY', 'VOID'))
+    FOR EACH ROW WHEN (NEW.credit_id IS NOT NULL AND NEW.debit_id IS NOT NULL AND NEW.type = 'APPLY')
     EXECUTE FUNCTION fiscus_account_offsets_movements();
 
 -- What was journaled to registers before this migration.
 INSERT INTO register_movements SELECT m.* FROM account_lines l, fiscus_line_movement(l) m WHERE l.register_session_id IS NOT NULL;
 INSERT INTO register_movements SELECT m.* FROM account_offsets o, fiscus_offset_movements(o) m
-WHERE o.credit_id IS NOT NULL AND o.debit_id IS NOT NULL AND o.type IN ('APPLY', 'VOID');
+WHERE o.credit_id IS NOT NULL AND o.debit_id IS NOT NULL AND o.type = 'APPLY';
