@@ -7,6 +7,7 @@ using Fiscus.Server.Auth;
 using Fiscus.Server.Clients;
 using Fiscus.Server.Configuration;
 using Fiscus.Server.Dialects.Polaris;
+using Fiscus.Server.Dialects.Shifts;
 using Fiscus.Server.Health;
 using Fiscus.Server.Http;
 using Fiscus.Server.Libraries;
@@ -152,6 +153,7 @@ public static class FiscusApp
         app.MapCashups();
         app.MapSales();
         app.MapReports();
+        app.MapShifts();
         app.MapUsers();
         app.MapClients();
         return app;

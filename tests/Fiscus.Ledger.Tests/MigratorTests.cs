@@ -135,4 +135,20 @@ public sealed class MigrationUpgradeTests() : OwnDatabase("upgrade")
             "SELECT kind, payment_type, amount_minor FROM register_movements WHERE register_session_id = @Id", new { session.Id }));
         Assert.True((await Verification.LedgerVerifier.VerifyAsync(check, CancellationToken.None)).IsClean);
     }
+    [Fact]
+    public async Task An_installation_seeded_before_shifts_gets_the_cash_movement_types()
+    {
+        var migrator = new Migrator(DataSource, NullLogger<Migrator>.Instance);
+        await migrator.MigrateAsync(CancellationToken.None, upToVersion: 3);
+        await using (var connection = await DataSource.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync("INSERT INTO installation (currency_code, currency_exponent, created_at) VALUES ('USD', 2, now())");
+        }
+
+        await migrator.MigrateAsync(CancellationToken.None);
+
+        await using var check = await DataSource.OpenConnectionAsync();
+        Assert.Equal("Cash paid into a drawer", await check.ExecuteScalarAsync<string>("SELECT description FROM credit_types WHERE code = 'PAID_IN' AND is_system"));
+        Assert.Equal("Cash paid out of a drawer", await check.ExecuteScalarAsync<string>("SELECT description FROM debit_types WHERE code = 'PAID_OUT' AND is_system"));
+    }
 }

@@ -64,6 +64,7 @@ public sealed class AuthorizationMatrixTests(FiscusFixture fiscus) : IClassFixtu
         { "GET", "/api/v1/cashups/999", "registers:read", "cashier" },
         { "GET", "/api/v1/reports/daily?library_id=MAIN", "reports:read", "manager" },
         { "GET", "/api/v1/reports/cash_drawer_reconciliation?from=2026-01-01", "reports:read", "manager" },
+        { "GET", "/api/v1/reports/shifts?from=2026-01-01", "reports:read", "manager" },
     };
 
     static readonly string[] Ladder = ["cashier", "manager", "admin"];

@@ -32,6 +32,7 @@ public static class DefaultReferenceData
         new("RESERVE_EXPIRED", "Hold waiting too long", CanBeInvoiced: false, IsSystem: true),
         new("VOID", "Credit has been voided", CanBeInvoiced: false, IsSystem: true),
         new("CASHUP_DEFICIT", "Cash-up deficit", CanBeInvoiced: false, IsSystem: true),
+        new("PAID_OUT", "Cash paid out of a drawer", CanBeInvoiced: false, IsSystem: true),
         new("PRINT", "Printing", CanBeInvoiced: true, IsSystem: false, CanBeSold: true, DefaultAmountCents: 10),
         new("COPY", "Photocopy", CanBeInvoiced: true, IsSystem: false, CanBeSold: true, DefaultAmountCents: 15),
     ];
@@ -51,6 +52,7 @@ public static class DefaultReferenceData
         new("PURCHASE", "Purchase", CanBeAddedManually: false),
         new("CANCELLATION", "Cancellation", CanBeAddedManually: false),
         new("CASHUP_SURPLUS", "Cash-up surplus", CanBeAddedManually: false),
+        new("PAID_IN", "Cash paid into a drawer", CanBeAddedManually: false),
     ];
 
     public static readonly IReadOnlyList<PaymentTypeSeed> PaymentTypes =

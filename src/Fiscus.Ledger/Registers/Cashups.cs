@@ -35,7 +35,7 @@ public static class Cashups
         NpgsqlConnection connection, NpgsqlTransaction transaction, int registerId, LedgerActor actor, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
-        now = ToDatabasePrecision(now);
+        now = Timestamps.ToDatabasePrecision(now);
         var register = await LockRegisterAsync(connection, transaction, registerId, cancellationToken);
         if (register.Failure is { } failure)
         {
@@ -63,7 +63,7 @@ public static class Cashups
         NpgsqlConnection connection, NpgsqlTransaction transaction, int registerId, CashupCommand command, LedgerActor actor,
         DateTimeOffset now, CancellationToken cancellationToken)
     {
-        now = ToDatabasePrecision(now);
+        now = Timestamps.ToDatabasePrecision(now);
         var register = await LockRegisterAsync(connection, transaction, registerId, cancellationToken);
         if (register.Failure is { } failure)
         {
@@ -167,7 +167,7 @@ public static class Cashups
             }
         }
         var uncounted = summary.TotalGrouped
-            .Where(t => t.CountsAsCash && (t.IncomeCount + t.PayoutCount) > 0 && !named.Contains(t.PaymentType))
+            .Where(t => t.CountsAsCash && t.Moved && !named.Contains(t.PaymentType))
             .Select(t => t.PaymentType).ToList();
         if (uncounted.Count > 0)
         {
@@ -209,9 +209,6 @@ public static class Cashups
             VALUES (@registerId, @sessionId, @UserId, @ApiClientId, @now)
             RETURNING {Cashup.Columns}
             """, new { registerId, sessionId, actor.UserId, actor.ApiClientId, now }, transaction, cancellationToken: cancellationToken));
-
-    /// <summary>PostgreSQL keeps microseconds; a summary frozen from memory must say the same instant the rows do.</summary>
-    static DateTimeOffset ToDatabasePrecision(DateTimeOffset time) => new(time.Ticks - time.Ticks % 10, time.Offset);
 
     static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

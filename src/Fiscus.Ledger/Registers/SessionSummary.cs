@@ -11,11 +11,17 @@ public sealed record PayoutGroup(
     string DebitTypeCode, string? CreditTypeCode, string? CreditTypeDescription, string? RelatedDebitTypeCode,
     string? RelatedDebitTypeDescription, long TotalMinor);
 
-/// <summary>Money in and out of the drawer for one payment type.</summary>
+/// <summary>
+/// Money in and out of the drawer for one payment type: takings and payouts, and cash paid in or out of the
+/// drawer that is neither (a float top-up, a drop to the safe, petty cash).
+/// </summary>
 public sealed record PaymentTypeTotal(
-    string PaymentType, string Description, bool CountsAsCash, long IncomeCount, long IncomeMinor, long PayoutCount, long PayoutMinor)
+    string PaymentType, string Description, bool CountsAsCash, long IncomeCount, long IncomeMinor, long PayoutCount, long PayoutMinor,
+    long PaidInCount = 0, long PaidInMinor = 0, long PaidOutCount = 0, long PaidOutMinor = 0)
 {
-    public long NetMinor => IncomeMinor - PayoutMinor;
+    public long NetMinor => IncomeMinor - PayoutMinor + PaidInMinor - PaidOutMinor;
+
+    public bool Moved => IncomeCount + PayoutCount + PaidInCount + PaidOutCount > 0;
 }
 
 public sealed record CountTotal(long Count, long TotalMinor);
@@ -28,9 +34,10 @@ public sealed record ReconciliationLine(string PaymentType, long ExpectedMinor, 
 
 /// <summary>
 /// A register session's totals. Money lines are those with a payment type: credits brought money in,
-/// debits (PAYOUT, VOID) took it out. Cash-up surplus and deficit lines are reported as reconciliations,
-/// not as income or payouts. Expected cash in the drawer is the float plus the net of the payment types
-/// that count as cash; bankable is that net alone (negative: the drawer needs topping up).
+/// debits (PAYOUT, VOID) took it out; cash paid in or out of the drawer (PAID_IN, PAID_OUT) moves the
+/// drawer but is neither income nor payout. Cash-up surplus and deficit lines are reported as
+/// reconciliations. Expected cash in the drawer is the float plus the net of the payment types that count
+/// as cash; bankable is that net alone (negative: the drawer needs topping up).
 /// </summary>
 public sealed record SessionSummary(
     long RegisterSessionId,
@@ -47,7 +54,9 @@ public sealed record SessionSummary(
     IReadOnlyList<PaymentTypeTotal> TotalGrouped,
     CountTotal Payouts,
     CountTotal Refunds,
-    IReadOnlyList<ReconciliationLine> Reconciliations)
+    IReadOnlyList<ReconciliationLine> Reconciliations,
+    CountTotal? PaidIn = null,
+    CountTotal? PaidOut = null)
 {
     public long TotalMinor => IncomeTotalMinor - PayoutTotalMinor;
 
@@ -91,10 +100,14 @@ public sealed record SessionSummary(
 
         public CountTotal PayoutCount => new(ByType.Sum(t => t.PayoutCount), PayoutTotalMinor);
 
+        public CountTotal PaidIn => new(ByType.Sum(t => t.PaidInCount), ByType.Sum(t => t.PaidInMinor));
+
+        public CountTotal PaidOut => new(ByType.Sum(t => t.PaidOutCount), ByType.Sum(t => t.PaidOutMinor));
+
         public SessionSummary ToSummary(
             long sessionId, int registerId, string status, DateTime from, DateTime? to, long floatMinor, IReadOnlyList<ReconciliationLine> reconciliations) =>
             new(sessionId, registerId, status, from, to, floatMinor, LineCount, Income, IncomeTotalMinor, Payouts, PayoutTotalMinor, ByType,
-                PayoutCount, Refunds, reconciliations);
+                PayoutCount, Refunds, reconciliations, PaidIn, PaidOut);
     }
 
     sealed record Movement(
@@ -107,17 +120,20 @@ public sealed record SessionSummary(
     {
         var movements = (await results.ReadAsync<Movement>()).AsList();
         var paymentTypes = await results.ReadAsync<PaymentTypeRow>();
-        var lineCount = movements.Where(m => m.Kind is "line" or "in" or "out").Sum(m => m.Count);
+        var lineCount = movements.Where(m => m.Kind is "line" or "in" or "out" or "paid_in" or "paid_out").Sum(m => m.Count);
         var byType = new List<PaymentTypeTotal>();
         foreach (var type in paymentTypes)
         {
             var money = movements.Where(m => m.PaymentType == type.Code).ToList();
-            var moneyIn = money.Where(m => m.Kind == "in").ToList();
-            var moneyOut = money.Where(m => m.Kind == "out").ToList();
+            (long Count, long Minor) Of(string kind) => (money.Where(m => m.Kind == kind).Sum(m => m.Count), money.Where(m => m.Kind == kind).Sum(m => m.AmountMinor));
             if (money.Count > 0 || !type.Archived)
             {
-                byType.Add(new PaymentTypeTotal(type.Code, type.Description, type.CountsAsCash, moneyIn.Sum(m => m.Count), moneyIn.Sum(m => m.AmountMinor),
-                    moneyOut.Sum(m => m.Count), moneyOut.Sum(m => m.AmountMinor)));
+                var (inCount, inMinor) = Of("in");
+                var (outCount, outMinor) = Of("out");
+                var (paidInCount, paidInMinor) = Of("paid_in");
+                var (paidOutCount, paidOutMinor) = Of("paid_out");
+                byType.Add(new PaymentTypeTotal(type.Code, type.Description, type.CountsAsCash, inCount, inMinor, outCount, outMinor,
+                    paidInCount, paidInMinor, paidOutCount, paidOutMinor));
             }
         }
         var income = movements.Where(m => m.Kind == "income" && m.AmountMinor != 0)

@@ -60,33 +60,26 @@ public sealed record CashDrawerReport(
     /// <summary>The most movements one report lists; a wider report is refused rather than cut short.</summary>
     public const int MaxRows = 100_000;
 
-    public const int MaxDays = 366;
-
     public static async Task<Outcome<CashDrawerReport>> ComputeAsync(
         NpgsqlConnection connection, DateOnly from, DateOnly to, string fallbackTimeZone, string? libraryId, int? cashRegisterId,
         long? userId, CancellationToken cancellationToken)
     {
-        if (to < from)
+        var range = ReportRange.Of(from, to);
+        if (range.Failure is { } invalid)
         {
-            return Failure.Invalid("to", "to must be on or after from.");
+            return invalid;
         }
-        if (to.DayNumber - from.DayNumber >= MaxDays)
-        {
-            return Failure.Invalid("to", $"A report covers at most {MaxDays} days.");
-        }
-        // Business days are local; no zone is more than 14 hours from UTC, so a day either side bounds the index scan.
         var parameters = new
         {
-            from = from.ToDateTime(TimeOnly.MinValue), to = to.ToDateTime(TimeOnly.MinValue),
-            lo = new DateTimeOffset(from.AddDays(-1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
-            hi = new DateTimeOffset(to.AddDays(2).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
+            from = from.ToDateTime(TimeOnly.MinValue), to = to.ToDateTime(TimeOnly.MinValue), lo = range.Value.Lower, hi = range.Value.Upper,
             fallbackTimeZone, libraryId, cashRegisterId, userId, limit = MaxRows + 1,
         };
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         var rows = (await connection.QueryAsync<CashDrawerMovement>(new CommandDefinition("""
             SELECT l.account_line_id, l.posted_at,
                    (l.posted_at AT TIME ZONE COALESCE(lib.time_zone, @fallbackTimeZone))::date AS business_date,
-                   CASE WHEN l.credit_type_code IS NOT NULL THEN 'payment' ELSE 'payout' END AS action,
+                   CASE WHEN l.credit_type_code = 'PAID_IN' THEN 'paid_in' WHEN l.debit_type_code = 'PAID_OUT' THEN 'paid_out'
+                        WHEN l.credit_type_code IS NOT NULL THEN 'payment' ELSE 'payout' END AS action,
                    COALESCE(l.credit_type_code, l.debit_type_code) AS kind,
                    l.payment_type, -l.amount_minor AS amount_minor,
                    COALESCE(u.username, ac.name, l.interface) AS source, l.user_id, l.api_client_id,

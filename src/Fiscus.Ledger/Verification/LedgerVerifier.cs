@@ -84,6 +84,7 @@ public static class LedgerVerifier
                        count(*) AS count, sum(amount) AS amount
                 FROM (SELECT register_session_id,
                              CASE WHEN payment_type IS NULL OR COALESCE(credit_type_code, debit_type_code) IN ('CASHUP_SURPLUS', 'CASHUP_DEFICIT') THEN 'line'
+                                  WHEN credit_type_code = 'PAID_IN' THEN 'paid_in' WHEN debit_type_code = 'PAID_OUT' THEN 'paid_out'
                                   WHEN credit_type_code IS NOT NULL THEN 'in' ELSE 'out' END AS kind,
                              CASE WHEN payment_type IS NULL OR COALESCE(credit_type_code, debit_type_code) IN ('CASHUP_SURPLUS', 'CASHUP_DEFICIT') THEN NULL
                                   ELSE payment_type END AS payment_type,
@@ -119,6 +120,22 @@ public static class LedgerVerifier
                   UNION ALL SELECT 'recorded', * FROM (SELECT * FROM recorded EXCEPT SELECT * FROM ledger) b) diff
             GROUP BY session, kind, payment_type, debit_type, credit_type
             ORDER BY session, kind LIMIT @MaxPerCheck
+            """),
+        ("shift lines are their cashier's, at their register", """
+            SELECT format('line %s: in shift %s of user %s at register %s, but written by user %s at register %s',
+                          l.account_line_id, s.shift_id, s.user_id, s.cash_register_id, l.user_id, l.cash_register_id)
+            FROM account_lines l JOIN shifts s ON s.shift_id = l.shift_id
+            WHERE l.user_id <> s.user_id OR l.cash_register_id <> s.cash_register_id
+            ORDER BY l.account_line_id LIMIT @MaxPerCheck
+            """),
+        ("cash transactions are paid in or out in their shift", """
+            SELECT format('cash transaction %s (%s of shift %s): its line %s is a %s in shift %s',
+                          t.cash_transaction_id, t.type, t.shift_id, l.account_line_id, COALESCE(l.credit_type_code, l.debit_type_code),
+                          COALESCE(l.shift_id::text, 'none'))
+            FROM shift_cash_transactions t JOIN account_lines l ON l.account_line_id = t.account_line_id
+            WHERE l.shift_id IS DISTINCT FROM t.shift_id
+               OR COALESCE(l.credit_type_code, l.debit_type_code) <> CASE WHEN t.type = 'cash_in' THEN 'PAID_IN' ELSE 'PAID_OUT' END
+            ORDER BY t.created_at LIMIT @MaxPerCheck
             """),
     ];
 

@@ -17,7 +17,7 @@ public static class Roles
 
     static readonly string[] CashierScopes =
     [
-        Scopes.AccountsRead, Scopes.AccountsWrite, Scopes.PaymentsWrite, Scopes.SalesWrite,
+        Scopes.AccountsRead, Scopes.AccountsWrite, Scopes.PaymentsWrite, Scopes.SalesWrite, Scopes.ShiftsWrite,
         Scopes.RegistersRead, Scopes.ReferenceRead,
     ];
 

@@ -13,6 +13,7 @@ public static class Scopes
     public const string AccountsWrite = "accounts:write";
     public const string PaymentsWrite = "payments:write";
     public const string SalesWrite = "sales:write";
+    public const string ShiftsWrite = "shifts:write";
     public const string RegistersRead = "registers:read";
     public const string ReferenceRead = "reference:read";
     public const string PatronsWrite = "patrons:write";
@@ -32,6 +33,7 @@ public static class Scopes
         (AccountsWrite, "add debits and credits to patron accounts"),
         (PaymentsWrite, "take payments (account payments, atomic intake, Polaris pay)"),
         (SalesWrite, "record point-of-sale sales"),
+        (ShiftsWrite, "run one's own cashier shift: start, cash in and out, end (staff only)"),
         (RegistersRead, "read cash registers, their sessions and cash-ups"),
         (ReferenceRead, "read libraries and debit, credit and payment types"),
         (PatronsWrite, "create and update patrons"),
@@ -48,7 +50,8 @@ public static class Scopes
     public static readonly FrozenSet<string> All = Catalogue.Select(c => c.Scope).ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>
-    /// Scopes an API client can never hold: a leaked kiosk secret must not be able to mint users or clients.
+    /// Scopes an API client can never hold: a leaked kiosk secret must not be able to mint users or clients, and a
+    /// shift is a person's (it is opened and closed with their password).
     /// </summary>
-    public static readonly FrozenSet<string> StaffOnly = new[] { UsersWrite, ClientsWrite }.ToFrozenSet(StringComparer.Ordinal);
+    public static readonly FrozenSet<string> StaffOnly = new[] { UsersWrite, ClientsWrite, ShiftsWrite }.ToFrozenSet(StringComparer.Ordinal);
 }

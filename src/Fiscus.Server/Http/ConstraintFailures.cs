@@ -25,6 +25,9 @@ public static class ConstraintFailures
         // Reached only once the idempotency record of the first use has expired: the ledger still refuses a second recording.
         ["account_lines_client_external_id_key"] = (409, "external_id_used", "This external_id was already recorded by this client.", "external_id"),
         ["account_lines_user_external_id_key"] = (409, "external_id_used", "This external_id was already recorded by this user.", "external_id"),
+        // Two shift starts racing past the check in C#.
+        ["shifts_one_open_per_user"] = (409, "shift_already_open", "User already has an open shift: end it before starting another.", null),
+        ["shifts_one_open_per_register"] = (409, "register_in_use", "Another cashier's open shift is at this register: one drawer, one shift.", null),
     };
 
     /// <summary>The ledger's own refusals a request can race into (raised by its triggers with these SQLSTATEs).</summary>

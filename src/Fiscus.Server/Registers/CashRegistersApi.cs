@@ -215,6 +215,13 @@ public static class CashRegistersApi
                 return Failure.Conflict("register_not_cashed_up",
                     string.Create(CultureInfo.InvariantCulture, $"Register {cashRegisterId} holds money not yet cashed up; cash it up before archiving it."));
             }
+            if (archived && await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                    "SELECT EXISTS (SELECT 1 FROM shifts WHERE cash_register_id = @cashRegisterId AND status = 'open')",
+                    new { cashRegisterId }, transaction, cancellationToken: cancellationToken)))
+            {
+                return Failure.Conflict("register_has_open_shift",
+                    string.Create(CultureInfo.InvariantCulture, $"A cashier's shift is open at register {cashRegisterId}; end it before archiving the register."));
+            }
             // Archiving also gives up the library-default flag: money has nowhere to go by default until
             // a manager picks another register.
             var register = await connection.QuerySingleOrDefaultAsync<CashRegisterRow>(new CommandDefinition($"""

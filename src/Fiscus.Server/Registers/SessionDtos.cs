@@ -14,7 +14,8 @@ public sealed record PayoutGroupDto(
     string DebitTypeCode, string? CreditTypeCode, TypeDescriptionDto CreditType, RelatedDebitDto? RelatedDebit, decimal Total);
 
 public sealed record PaymentTypeTotalDto(
-    string PaymentType, string Description, bool CountsAsCash, long IncomeCount, decimal Income, long PayoutCount, decimal Payouts, decimal Total);
+    string PaymentType, string Description, bool CountsAsCash, long IncomeCount, decimal Income, long PayoutCount, decimal Payouts,
+    long PaidInCount, decimal PaidIn, long PaidOutCount, decimal PaidOut, decimal Total);
 
 public sealed record CountTotalDto(long Count, decimal Total);
 
@@ -38,6 +39,8 @@ public sealed record SummaryDto(
     IReadOnlyList<PaymentTypeTotalDto> TotalGrouped,
     CountTotalDto Payouts,
     CountTotalDto Refunds,
+    CountTotalDto PaidIn,
+    CountTotalDto PaidOut,
     decimal ExpectedCashInDrawer,
     decimal Bankable,
     IReadOnlyList<ReconciliationDto> Reconciliations)
@@ -51,11 +54,15 @@ public sealed record SummaryDto(
             c.ToMajor(g.TotalMinor))).ToList(),
         c.ToMajor(s.PayoutTotalMinor), c.ToMajor(s.TotalMinor),
         s.TotalGrouped.Select(t => new PaymentTypeTotalDto(t.PaymentType, t.Description, t.CountsAsCash, t.IncomeCount, c.ToMajor(t.IncomeMinor),
-            t.PayoutCount, c.ToMajor(t.PayoutMinor), c.ToMajor(t.NetMinor))).ToList(),
+            t.PayoutCount, c.ToMajor(t.PayoutMinor), t.PaidInCount, c.ToMajor(t.PaidInMinor), t.PaidOutCount, c.ToMajor(t.PaidOutMinor),
+            c.ToMajor(t.NetMinor))).ToList(),
         new CountTotalDto(s.Payouts.Count, c.ToMajor(s.Payouts.TotalMinor)), new CountTotalDto(s.Refunds.Count, c.ToMajor(s.Refunds.TotalMinor)),
+        Count(s.PaidIn, c), Count(s.PaidOut, c),
         c.ToMajor(s.ExpectedCashInDrawerMinor), c.ToMajor(s.BankableMinor),
         s.Reconciliations.Select(r => new ReconciliationDto(r.PaymentType, c.ToMajor(r.ExpectedMinor), c.ToMajor(r.CountedMinor),
             c.ToMajor(r.DifferenceMinor), r.Note, r.AccountLineId)).ToList());
+
+    static CountTotalDto Count(CountTotal? total, Currency c) => new(total?.Count ?? 0, c.ToMajor(total?.TotalMinor ?? 0));
 }
 
 /// <summary>The live session of a register: its summary and (a page of) its lines.</summary>

@@ -15,13 +15,14 @@ namespace Fiscus.Server.Reports;
 
 public sealed record DayTotalsDto(
     long LineCount, decimal IncomeTotal, decimal PayoutTotal, decimal Total, IReadOnlyList<PaymentTypeTotalDto> TotalGrouped,
-    IReadOnlyList<IncomeGroupDto> IncomeGrouped, IReadOnlyList<PayoutGroupDto> PayoutGrouped, CountTotalDto Payouts, CountTotalDto Refunds)
+    IReadOnlyList<IncomeGroupDto> IncomeGrouped, IReadOnlyList<PayoutGroupDto> PayoutGrouped, CountTotalDto Payouts, CountTotalDto Refunds,
+    CountTotalDto PaidIn, CountTotalDto PaidOut)
 {
     public static DayTotalsDto From(SessionSummary.Aggregates a, Currency c)
     {
         var summary = SummaryDto.From(a.ToSummary(0, 0, "", default, null, 0, []), c);
         return new DayTotalsDto(a.LineCount, summary.IncomeTotal, summary.PayoutTotal, summary.Total, summary.TotalGrouped,
-            summary.IncomeGrouped, summary.PayoutGrouped, summary.Payouts, summary.Refunds);
+            summary.IncomeGrouped, summary.PayoutGrouped, summary.Payouts, summary.Refunds, summary.PaidIn, summary.PaidOut);
     }
 }
 
@@ -53,6 +54,14 @@ public sealed record CashDrawerReportDto(
     DateOnly From, DateOnly To, string? LibraryId, int? CashRegisterId, long? UserId, IReadOnlyList<MovementDto> ReportData,
     ReportStatsDto ReportStats, IReadOnlyList<ReportCashupDto> Cashups);
 
+public sealed record ShiftRowDto(
+    Guid ShiftId, Guid UserId, string Username, int CashRegisterId, string CashRegister, string LibraryId, DateOnly BusinessDate, string Status,
+    DateTime StartTime, DateTime? EndTime, decimal StartCash, decimal CashIn, decimal CashOut, decimal CashPayments, decimal CashRefunds,
+    decimal? ExpectedCashEnd, decimal? ActualCashEnd, decimal? Difference);
+
+/// <summary>The shift report: each shift begun in the range with its cash and difference; shortages, overages, still open.</summary>
+public sealed record ShiftReportDto(DateOnly From, DateOnly To, IReadOnlyList<ShiftRowDto> Shifts, long Count, long Open, decimal Short, decimal Over);
+
 /// <summary>
 /// <c>GET /api/v1/reports/daily</c> (Z-report) and <c>GET /api/v1/reports/cash_drawer_reconciliation</c>, as JSON
 /// or, with <c>Accept: text/csv</c>, as CSV. Clients bound to a register or library see only theirs.
@@ -68,7 +77,48 @@ public static class ReportsApi
         reports.MapGet("/cash_drawer_reconciliation", CashDrawerAsync).WithName("getCashDrawerReconciliationReport")
             .WithSummary("Money through the drawers over business days, by staff member, payment type, debit type and register (JSON or text/csv)")
             .Produces<CashDrawerReportDto>(200).Produces(200, contentType: "text/csv");
+        reports.MapGet("/shifts", ShiftsAsync).WithName("getShiftReport")
+            .WithSummary("Cashier shifts begun over business days, with expected and counted cash and the difference (JSON or text/csv)")
+            .Produces<ShiftReportDto>(200).Produces(200, contentType: "text/csv");
         return routes;
+    }
+
+    static async Task<IResult> ShiftsAsync(
+        HttpContext http, Caller caller, NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var parsed = await RangeQueryAsync(http, connection, caller, cancellationToken);
+        if (parsed.Failure is { } refused)
+        {
+            return ApiProblems.From(refused);
+        }
+        var (from, to, libraryId, registerId, userId) = parsed.Value!;
+        var outcome = await ShiftReport.ComputeAsync(connection, from, to, libraryId, registerId, userId, cancellationToken);
+        if (outcome.Failure is { } failure)
+        {
+            return ApiProblems.From(failure);
+        }
+        var c = options.Currency;
+        var report = outcome.Value!;
+        decimal? Major(long? minor) => minor is { } m ? c.ToMajor(m) : null;
+        var rows = report.Shifts.Select(s => new ShiftRowDto(s.ShiftId, s.UserUuid, s.Username, s.CashRegisterId, s.RegisterName, s.LibraryId,
+            s.BusinessDate, s.Status, s.StartTime, s.EndTime, c.ToMajor(s.StartCashMinor), c.ToMajor(s.Cash.CashInMinor), c.ToMajor(s.Cash.CashOutMinor),
+            c.ToMajor(s.Cash.CashPaymentsMinor), c.ToMajor(s.Cash.CashRefundsMinor), Major(s.ExpectedCashEndMinor), Major(s.ActualCashEndMinor),
+            Major(s.DifferenceMinor))).ToList();
+        if (Csv.Wanted(http.Request))
+        {
+            var csv = new Csv(c).Row("shift_id", "business_date", "username", "cash_register_id", "cash_register", "status", "start_time", "end_time",
+                "start_cash", "cash_in", "cash_out", "cash_payments", "cash_refunds", "expected_cash_end", "actual_cash_end", "difference");
+            foreach (var s in report.Shifts)
+            {
+                Csv.Money? Money(long? minor) => minor is { } m ? csv.Amount(m) : null;
+                csv.Row(s.ShiftId, s.BusinessDate, s.Username, s.CashRegisterId, s.RegisterName, s.Status, s.StartTime, s.EndTime, csv.Amount(s.StartCashMinor),
+                    csv.Amount(s.Cash.CashInMinor), csv.Amount(s.Cash.CashOutMinor), csv.Amount(s.Cash.CashPaymentsMinor), csv.Amount(s.Cash.CashRefundsMinor),
+                    Money(s.ExpectedCashEndMinor), Money(s.ActualCashEndMinor), Money(s.DifferenceMinor));
+            }
+            return csv.ToResult($"shifts-{report.From:yyyy-MM-dd}-{report.To:yyyy-MM-dd}.csv");
+        }
+        return Results.Ok(new ShiftReportDto(report.From, report.To, rows, rows.Count, report.OpenCount, c.ToMajor(report.ShortMinor), c.ToMajor(report.OverMinor)));
     }
 
     static async Task<IResult> DailyAsync(
@@ -106,20 +156,14 @@ public static class ReportsApi
     static async Task<IResult> CashDrawerAsync(
         HttpContext http, Caller caller, NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
     {
-        var query = http.Request.Query;
-        var validation = new Validation();
-        var from = ParseDate(validation, "from", query["from"], required: true);
-        var to = ParseDate(validation, "to", query["to"]) ?? from;
-        var registerId = ParsePositive<int>(validation, "cash_register_id", query["cash_register_id"]);
-        var userId = ParsePositive<long>(validation, "user_id", query["user_id"]);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var scope = await ScopeAsync(connection, validation, caller, query["library_id"], registerId, cancellationToken);
-        if (scope.Failure is { } refused)
+        var parsed = await RangeQueryAsync(http, connection, caller, cancellationToken);
+        if (parsed.Failure is { } refused)
         {
             return ApiProblems.From(refused);
         }
-        (var libraryId, registerId) = scope.Value;
-        var outcome = await CashDrawerReport.ComputeAsync(connection, from!.Value, to!.Value, options.DefaultTimeZone, libraryId, registerId, userId,
+        var (from, to, libraryId, registerId, userId) = parsed.Value!;
+        var outcome = await CashDrawerReport.ComputeAsync(connection, from, to, options.DefaultTimeZone, libraryId, registerId, userId,
             cancellationToken);
         if (outcome.Failure is { } failure)
         {
@@ -147,6 +191,25 @@ public static class ReportsApi
                 report.ByDebitType.Select(Total).ToList(), report.ByRegister.Select(Total).ToList(), Total(report.Total)),
             report.Cashups.Select(x => new ReportCashupDto(x.CashupId, x.CashRegisterId, x.RegisterName, x.CompletedAt, x.UserId,
                 c.ToMajor(x.AmountMinor), c.ToMajor(x.ExpectedMinor), c.ToMajor(x.CountedMinor), c.ToMajor(x.DifferenceMinor), x.Note)).ToList()));
+    }
+
+    sealed record RangeQuery(DateOnly From, DateOnly To, string? LibraryId, int? RegisterId, long? UserId);
+
+    /// <summary>A report over business days: <c>from</c> (required), <c>to</c> (default: from), <c>library_id</c>, <c>cash_register_id</c>, <c>user_id</c>.</summary>
+    static async Task<Outcome<RangeQuery>> RangeQueryAsync(HttpContext http, NpgsqlConnection connection, Caller caller, CancellationToken cancellationToken)
+    {
+        var query = http.Request.Query;
+        var validation = new Validation();
+        var from = ParseDate(validation, "from", query["from"], required: true);
+        var to = ParseDate(validation, "to", query["to"]) ?? from;
+        var registerId = ParsePositive<int>(validation, "cash_register_id", query["cash_register_id"]);
+        var userId = ParsePositive<long>(validation, "user_id", query["user_id"]);
+        var scope = await ScopeAsync(connection, validation, caller, query["library_id"], registerId, cancellationToken);
+        if (scope.Failure is { } refused)
+        {
+            return refused;
+        }
+        return new RangeQuery(from!.Value, to!.Value, scope.Value.LibraryId, scope.Value.RegisterId, userId);
     }
 
     /// <summary>
@@ -236,6 +299,11 @@ public static class ReportsApi
             {
                 Row(id, register, "payment_type_in", p.PaymentType, p.IncomeCount, p.IncomeMinor);
                 Row(id, register, "payment_type_out", p.PaymentType, p.PayoutCount, p.PayoutMinor);
+                if (p.PaidInCount + p.PaidOutCount > 0)
+                {
+                    Row(id, register, "paid_in", p.PaymentType, p.PaidInCount, p.PaidInMinor);
+                    Row(id, register, "paid_out", p.PaymentType, p.PaidOutCount, p.PaidOutMinor);
+                }
             }
             foreach (var g in t.Income)
             {

@@ -1,0 +1,62 @@
+using Dapper;
+using Fiscus.Ledger.Shifts;
+using Npgsql;
+
+namespace Fiscus.Ledger.Reports;
+
+public sealed record ShiftReportRow(
+    Guid ShiftId, long UserId, Guid UserUuid, string Username, int CashRegisterId, string RegisterName, string LibraryId, DateOnly BusinessDate, string Status,
+    DateTime StartTime, DateTime? EndTime, long StartCashMinor, long? ExpectedCashEndMinor, long? ActualCashEndMinor)
+{
+    public ShiftCash Cash { get; init; } = ShiftCash.None;
+
+    public long? DifferenceMinor => ActualCashEndMinor - ExpectedCashEndMinor;
+}
+
+/// <summary>
+/// The shift report: the shifts begun over a range of business days (in their register's library's time
+/// zone), each with the cash it moved, what was expected and counted at its end and the difference; the
+/// shortages and overages summed, and how many are still open.
+/// </summary>
+public sealed record ShiftReport(DateOnly From, DateOnly To, IReadOnlyList<ShiftReportRow> Shifts)
+{
+    public long ShortMinor => Shifts.Where(s => s.DifferenceMinor < 0).Sum(s => s.DifferenceMinor!.Value);
+
+    public long OverMinor => Shifts.Where(s => s.DifferenceMinor > 0).Sum(s => s.DifferenceMinor!.Value);
+
+    public int OpenCount => Shifts.Count(s => s.Status == "open");
+
+    public static async Task<Outcome<ShiftReport>> ComputeAsync(
+        NpgsqlConnection connection, DateOnly from, DateOnly to, string? libraryId, int? cashRegisterId, long? userId,
+        CancellationToken cancellationToken)
+    {
+        var range = ReportRange.Of(from, to);
+        if (range.Failure is { } invalid)
+        {
+            return invalid;
+        }
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        var rows = (await connection.QueryAsync<ShiftReportRow>(new CommandDefinition("""
+            SELECT s.shift_id, s.user_id, u.user_uuid, u.username, s.cash_register_id, r.name AS register_name, r.library_id,
+                   (s.start_time AT TIME ZONE lib.time_zone)::date AS business_date, s.status, s.start_time, s.end_time, s.start_cash_minor,
+                   s.expected_cash_end_minor, s.actual_cash_end_minor
+            FROM shifts s
+            JOIN staff_users u ON u.user_id = s.user_id
+            JOIN cash_registers r ON r.cash_register_id = s.cash_register_id
+            JOIN libraries lib ON lib.library_id = r.library_id
+            WHERE s.start_time >= @lo AND s.start_time < @hi
+              AND (s.start_time AT TIME ZONE lib.time_zone)::date BETWEEN @from::date AND @to::date
+              AND (@libraryId::text IS NULL OR r.library_id = @libraryId)
+              AND (@cashRegisterId::integer IS NULL OR s.cash_register_id = @cashRegisterId)
+              AND (@userId::bigint IS NULL OR s.user_id = @userId)
+            ORDER BY s.start_time, s.shift_id
+            """, new
+            {
+                lo = range.Value.Lower, hi = range.Value.Upper, from = from.ToDateTime(TimeOnly.MinValue), to = to.ToDateTime(TimeOnly.MinValue),
+                libraryId, cashRegisterId, userId,
+            }, transaction, cancellationToken: cancellationToken))).AsList();
+        var cash = await CashierShifts.CashOfAsync(connection, transaction, rows.Select(r => r.ShiftId).ToArray(), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return new ShiftReport(from, to, rows.Select(r => r with { Cash = cash.GetValueOrDefault(r.ShiftId, ShiftCash.None) }).ToList());
+    }
+}

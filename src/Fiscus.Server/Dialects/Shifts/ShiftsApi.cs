@@ -1,0 +1,253 @@
+using Fiscus.Ledger;
+using Fiscus.Ledger.Money;
+using Fiscus.Ledger.Shifts;
+using Fiscus.Server.Accounts;
+using Fiscus.Server.Audit;
+using Fiscus.Server.Auth;
+using Fiscus.Server.Configuration;
+using Fiscus.Server.Http;
+using Fiscus.Server.Idempotency;
+using Fiscus.Server.Users;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+using ShiftsLedger = Fiscus.Ledger.Shifts.CashierShifts;
+
+namespace Fiscus.Server.Dialects.Shifts;
+
+public sealed record StartShiftRequest(long StartCash, string Password, int? CashRegisterId = null);
+
+public sealed record EndShiftRequest(string Password, long ActualCashEnd);
+
+public sealed record CashTransactionRequest(string Type, long Amount, string Category, string? Description = null);
+
+/// <summary>
+/// POS Kasir's cashier shifts (<c>/api/v1/shifts/...</c>, its <c>{message, data}</c> envelope, amounts in minor
+/// units): start with a counted float, pay cash in and out, end with the counted drawer. A shift is a staff
+/// member's own (scope <c>shifts:write</c>, which API clients cannot hold); starting and ending it asks for
+/// their password again. Managers list shifts left open and close them (<c>cashups:write</c>).
+/// </summary>
+public static class ShiftsApi
+{
+    const string Interface = "pos";
+
+    public static IEndpointRouteBuilder MapShifts(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/shifts").WithTags("Cashier shifts").WithErrorShape(ShiftErrors.Instance).RequireAuthorization();
+        group.MapPost("/start", StartAsync).RequireAuthorization(Scopes.ShiftsWrite).RequireRateLimiting(AuthApi.LoginRateLimit)
+            .WithName("startShift").WithSummary("Start a shift with the cash in the drawer (password asked again)")
+            .Produces<ShiftEnvelope<ShiftDto>>(201);
+        group.MapPost("/cash-transaction", CashTransactionAsync).RequireAuthorization(Scopes.ShiftsWrite)
+            .WithName("createCashTransaction").WithSummary("Pay cash into (cash_in) or out of (cash_out) the drawer of your open shift")
+            .Produces<ShiftEnvelope<CashTransactionDto>>(201);
+        group.MapPost("/end", EndAsync).RequireAuthorization(Scopes.ShiftsWrite).RequireRateLimiting(AuthApi.LoginRateLimit)
+            .WithName("endShift").WithSummary("End your shift with the cash counted (password asked again): expected, actual, difference")
+            .Produces<ShiftEnvelope<ShiftDto>>();
+        group.MapGet("/active", ActiveAsync).RequireAuthorization(Scopes.ShiftsWrite)
+            .WithName("getActiveShift").WithSummary("Your open shift and the cash expected in its drawer now (data null if none)")
+            .Produces<ShiftEnvelope<ShiftDto>>();
+        group.MapGet("/current", ActiveAsync).RequireAuthorization(Scopes.ShiftsWrite)
+            .WithName("getCurrentShift").WithSummary("The same as /active (POS Kasir's own path)");
+        group.MapGet("/stale", StaleAsync).RequireAuthorization(Scopes.ReportsRead)
+            .WithName("listStaleShifts").WithSummary("Shifts left open since before today (in their library's time zone)")
+            .Produces<ShiftEnvelope<ShiftDto[]>>();
+        group.MapGet("/{shift_id:guid}", GetAsync)
+            .WithName("getShift").WithSummary("A shift with its cash transactions (your own, or any with reports:read)")
+            .Produces<ShiftEnvelope<ShiftDto>>();
+        group.MapPost("/{shift_id:guid}/end", EndOtherAsync).RequireAuthorization(Scopes.CashupsWrite).RequireRateLimiting(AuthApi.LoginRateLimit)
+            .WithName("endShiftOf").WithSummary("A manager ends a shift left open, with the cash they counted (their password asked again)")
+            .Produces<ShiftEnvelope<ShiftDto>>();
+        return routes;
+    }
+
+    static async Task<IResult> StartAsync(
+        StartShiftRequest request, Caller caller, HttpContext http, StaffUsers users, IdempotentWrites writes, NpgsqlDataSource db,
+        TimeProvider time, FiscusOptions options, NativeJson json, CancellationToken cancellationToken)
+    {
+        var validation = new Validation();
+        Amount(validation, "start_cash", request.StartCash, 0, options.Currency);
+        if (request.CashRegisterId is <= 0)
+        {
+            validation.Add("cash_register_id", "cash_register_id must be a positive whole number");
+        }
+        if (!validation.IsValid)
+        {
+            return AccountsApi.Refuse(validation.ToFailure());
+        }
+        if (await StepUpAsync(caller, request.Password, http, users, db, time, cancellationToken) is { } refused)
+        {
+            return refused;
+        }
+        return await writes.RunAsync(http, caller, new { request.StartCash, request.CashRegisterId }, null, async (connection, transaction) =>
+        {
+            var now = time.GetUtcNow();
+            var outcome = await ShiftsLedger.StartAsync(connection, transaction, caller.Id, caller.LibraryId, request.CashRegisterId,
+                request.StartCash, now, cancellationToken);
+            if (outcome.Failure is { } failure)
+            {
+                return WriteResult.Refused(failure);
+            }
+            var shift = outcome.Value!;
+            return new WriteResult(
+                StoredResponse.Json(201, new ShiftEnvelope<ShiftDto>("Shift started successfully", ShiftDto.Started(shift)), json.Options),
+                null, new AuditEntry(AuditActor.From(caller, http), now, "shift.start", "shift", shift.ShiftId.ToString(),
+                    new { shift.CashRegisterId, start_cash = request.StartCash }));
+        }, cancellationToken);
+    }
+
+    static async Task<IResult> CashTransactionAsync(
+        CashTransactionRequest request, Caller caller, HttpContext http, IdempotentWrites writes, TimeProvider time, FiscusOptions options,
+        NativeJson json, CancellationToken cancellationToken)
+    {
+        var validation = new Validation();
+        if (request.Type is not (ShiftsLedger.CashIn or ShiftsLedger.CashOut))
+        {
+            validation.Add("type", "type must be cash_in or cash_out");
+        }
+        Amount(validation, "amount", request.Amount, 1, options.Currency);
+        var category = request.Category.Trim();
+        if (category.Length is 0 or > ShiftsLedger.MaxCategoryLength)
+        {
+            validation.Add("category", $"category must be 1 to {ShiftsLedger.MaxCategoryLength} characters (e.g. {string.Join(", ", ShiftsLedger.KnownCategories)})");
+        }
+        var description = string.IsNullOrWhiteSpace(request.Description) ? null : request.Description.Trim();
+        validation.Text("description", description, 1000, required: false);
+        if (!validation.IsValid)
+        {
+            return AccountsApi.Refuse(validation.ToFailure());
+        }
+        return await writes.RunAsync(http, caller, request, null, async (connection, transaction) =>
+        {
+            var now = time.GetUtcNow();
+            var outcome = await ShiftsLedger.AddCashAsync(connection, transaction, request.Type, request.Amount, category, description,
+                caller.ToLedgerActor(Interface), now, cancellationToken);
+            if (outcome.Failure is { } failure)
+            {
+                return WriteResult.Refused(failure);
+            }
+            var dto = CashTransactionDto.From(outcome.Value!);
+            return new WriteResult(
+                StoredResponse.Json(201, new ShiftEnvelope<CashTransactionDto>("Cash transaction created successfully", dto), json.Options),
+                null, new AuditEntry(AuditActor.From(caller, http), now, "shift.cash_transaction", "shift", dto.ShiftId.ToString(),
+                    new { dto.Type, dto.Amount, dto.Category, dto.AccountLineId }));
+        }, cancellationToken);
+    }
+
+    static Task<IResult> EndAsync(
+        EndShiftRequest request, Caller caller, HttpContext http, StaffUsers users, IdempotentWrites writes, NpgsqlDataSource db,
+        TimeProvider time, FiscusOptions options, NativeJson json, CancellationToken cancellationToken) =>
+        EndShiftAsync(null, request, caller, http, users, writes, db, time, options, json, cancellationToken);
+
+    static Task<IResult> EndOtherAsync(
+        [FromRoute(Name = "shift_id")] Guid shiftId, EndShiftRequest request, Caller caller, HttpContext http, StaffUsers users,
+        IdempotentWrites writes, NpgsqlDataSource db, TimeProvider time, FiscusOptions options, NativeJson json, CancellationToken cancellationToken) =>
+        EndShiftAsync(shiftId, request, caller, http, users, writes, db, time, options, json, cancellationToken);
+
+    static async Task<IResult> EndShiftAsync(
+        Guid? shiftId, EndShiftRequest request, Caller caller, HttpContext http, StaffUsers users, IdempotentWrites writes, NpgsqlDataSource db,
+        TimeProvider time, FiscusOptions options, NativeJson json, CancellationToken cancellationToken)
+    {
+        if (caller.Kind != CallerKind.User)
+        {
+            return ErrorShapes.Result(403, "staff_only", "Shifts are ended by a staff member, with their password.");
+        }
+        var validation = new Validation();
+        Amount(validation, "actual_cash_end", request.ActualCashEnd, 0, options.Currency);
+        if (!validation.IsValid)
+        {
+            return AccountsApi.Refuse(validation.ToFailure());
+        }
+        if (await StepUpAsync(caller, request.Password, http, users, db, time, cancellationToken) is { } refused)
+        {
+            return refused;
+        }
+        return await writes.RunAsync(http, caller, new { shiftId, request.ActualCashEnd }, null, async (connection, transaction) =>
+        {
+            var now = time.GetUtcNow();
+            var outcome = await ShiftsLedger.EndAsync(connection, transaction, caller.Id, shiftId, request.ActualCashEnd, now, cancellationToken);
+            if (outcome.Failure is { } failure)
+            {
+                return WriteResult.Refused(failure);
+            }
+            var (shift, cash) = outcome.Value;
+            var dto = ShiftDto.WithCash(shift, cash);
+            return new WriteResult(
+                StoredResponse.Json(200, new ShiftEnvelope<ShiftDto>("Shift ended successfully", dto), json.Options),
+                null, new AuditEntry(AuditActor.From(caller, http), now, shiftId is null ? "shift.end" : "shift.end_by_manager", "shift",
+                    shift.ShiftId.ToString(), new { dto.ExpectedCashEnd, dto.ActualCashEnd, dto.Difference, cashier = shift.Username }));
+        }, cancellationToken);
+    }
+
+    static async Task<IResult> ActiveAsync(Caller caller, NpgsqlDataSource db, NativeJson json, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var shift = await ShiftsLedger.OpenOfAsync(connection, null, caller.Id, cancellationToken);
+        if (shift is null)
+        {
+            return Results.Json(new ShiftEnvelope<ShiftDto>("No active shift", null), json.Options);
+        }
+        var cash = await ShiftsLedger.CashOfAsync(connection, null, shift.ShiftId, cancellationToken);
+        return Results.Json(new ShiftEnvelope<ShiftDto>("Active shift retrieved successfully", ShiftDto.WithCash(shift, cash)), json.Options);
+    }
+
+    static async Task<IResult> GetAsync(
+        [FromRoute(Name = "shift_id")] Guid shiftId, Caller caller, NpgsqlDataSource db, NativeJson json, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var shift = await ShiftsLedger.FindAsync(connection, null, shiftId, cancellationToken);
+        // Someone else's shift is only for those who read reports; to anyone else it does not exist.
+        if (shift is null || !(caller.Kind == CallerKind.User && shift.UserId == caller.Id && caller.HasScope(Scopes.ShiftsWrite)
+                               || caller.HasScope(Scopes.ReportsRead)))
+        {
+            return ErrorShapes.Result(404, "shift_not_found", $"There is no shift {shiftId}.");
+        }
+        var cash = await ShiftsLedger.CashOfAsync(connection, null, shift.ShiftId, cancellationToken);
+        var transactions = await ShiftsLedger.TransactionsOfAsync(connection, shift.ShiftId, cancellationToken);
+        return Results.Json(new ShiftEnvelope<ShiftDto>("Shift retrieved successfully", ShiftDto.WithCash(shift, cash) with
+        {
+            Username = shift.Username,
+            Transactions = transactions.Select(CashTransactionDto.From).ToList(),
+        }), json.Options);
+    }
+
+    static async Task<IResult> StaleAsync(
+        [FromQuery(Name = "library_id")] string? libraryId, Caller caller, NpgsqlDataSource db, TimeProvider time, NativeJson json,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var stale = await ShiftsLedger.StaleAsync(connection, caller.Kind == CallerKind.Client ? caller.LibraryId ?? libraryId : libraryId,
+            time.GetUtcNow(), cancellationToken);
+        var cash = await ShiftsLedger.CashOfAsync(connection, null, stale.Select(s => s.ShiftId).ToArray(), cancellationToken);
+        return Results.Json(new ShiftEnvelope<ShiftDto[]>($"{stale.Count} shift(s) left open since before today",
+            stale.Select(s => ShiftDto.WithCash(s, cash.GetValueOrDefault(s.ShiftId, ShiftCash.None)) with { Username = s.Username }).ToArray()),
+            json.Options);
+    }
+
+    /// <summary>The password again, for starting and ending a shift: the person at the till is the one signed in.</summary>
+    static async Task<IResult?> StepUpAsync(
+        Caller caller, string password, HttpContext http, StaffUsers users, NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (caller.Kind != CallerKind.User)
+        {
+            return ErrorShapes.Result(403, "staff_only", "Shifts belong to staff members; an API client cannot run one.");
+        }
+        var user = await users.VerifyAsync(caller.Name, password, cancellationToken);
+        if (user is not null && user.UserId == caller.Id)
+        {
+            return null;
+        }
+        await Fiscus.Ledger.Database.Transactions.RunAsync(db, (connection, transaction) => AuditLog.WriteAsync(connection, transaction,
+            AuditActor.From(caller, http), time.GetUtcNow(), "auth.step_up_failed", "staff_user", caller.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            new { path = http.Request.Path.Value }, cancellationToken), cancellationToken);
+        return ErrorShapes.Result(401, "invalid_password", "Invalid password.");
+    }
+
+    /// <summary>A whole number of minor units (this dialect's money, as Square's), from <paramref name="minimum"/> up to the ledger's bound.</summary>
+    static void Amount(Validation validation, string field, long value, long minimum, Currency currency)
+    {
+        var maximum = AmountLimits.MaxMinor(currency);
+        if (value < minimum || value > maximum)
+        {
+            validation.Add(field, $"{field} must be a whole number of minor units from {minimum} to {maximum}");
+        }
+    }
+}
