@@ -31,6 +31,10 @@ public sealed class Validation
         {
             return Add(field, $"{field} must not be empty");
         }
+        if (value.Contains('\0', StringComparison.Ordinal))
+        {
+            return Add(field, $"{field} must not contain NUL characters");
+        }
         return value.Length > maxLength ? Add(field, $"{field} must be at most {maxLength} characters") : this;
     }
 

@@ -192,11 +192,20 @@ public static class FiscusApp
         {
             context.HttpContext.Response.Headers.RetryAfter = "60";
             await ErrorShapes.For(context.HttpContext).WriteAsync(context.HttpContext, 429, "rate_limited",
-                "Too many sign-in attempts from this address; wait a minute.", null);
+                "Too many password attempts; wait a minute.", null);
         };
         // Per client address; behind a reverse proxy configure forwarded headers so this is the real client.
         options.AddPolicy(AuthApi.LoginRateLimit, http => RateLimitPartition.GetFixedWindowLimiter(
             http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+            _ => new FixedWindowRateLimiterOptions
+            {
+                PermitLimit = http.RequestServices.GetRequiredService<FiscusOptions>().LoginAttemptsPerMinute,
+                Window = TimeSpan.FromMinutes(1),
+                QueueLimit = 0,
+            }));
+        // Per signed-in principal: tills behind one address do not share it, and a stolen session cannot guess faster.
+        options.AddPolicy(AuthApi.StepUpRateLimit, http => RateLimitPartition.GetFixedWindowLimiter(
+            Caller.FromPrincipal(http.User)?.Principal ?? http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
             _ => new FixedWindowRateLimiterOptions
             {
                 PermitLimit = http.RequestServices.GetRequiredService<FiscusOptions>().LoginAttemptsPerMinute,

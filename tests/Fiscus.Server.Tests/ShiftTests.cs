@@ -151,42 +151,99 @@ public sealed class ShiftTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtu
     }
 
     [Fact]
-    public async Task Refunds_payouts_and_voids_leave_the_drawer_and_other_peoples_money_does_not_count()
+    public async Task Whatever_goes_through_the_drawer_during_the_shift_counts_whoever_does_it()
     {
         var register = await fiscus.RegisterAsync();
         var other = await fiscus.RegisterAsync();
-        var manager = await CashierAsync("manager");
-        using (var start = await manager.StartAsync(10000, register))
+        var kasir = await CashierAsync();
+        var manager = await fiscus.StaffAsync("manager");
+        using (var start = await kasir.StartAsync(10000, register))
         {
             await start.ExpectAsync(HttpStatusCode.Created);
         }
-        var sold = await (await manager.Http.PostSaleAsync(register, new { debit_type = "PRINT", amount = 10.00m, payment_type = "CASH" })).ExpectAsync(HttpStatusCode.Created);
+        var sold = await (await kasir.Http.PostSaleAsync(register, new { debit_type = "PRINT", amount = 10.00m, payment_type = "CASH" })).ExpectAsync(HttpStatusCode.Created);
+        var patron = await fiscus.PatronAsync();
+        await fiscus.DebitAsync(patron, 5.00m, "OVERDUE");
+        long credit;
+        using (var paid = await kasir.Http.PostAsync($"/api/v1/patrons/{patron}/account/credits",
+                   Json.Body(new { amount = 5.00m, payment_type = "CASH", cash_register_id = register })))
+        {
+            credit = (await paid.ExpectAsync(HttpStatusCode.Created))["account_line_id"]!.GetValue<long>();
+        }
+        // A cashier may not refund or void: a manager does it, from this drawer, and the shift must see the cash go.
         using (var refund = await manager.Http.PostAsync($"/api/v1/cash_registers/{register}/refunds",
                    Json.Body(new { account_line_id = sold["debits"]![0]!["account_line_id"]!.GetValue<long>(), amount = 4.00m })))
         {
             await refund.ExpectAsync(HttpStatusCode.Created);
         }
-        var patron = await fiscus.PatronAsync();
-        await fiscus.DebitAsync(patron, 5.00m, "OVERDUE");
-        long credit;
-        using (var paid = await manager.Http.PostAsync($"/api/v1/patrons/{patron}/account/credits",
-                   Json.Body(new { amount = 5.00m, payment_type = "CASH", cash_register_id = register })))
-        {
-            credit = (await paid.ExpectAsync(HttpStatusCode.Created))["account_line_id"]!.GetValue<long>();
-        }
         using (var voided = await manager.Http.PostAsync($"/api/v1/patrons/{patron}/account/credits/{credit}/void", Json.Body(new { })))
         {
             await voided.ExpectAsync(HttpStatusCode.OK);
         }
-        // Not this shift's: the same person at another register, and someone else (the admin) at this one.
-        await (await manager.Http.PostSaleAsync(other, new { debit_type = "PRINT", amount = 70.00m, payment_type = "CASH" })).ExpectAsync(HttpStatusCode.Created);
+        // Someone else selling at this drawer counts; the cashier selling at another register does not; nor does card money.
         await fiscus.SellAsync(register, 30.00m, "PRINT", "CASH");
+        await fiscus.SellAsync(register, 8.00m, "PRINT", "CARD");
+        await (await kasir.Http.PostSaleAsync(other, new { debit_type = "PRINT", amount = 70.00m, payment_type = "CASH" })).ExpectAsync(HttpStatusCode.Created);
 
-        using var end = await manager.EndAsync(11100);
+        using var end = await kasir.EndAsync(13600);
         var ended = (await end.ExpectAsync(HttpStatusCode.OK))["data"]!;
-        // 10000 + 1000 (sale) + 500 (payment) − 400 (refund) − 500 (void) = 10600.
-        Assert.Equal((1500L, 900L, 10600L, 500L), (ended["cash_payments"]!.GetValue<long>(), ended["cash_refunds"]!.GetValue<long>(),
+        // 10000 + 1000 (sale) + 500 (payment) + 3000 (the admin's sale) − 400 (refund) − 500 (void) = 13600.
+        Assert.Equal((4500L, 900L, 13600L, 0L), (ended["cash_payments"]!.GetValue<long>(), ended["cash_refunds"]!.GetValue<long>(),
             ended["expected_cash_end"]!.GetValue<long>(), ended["difference"]!.GetValue<long>()));
+        // The register's own session agrees with the drawer.
+        Assert.Equal(36.00m, (await fiscus.SessionAsync(register))["summary"]!.PaymentType("CASH").Money("total"));
+    }
+
+    [Fact]
+    public async Task A_register_is_not_cashed_up_under_an_open_shift_and_its_figures_stay_as_ended()
+    {
+        var register = await fiscus.RegisterAsync();
+        var admin = await fiscus.AdminAsync();
+        var code = fiscus.Unique("TILL").ToUpperInvariant();
+        using (var created = await admin.PostAsync("/api/v1/payment_types", Json.Body(new { code, description = "Second drawer tray", counts_as_cash = true })))
+        {
+            await created.ExpectAsync(HttpStatusCode.Created);
+        }
+        var kasir = await CashierAsync();
+        var shiftId = (await (await kasir.StartAsync(0, register)).ExpectAsync(HttpStatusCode.Created))["data"]!["id"]!.GetValue<Guid>();
+        await (await kasir.Http.PostSaleAsync(register, new { debit_type = "PRINT", amount = 2.00m, payment_type = code })).ExpectAsync(HttpStatusCode.Created);
+
+        using (var cashup = await admin.PostCashupAsync(register, new { reconciliations = new[] { new { payment_type = code, counted = 2.00m } } }))
+        {
+            await cashup.ExpectProblemAsync(HttpStatusCode.Conflict, "register_has_open_shift");
+        }
+        using (var start = await admin.PostAsync($"/api/v1/cash_registers/{register}/cashups/start", null))
+        {
+            await start.ExpectProblemAsync(HttpStatusCode.Conflict, "register_has_open_shift");
+        }
+        await (await kasir.EndAsync(200)).ExpectAsync(HttpStatusCode.OK);
+        await fiscus.CashupAsync(register, new { reconciliations = new[] { new { payment_type = code, counted = 2.00m } } });
+
+        // A payment type that stops counting as cash does not rewrite the shift it was counted in.
+        using (var changed = await admin.PutAsync($"/api/v1/payment_types/{code}", Json.Body(new { description = "Second drawer tray", counts_as_cash = false })))
+        {
+            await changed.ExpectAsync(HttpStatusCode.OK);
+        }
+        using var read = await kasir.Http.GetAsync($"/api/v1/shifts/{shiftId}");
+        var shift = (await read.ExpectAsync(HttpStatusCode.OK))["data"]!;
+        Assert.Equal((200L, 200L, 0L), (shift["cash_payments"]!.GetValue<long>(), shift["expected_cash_end"]!.GetValue<long>(), shift["difference"]!.GetValue<long>()));
+    }
+
+    [Fact]
+    public async Task Text_postgresql_cannot_store_is_a_400_not_a_500()
+    {
+        var register = await fiscus.RegisterAsync();
+        var kasir = await CashierAsync();
+        await (await kasir.StartAsync(0, register)).ExpectAsync(HttpStatusCode.Created);
+
+        await RefusedAsync(await kasir.PostAsync("/api/v1/shifts/cash-transaction", "{\"type\": \"cash_in\", \"amount\": 5, \"category\": \"a\\u0000b\"}"),
+            HttpStatusCode.BadRequest, "validation_failed");
+        await RefusedAsync(await kasir.PostAsync("/api/v1/shifts/cash-transaction",
+            "{\"type\": \"cash_in\", \"amount\": 5, \"category\": \"other\", \"description\": \"a\\u0000b\"}"), HttpStatusCode.BadRequest, "validation_failed");
+        var manager = await CashierAsync("manager");
+        await RefusedAsync(await manager.Http.GetAsync("/api/v1/shifts/stale?library_id=%00"), HttpStatusCode.BadRequest, "invalid_text");
+        Assert.Equal(0, await fiscus.ScalarAsync<int>("SELECT count(*) FROM shift_cash_transactions t JOIN shifts s USING (shift_id) WHERE s.user_id = @UserId",
+            new { kasir.User.UserId }));
     }
 
     [Fact]
@@ -214,7 +271,8 @@ public sealed class ShiftTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtu
         var cash = summary.PaymentType("CASH");
         Assert.Equal((25.00m, 7.00m, 18.00m), (cash.Money("paid_in"), cash.Money("paid_out"), cash.Money("total")));
 
-        // The register's cash-up counts it, and refuses to close without counting the cash.
+        // Once the shift has ended, the register's cash-up counts it, and refuses to close without counting the cash.
+        await (await kasir.EndAsync(6800)).ExpectAsync(HttpStatusCode.OK);
         using (var uncounted = await (await fiscus.AdminAsync()).PostCashupAsync(register))
         {
             await uncounted.ExpectAsync(HttpStatusCode.BadRequest);
@@ -246,7 +304,7 @@ public sealed class ShiftTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtu
         var kasir = await CashierAsync();
         using var response = await kasir.PostAsync(path, json);
         var body = await RefusedAsync(response, HttpStatusCode.BadRequest, code);
-        Assert.NotNull(body["data"]!["errors"]![field]);
+        Assert.False(string.IsNullOrWhiteSpace(body["data"]!["errors"]![field]!.GetValue<string>()));
         Assert.Equal(0, await fiscus.ScalarAsync<int>("SELECT count(*) FROM shifts WHERE user_id = @UserId", new { kasir.User.UserId }));
     }
 
@@ -433,6 +491,10 @@ public sealed class ShiftTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtu
         await RefusedAsync(await colleague.Http.GetAsync($"/api/v1/shifts/{shiftId}"), HttpStatusCode.NotFound, "shift_not_found");
         var manager = await CashierAsync("manager");
         await DataAsync(await manager.Http.GetAsync($"/api/v1/shifts/{shiftId}"), HttpStatusCode.OK, "Shift retrieved successfully");
+        var elsewhere = await fiscus.ClientAsync(["reports:read"], cashRegisterId: await fiscus.RegisterAsync());
+        await RefusedAsync(await elsewhere.Http.GetAsync($"/api/v1/shifts/{shiftId}"), HttpStatusCode.NotFound, "shift_not_found");
+        var here = await fiscus.ClientAsync(["reports:read"], cashRegisterId: register);
+        await DataAsync(await here.Http.GetAsync($"/api/v1/shifts/{shiftId}"), HttpStatusCode.OK, "Shift retrieved successfully");
 
         var today = DateOnly.FromDateTime(fiscus.Clock.GetUtcNow().UtcDateTime).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
         using var report = await manager.Http.GetAsync($"/api/v1/reports/shifts?from={today}&cash_register_id={register}");
@@ -449,5 +511,35 @@ public sealed class ShiftTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtu
         Assert.EndsWith(",10.00,0.00,3.00,0.00,0.00,7.00,6.50,-0.50", lines[1]);
         using var cashierReport = await kasir.Http.GetAsync($"/api/v1/reports/shifts?from={today}");
         Assert.Equal(HttpStatusCode.Forbidden, cashierReport.StatusCode);
+    }
+    [Fact]
+    public async Task Password_attempts_are_limited_per_person_not_per_address()
+    {
+        await using var strict = new FiscusFactory(fiscus.Factory.Database,
+            new Dictionary<string, string?> { ["FISCUS_LOGIN_ATTEMPTS_PER_MINUTE"] = "2" });
+        HttpClient Till(TestUser user)
+        {
+            var http = strict.CreateClient();
+            http.DefaultRequestHeaders.Add("Cookie", $"access_token={user.Token}");
+            return http;
+        }
+        var guesser = await fiscus.UserAsync("cashier", "MAIN");
+        var colleague = await fiscus.UserAsync("cashier", "MAIN");
+        var register = await fiscus.RegisterAsync();
+        var wrong = Json.Body(new { start_cash = 0, password = "guess", cash_register_id = register });
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var attempt = await Till(guesser).PostAsync("/api/v1/shifts/start", wrong);
+            await RefusedAsync(attempt, HttpStatusCode.Unauthorized, "invalid_password");
+        }
+        using (var limited = await Till(guesser).PostAsync("/api/v1/shifts/start", wrong))
+        {
+            await RefusedAsync(limited, HttpStatusCode.TooManyRequests, "rate_limited");
+        }
+        // Another cashier at the same address is not held up.
+        using var other = await Till(colleague).PostAsync("/api/v1/shifts/start",
+            Json.Body(new { start_cash = 0, password = colleague.Password, cash_register_id = register }));
+        await other.ExpectAsync(HttpStatusCode.Created);
     }
 }

@@ -41,6 +41,10 @@ public static class Cashups
         {
             return failure;
         }
+        if (await ShiftOpenAtAsync(connection, transaction, registerId, cancellationToken) is { } shiftOpen)
+        {
+            return shiftOpen;
+        }
         if (await RegisterSessions.FindAsync(connection, transaction, registerId, "counting", cancellationToken) is not null)
         {
             return Failure.Conflict("cashup_in_progress", Invariant($"Register {registerId} is already being counted; complete that cash-up first."));
@@ -68,6 +72,10 @@ public static class Cashups
         if (register.Failure is { } failure)
         {
             return failure;
+        }
+        if (await ShiftOpenAtAsync(connection, transaction, registerId, cancellationToken) is { } shiftOpen)
+        {
+            return shiftOpen;
         }
         // A started count is completed; otherwise this is a quick cash-up of the open session.
         var session = await RegisterSessions.FindAsync(connection, transaction, registerId, "counting", cancellationToken, forUpdate: true);
@@ -200,6 +208,17 @@ public static class Cashups
             return Failure.Conflict("cashup_in_progress", Invariant($"Register {registerId} is being cashed up or changed by someone else right now."));
         }
     }
+
+    /// <summary>
+    /// A cashier's shift open at the register holds its drawer: banking the takings under it would leave the shift
+    /// expecting cash that is gone. End the shift (counting the drawer), then cash up.
+    /// </summary>
+    static async Task<Failure?> ShiftOpenAtAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int registerId, CancellationToken cancellationToken) =>
+        await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition("""
+            SELECT u.username FROM shifts s JOIN staff_users u USING (user_id) WHERE s.cash_register_id = @registerId AND s.status = 'open'
+            """, new { registerId }, transaction, cancellationToken: cancellationToken)) is { } cashier
+            ? Failure.Conflict("register_has_open_shift", Invariant($"{cashier}'s shift is open at register {registerId}; end the shift before cashing up."))
+            : null;
 
     static Task<Cashup> InsertAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, int registerId, long sessionId, LedgerActor actor, DateTimeOffset now,

@@ -6,7 +6,8 @@ namespace Fiscus.Ledger.Reports;
 
 public sealed record ShiftReportRow(
     Guid ShiftId, long UserId, Guid UserUuid, string Username, int CashRegisterId, string RegisterName, string LibraryId, DateOnly BusinessDate, string Status,
-    DateTime StartTime, DateTime? EndTime, long StartCashMinor, long? ExpectedCashEndMinor, long? ActualCashEndMinor)
+    DateTime StartTime, DateTime? EndTime, long StartCashMinor, long? ExpectedCashEndMinor, long? ActualCashEndMinor, long? CashInMinor,
+    long? CashOutMinor, long? CashPaymentsMinor, long? CashRefundsMinor)
 {
     public ShiftCash Cash { get; init; } = ShiftCash.None;
 
@@ -39,7 +40,8 @@ public sealed record ShiftReport(DateOnly From, DateOnly To, IReadOnlyList<Shift
         var rows = (await connection.QueryAsync<ShiftReportRow>(new CommandDefinition("""
             SELECT s.shift_id, s.user_id, u.user_uuid, u.username, s.cash_register_id, r.name AS register_name, r.library_id,
                    (s.start_time AT TIME ZONE lib.time_zone)::date AS business_date, s.status, s.start_time, s.end_time, s.start_cash_minor,
-                   s.expected_cash_end_minor, s.actual_cash_end_minor
+                   s.expected_cash_end_minor, s.actual_cash_end_minor, s.cash_in_minor, s.cash_out_minor, s.cash_payments_minor,
+                   s.cash_refunds_minor
             FROM shifts s
             JOIN staff_users u ON u.user_id = s.user_id
             JOIN cash_registers r ON r.cash_register_id = s.cash_register_id
@@ -55,8 +57,15 @@ public sealed record ShiftReport(DateOnly From, DateOnly To, IReadOnlyList<Shift
                 lo = range.Value.Lower, hi = range.Value.Upper, from = from.ToDateTime(TimeOnly.MinValue), to = to.ToDateTime(TimeOnly.MinValue),
                 libraryId, cashRegisterId, userId,
             }, transaction, cancellationToken: cancellationToken))).AsList();
-        var cash = await CashierShifts.CashOfAsync(connection, transaction, rows.Select(r => r.ShiftId).ToArray(), cancellationToken);
+        // Closed shifts as frozen at their end; open ones as their lines stand.
+        var live = await CashierShifts.CashOfAsync(connection, transaction, rows.Where(r => r.Status == "open").Select(r => r.ShiftId).ToArray(),
+            cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return new ShiftReport(from, to, rows.Select(r => r with { Cash = cash.GetValueOrDefault(r.ShiftId, ShiftCash.None) }).ToList());
+        return new ShiftReport(from, to, rows.Select(r => r with
+        {
+            Cash = r.Status == "closed"
+                ? new ShiftCash(r.CashInMinor!.Value, r.CashOutMinor!.Value, r.CashPaymentsMinor!.Value, r.CashRefundsMinor!.Value)
+                : live.GetValueOrDefault(r.ShiftId, ShiftCash.None),
+        }).ToList());
     }
 }

@@ -6,21 +6,27 @@ using Npgsql;
 namespace Fiscus.Ledger.Shifts;
 
 public sealed record Shift(
-    Guid ShiftId, long UserId, Guid UserUuid, string Username, int CashRegisterId, string Status, long StartCashMinor, DateTime StartTime,
-    DateTime? EndTime, long? ExpectedCashEndMinor, long? ActualCashEndMinor, long? EndedByUserId)
+    Guid ShiftId, long UserId, Guid UserUuid, string Username, int CashRegisterId, string LibraryId, string Status, long StartCashMinor,
+    DateTime StartTime, DateTime? EndTime, long? ExpectedCashEndMinor, long? ActualCashEndMinor, long? EndedByUserId, long? CashInMinor,
+    long? CashOutMinor, long? CashPaymentsMinor, long? CashRefundsMinor)
 {
     public const string Select = """
-        SELECT s.shift_id, s.user_id, u.user_uuid, u.username, s.cash_register_id, s.status, s.start_cash_minor, s.start_time, s.end_time,
-               s.expected_cash_end_minor, s.actual_cash_end_minor, s.ended_by_user_id
-        FROM shifts s JOIN staff_users u ON u.user_id = s.user_id
+        SELECT s.shift_id, s.user_id, u.user_uuid, u.username, s.cash_register_id, r.library_id, s.status, s.start_cash_minor, s.start_time,
+               s.end_time, s.expected_cash_end_minor, s.actual_cash_end_minor, s.ended_by_user_id, s.cash_in_minor, s.cash_out_minor,
+               s.cash_payments_minor, s.cash_refunds_minor
+        FROM shifts s JOIN staff_users u ON u.user_id = s.user_id JOIN cash_registers r ON r.cash_register_id = s.cash_register_id
         """;
 
     public long? DifferenceMinor => ActualCashEndMinor - ExpectedCashEndMinor;
+
+    /// <summary>A closed shift's cash as frozen at its end; null while open (compute it from its lines).</summary>
+    public ShiftCash? FrozenCash => Status == "closed" ? new(CashInMinor!.Value, CashOutMinor!.Value, CashPaymentsMinor!.Value, CashRefundsMinor!.Value) : null;
 }
 
 /// <summary>
 /// The cash a shift moved through its drawer, from the lines stamped with it (payment types that count as
-/// cash): paid in and out of the drawer, taken (payments, sales, intake) and given back (refunds, payouts, voids).
+/// cash): paid in and out of the drawer, taken (payments, sales, intake) and given back (refunds, payouts,
+/// voids), by whoever used the drawer while the shift was open.
 /// </summary>
 public sealed record ShiftCash(long CashInMinor, long CashOutMinor, long CashPaymentsMinor, long CashRefundsMinor)
 {
@@ -34,9 +40,9 @@ public sealed record CashTransaction(
     Guid UserUuid, DateTime CreatedAt);
 
 /// <summary>
-/// Cashier shifts. One open shift per staff member and per register (the database's unique indexes). Money a
-/// cashier journals to the register of their open shift is stamped with it by a trigger under a share lock on
-/// the shift; ending the shift takes the row's exclusive lock, so it waits for lines on their way in, and the
+/// Cashier shifts. One open shift per staff member and per register (the database's unique indexes). Money
+/// journaled to a register while a shift is open there is stamped with the shift by a trigger under a share
+/// lock on it; ending the shift takes the row's exclusive lock, so it waits for lines on their way in, and the
 /// expected cash it freezes is exactly what the shift's lines say.
 /// </summary>
 public static class CashierShifts
@@ -151,10 +157,14 @@ public static class CashierShifts
         var cash = await CashOfAsync(connection, transaction, open.ShiftId, cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE shifts SET status = 'closed', end_time = @now, expected_cash_end_minor = @expected, actual_cash_end_minor = @actualCashMinor,
-                              ended_by_user_id = @endedByUserId
+                              ended_by_user_id = @endedByUserId, cash_in_minor = @CashInMinor, cash_out_minor = @CashOutMinor,
+                              cash_payments_minor = @CashPaymentsMinor, cash_refunds_minor = @CashRefundsMinor
             WHERE shift_id = @ShiftId
-            """, new { now, expected = cash.ExpectedMinor(open.StartCashMinor), actualCashMinor, endedByUserId, open.ShiftId }, transaction,
-            cancellationToken: cancellationToken));
+            """, new
+            {
+                now, expected = cash.ExpectedMinor(open.StartCashMinor), actualCashMinor, endedByUserId, open.ShiftId, cash.CashInMinor,
+                cash.CashOutMinor, cash.CashPaymentsMinor, cash.CashRefundsMinor,
+            }, transaction, cancellationToken: cancellationToken));
         return ((await FindAsync(connection, transaction, open.ShiftId, cancellationToken))!, cash);
     }
 
@@ -197,7 +207,7 @@ public static class CashierShifts
     public static async Task<IReadOnlyList<Shift>> StaleAsync(
         NpgsqlConnection connection, string? libraryId, DateTimeOffset now, CancellationToken cancellationToken) =>
         (await connection.QueryAsync<Shift>(new CommandDefinition(Shift.Select + """
-             JOIN cash_registers r ON r.cash_register_id = s.cash_register_id JOIN libraries lib ON lib.library_id = r.library_id
+             JOIN libraries lib ON lib.library_id = r.library_id
             WHERE s.status = 'open' AND (s.start_time AT TIME ZONE lib.time_zone)::date < (@now AT TIME ZONE lib.time_zone)::date
               AND (@libraryId::text IS NULL OR r.library_id = @libraryId)
             ORDER BY s.start_time
@@ -209,8 +219,9 @@ public static class CashierShifts
     {
         if (cashRegisterId is { } id)
         {
+            // Share-locked: an archive (or a cash-up) of the register in progress finishes first, and is then seen.
             var named = await connection.QuerySingleOrDefaultAsync<(int Id, bool Archived)?>(new CommandDefinition(
-                "SELECT cash_register_id, archived FROM cash_registers WHERE cash_register_id = @id", new { id }, transaction,
+                "SELECT cash_register_id, archived FROM cash_registers WHERE cash_register_id = @id FOR SHARE", new { id }, transaction,
                 cancellationToken: cancellationToken));
             return named switch
             {
@@ -223,6 +234,7 @@ public static class CashierShifts
             SELECT r.cash_register_id FROM cash_registers r
             WHERE r.library_default AND NOT r.archived
               AND (r.library_id = @userLibraryId OR (@userLibraryId::text IS NULL AND (SELECT count(*) FROM libraries) = 1))
+            FOR SHARE
             """, new { userLibraryId }, transaction, cancellationToken: cancellationToken))).AsList();
         return defaults.Count == 1
             ? defaults[0]

@@ -121,11 +121,11 @@ public static class LedgerVerifier
             GROUP BY session, kind, payment_type, debit_type, credit_type
             ORDER BY session, kind LIMIT @MaxPerCheck
             """),
-        ("shift lines are their cashier's, at their register", """
-            SELECT format('line %s: in shift %s of user %s at register %s, but written by user %s at register %s',
-                          l.account_line_id, s.shift_id, s.user_id, s.cash_register_id, l.user_id, l.cash_register_id)
+        ("shift lines are at their shift's register", """
+            SELECT format('line %s: in shift %s at register %s, but journaled to register %s',
+                          l.account_line_id, s.shift_id, s.cash_register_id, l.cash_register_id)
             FROM account_lines l JOIN shifts s ON s.shift_id = l.shift_id
-            WHERE l.user_id <> s.user_id OR l.cash_register_id <> s.cash_register_id
+            WHERE l.cash_register_id <> s.cash_register_id
             ORDER BY l.account_line_id LIMIT @MaxPerCheck
             """),
         ("cash transactions are paid in or out in their shift", """

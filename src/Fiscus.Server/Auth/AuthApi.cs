@@ -26,6 +26,9 @@ public static class AuthApi
 {
     public const string LoginRateLimit = "login";
 
+    /// <summary>Re-entering one's password (shift start and end): limited per signed-in person, not per address.</summary>
+    public const string StepUpRateLimit = "step-up";
+
     public static RouteGroupBuilder MapAuth(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/auth").WithTags("Authentication");

@@ -43,6 +43,9 @@ public sealed partial class RequestErrors(ILogger<RequestErrors> logger) : IExce
         BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 400 ? "bad_request" : ApiProblems.DefaultCode(bad.StatusCode),
             bad.Message, null),
         PostgresException pg when ConstraintFailures.TryDescribe(pg) is { } known => known,
+        // Text PostgreSQL cannot store (a NUL character) that reached it through a field no check covered.
+        PostgresException { SqlState: PostgresErrorCodes.CharacterNotInRepertoire or PostgresErrorCodes.UntranslatableCharacter } =>
+            (400, "invalid_text", "The request holds text that cannot be stored (a NUL character).", null),
         _ => (500, "internal_error", "Something went wrong on our side. The error is logged; quote the trace id when reporting it.", null),
     };
 

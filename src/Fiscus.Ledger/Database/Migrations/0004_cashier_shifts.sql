@@ -1,9 +1,10 @@
--- Cashier shifts: a staff member's spell at one register, from the cash they start with to the cash they
--- count at the end, and the cash they pay into or out of the drawer in between.
+-- Cashier shifts: a staff member's spell at one register's drawer, from the cash they start with to the
+-- cash they count at the end, and the cash they pay into or out of the drawer in between.
 --
--- Every money line a cashier journals to the register of their open shift carries the shift's id,
+-- A register has at most one open shift, and every money line journaled to that register while it is open
+-- (the cashier's sales and payments, a manager's refund or void from that drawer) carries the shift's id,
 -- stamped at insert under a share lock on the open shift (as register sessions are), so a shift's
--- expected cash is cut by transactions, not by comparing timestamps.
+-- expected cash is what its drawer took and gave, cut by transactions, not by comparing timestamps.
 
 CREATE TABLE shifts (
     shift_id uuid PRIMARY KEY,
@@ -18,9 +19,18 @@ CREATE TABLE shifts (
     expected_cash_end_minor bigint,
     actual_cash_end_minor bigint CHECK (actual_cash_end_minor BETWEEN 0 AND 1000000000000),
     ended_by_user_id bigint REFERENCES staff_users (user_id),
+    -- What the expectation was made of, frozen with it (a payment type's counts_as_cash may change later).
+    cash_in_minor bigint,
+    cash_out_minor bigint,
+    cash_payments_minor bigint,
+    cash_refunds_minor bigint,
     CONSTRAINT shifts_closed_whole CHECK (
         (status = 'closed') = (end_time IS NOT NULL) AND (status = 'closed') = (expected_cash_end_minor IS NOT NULL)
-        AND (status = 'closed') = (actual_cash_end_minor IS NOT NULL) AND (status = 'closed') = (ended_by_user_id IS NOT NULL))
+        AND (status = 'closed') = (actual_cash_end_minor IS NOT NULL) AND (status = 'closed') = (ended_by_user_id IS NOT NULL)
+        AND (status = 'closed') = (cash_in_minor IS NOT NULL AND cash_out_minor IS NOT NULL AND cash_payments_minor IS NOT NULL
+                                   AND cash_refunds_minor IS NOT NULL)),
+    CONSTRAINT shifts_expected_adds_up CHECK (
+        expected_cash_end_minor = start_cash_minor + cash_in_minor - cash_out_minor + cash_payments_minor - cash_refunds_minor)
 );
 -- One open shift per cashier, and one per drawer: a count is only meaningful for one person's drawer.
 CREATE UNIQUE INDEX shifts_one_open_per_user ON shifts (user_id) WHERE status = 'open';
@@ -31,8 +41,10 @@ CREATE INDEX shifts_start_time_idx ON shifts (start_time);
 CREATE FUNCTION fiscus_shifts_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' OR OLD.status = 'closed'
-       OR (to_jsonb(NEW) - 'status' - 'end_time' - 'expected_cash_end_minor' - 'actual_cash_end_minor' - 'ended_by_user_id')
-          IS DISTINCT FROM (to_jsonb(OLD) - 'status' - 'end_time' - 'expected_cash_end_minor' - 'actual_cash_end_minor' - 'ended_by_user_id') THEN
+       OR (to_jsonb(NEW) - 'status' - 'end_time' - 'expected_cash_end_minor' - 'actual_cash_end_minor' - 'ended_by_user_id'
+                         - 'cash_in_minor' - 'cash_out_minor' - 'cash_payments_minor' - 'cash_refunds_minor')
+          IS DISTINCT FROM (to_jsonb(OLD) - 'status' - 'end_time' - 'expected_cash_end_minor' - 'actual_cash_end_minor' - 'ended_by_user_id'
+                            - 'cash_in_minor' - 'cash_out_minor' - 'cash_payments_minor' - 'cash_refunds_minor') THEN
         RAISE EXCEPTION 'shift %: a shift only closes, once', OLD.shift_id USING ERRCODE = 'FL001';
     END IF;
     RETURN NEW;
@@ -57,27 +69,24 @@ CREATE TRIGGER shift_cash_transactions_no_change BEFORE UPDATE OR DELETE ON shif
     FOR EACH ROW EXECUTE FUNCTION fiscus_refuse_change();
 
 ALTER TABLE account_lines ADD COLUMN shift_id uuid REFERENCES shifts (shift_id);
-ALTER TABLE account_lines ADD CONSTRAINT account_lines_shift_has_cashier
-    CHECK (shift_id IS NULL OR (user_id IS NOT NULL AND cash_register_id IS NOT NULL AND payment_type IS NOT NULL));
+ALTER TABLE account_lines ADD CONSTRAINT account_lines_shift_has_register
+    CHECK (shift_id IS NULL OR (cash_register_id IS NOT NULL AND payment_type IS NOT NULL));
 CREATE INDEX account_lines_shift_idx ON account_lines (shift_id) WHERE shift_id IS NOT NULL;
 
--- Stamps a staff member's money line at the register of their open shift with that shift. The share lock
--- makes ending the shift wait for lines already on their way in; lines after it find no open shift.
--- Cash-up differences are the register's, not the cashier's.
+-- Stamps a money line journaled to a register with the register's open shift, whoever writes it. The share
+-- lock makes ending the shift wait for lines already on their way in; lines after it find no open shift.
+-- Cash-up differences are the register's, not the shift's.
 CREATE FUNCTION fiscus_account_lines_shift() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     NEW.shift_id := NULL;
-    IF NEW.user_id IS NOT NULL AND NEW.cash_register_id IS NOT NULL AND NEW.payment_type IS NOT NULL
-       AND COALESCE(NEW.credit_type_code, NEW.debit_type_code) NOT IN ('CASHUP_SURPLUS', 'CASHUP_DEFICIT') THEN
-        SELECT shift_id INTO NEW.shift_id FROM shifts
-        WHERE user_id = NEW.user_id AND status = 'open' AND cash_register_id = NEW.cash_register_id
-        FOR SHARE;
+    IF NEW.payment_type IS NOT NULL AND COALESCE(NEW.credit_type_code, NEW.debit_type_code) NOT IN ('CASHUP_SURPLUS', 'CASHUP_DEFICIT') THEN
+        SELECT shift_id INTO NEW.shift_id FROM shifts WHERE cash_register_id = NEW.cash_register_id AND status = 'open' FOR SHARE;
     END IF;
     RETURN NEW;
 END;
 $$;
 CREATE TRIGGER account_lines_shift BEFORE INSERT ON account_lines
-    FOR EACH ROW WHEN (NEW.user_id IS NOT NULL AND NEW.cash_register_id IS NOT NULL) EXECUTE FUNCTION fiscus_account_lines_shift();
+    FOR EACH ROW WHEN (NEW.cash_register_id IS NOT NULL) EXECUTE FUNCTION fiscus_account_lines_shift();
 
 -- Paid in and paid out are drawer movements of their own: they change the cash expected in the drawer but
 -- are neither takings nor payouts to customers.

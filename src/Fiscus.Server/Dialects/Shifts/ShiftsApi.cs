@@ -33,13 +33,13 @@ public static class ShiftsApi
     public static IEndpointRouteBuilder MapShifts(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/shifts").WithTags("Cashier shifts").WithErrorShape(ShiftErrors.Instance).RequireAuthorization();
-        group.MapPost("/start", StartAsync).RequireAuthorization(Scopes.ShiftsWrite).RequireRateLimiting(AuthApi.LoginRateLimit)
+        group.MapPost("/start", StartAsync).RequireAuthorization(Scopes.ShiftsWrite).RequireRateLimiting(AuthApi.StepUpRateLimit)
             .WithName("startShift").WithSummary("Start a shift with the cash in the drawer (password asked again)")
             .Produces<ShiftEnvelope<ShiftDto>>(201);
         group.MapPost("/cash-transaction", CashTransactionAsync).RequireAuthorization(Scopes.ShiftsWrite)
             .WithName("createCashTransaction").WithSummary("Pay cash into (cash_in) or out of (cash_out) the drawer of your open shift")
             .Produces<ShiftEnvelope<CashTransactionDto>>(201);
-        group.MapPost("/end", EndAsync).RequireAuthorization(Scopes.ShiftsWrite).RequireRateLimiting(AuthApi.LoginRateLimit)
+        group.MapPost("/end", EndAsync).RequireAuthorization(Scopes.ShiftsWrite).RequireRateLimiting(AuthApi.StepUpRateLimit)
             .WithName("endShift").WithSummary("End your shift with the cash counted (password asked again): expected, actual, difference")
             .Produces<ShiftEnvelope<ShiftDto>>();
         group.MapGet("/active", ActiveAsync).RequireAuthorization(Scopes.ShiftsWrite)
@@ -53,7 +53,7 @@ public static class ShiftsApi
         group.MapGet("/{shift_id:guid}", GetAsync)
             .WithName("getShift").WithSummary("A shift with its cash transactions (your own, or any with reports:read)")
             .Produces<ShiftEnvelope<ShiftDto>>();
-        group.MapPost("/{shift_id:guid}/end", EndOtherAsync).RequireAuthorization(Scopes.CashupsWrite).RequireRateLimiting(AuthApi.LoginRateLimit)
+        group.MapPost("/{shift_id:guid}/end", EndOtherAsync).RequireAuthorization(Scopes.CashupsWrite).RequireRateLimiting(AuthApi.StepUpRateLimit)
             .WithName("endShiftOf").WithSummary("A manager ends a shift left open, with the cash they counted (their password asked again)")
             .Produces<ShiftEnvelope<ShiftDto>>();
         return routes;
@@ -105,9 +105,9 @@ public static class ShiftsApi
         }
         Amount(validation, "amount", request.Amount, 1, options.Currency);
         var category = request.Category.Trim();
-        if (category.Length is 0 or > ShiftsLedger.MaxCategoryLength)
+        if (category.Length is 0 or > ShiftsLedger.MaxCategoryLength || category.Any(char.IsControl))
         {
-            validation.Add("category", $"category must be 1 to {ShiftsLedger.MaxCategoryLength} characters (e.g. {string.Join(", ", ShiftsLedger.KnownCategories)})");
+            validation.Add("category", $"category must be 1 to {ShiftsLedger.MaxCategoryLength} characters of text (e.g. {string.Join(", ", ShiftsLedger.KnownCategories)})");
         }
         var description = string.IsNullOrWhiteSpace(request.Description) ? null : request.Description.Trim();
         validation.Text("description", description, 1000, required: false);
@@ -194,13 +194,14 @@ public static class ShiftsApi
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var shift = await ShiftsLedger.FindAsync(connection, null, shiftId, cancellationToken);
-        // Someone else's shift is only for those who read reports; to anyone else it does not exist.
+        // Someone else's shift is only for those who read reports (a bound client: of its register or library); to
+        // anyone else it does not exist.
         if (shift is null || !(caller.Kind == CallerKind.User && shift.UserId == caller.Id && caller.HasScope(Scopes.ShiftsWrite)
-                               || caller.HasScope(Scopes.ReportsRead)))
+                               || caller.HasScope(Scopes.ReportsRead) && caller.MayUseRegister(shift.CashRegisterId, shift.LibraryId)))
         {
             return ErrorShapes.Result(404, "shift_not_found", $"There is no shift {shiftId}.");
         }
-        var cash = await ShiftsLedger.CashOfAsync(connection, null, shift.ShiftId, cancellationToken);
+        var cash = shift.FrozenCash ?? await ShiftsLedger.CashOfAsync(connection, null, shift.ShiftId, cancellationToken);
         var transactions = await ShiftsLedger.TransactionsOfAsync(connection, shift.ShiftId, cancellationToken);
         return Results.Json(new ShiftEnvelope<ShiftDto>("Shift retrieved successfully", ShiftDto.WithCash(shift, cash) with
         {

@@ -62,8 +62,9 @@ public sealed record CashTransactionDto(
 
 /// <summary>
 /// POS Kasir's error envelope: <c>{message, error, data}</c>: the human message, Fiscus's stable code in
-/// <c>error</c>, and for validation failures <c>data.errors</c> naming each field. Unlike POS Kasir, every
-/// refusal has its real status (400, 401, 403, 404, 409), never a 500.
+/// <c>error</c>, and for validation failures <c>data.errors</c> naming each field with its message (a string,
+/// as POS Kasir's validator writes it). Unlike POS Kasir, every refusal has its real status (400, 401, 403,
+/// 404, 409, 429), never a 500.
 /// </summary>
 public sealed class ShiftErrors : IErrorShape
 {
@@ -76,10 +77,11 @@ public sealed class ShiftErrors : IErrorShape
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json; charset=utf-8";
         await JsonSerializer.SerializeAsync(context.Response.Body,
-            new ShiftError(message, code, errors is null ? null : new ShiftErrorData(errors)), Options, context.RequestAborted);
+            new ShiftError(message, code, errors is null ? null : new ShiftErrorData(errors.ToDictionary(e => e.Key, e => string.Join("; ", e.Value)))),
+            Options, context.RequestAborted);
     }
 
     sealed record ShiftError(string Message, string Error, ShiftErrorData? Data);
 
-    sealed record ShiftErrorData(IReadOnlyDictionary<string, string[]> Errors);
+    sealed record ShiftErrorData(IReadOnlyDictionary<string, string> Errors);
 }
