@@ -6,6 +6,7 @@ using Fiscus.Server.Accounts;
 using Fiscus.Server.Auth;
 using Fiscus.Server.Clients;
 using Fiscus.Server.Configuration;
+using Fiscus.Server.Dialects.Folio;
 using Fiscus.Server.Dialects.Polaris;
 using Fiscus.Server.Dialects.Shifts;
 using Fiscus.Server.Health;
@@ -142,6 +143,7 @@ public static class FiscusApp
         app.MapAuth();
         app.MapOAuth();
         app.MapLibraries();
+        app.MapFeeFineOwners();
         app.MapCashRegisters();
         app.MapDebitTypes();
         app.MapCreditTypes();
@@ -154,6 +156,7 @@ public static class FiscusApp
         app.MapSales();
         app.MapReports();
         app.MapShifts();
+        app.MapFolioPayments();
         app.MapUsers();
         app.MapClients();
         return app;

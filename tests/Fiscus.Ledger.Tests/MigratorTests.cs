@@ -151,4 +151,27 @@ public sealed class MigrationUpgradeTests() : OwnDatabase("upgrade")
         Assert.Equal("Cash paid into a drawer", await check.ExecuteScalarAsync<string>("SELECT description FROM credit_types WHERE code = 'PAID_IN' AND is_system"));
         Assert.Equal("Cash paid out of a drawer", await check.ExecuteScalarAsync<string>("SELECT description FROM debit_types WHERE code = 'PAID_OUT' AND is_system"));
     }
+    [Fact]
+    public async Task Payment_type_names_that_clash_ignoring_case_and_accents_are_told_apart_before_they_must_be_unique()
+    {
+        var migrator = new Migrator(DataSource, NullLogger<Migrator>.Instance);
+        await migrator.MigrateAsync(CancellationToken.None, upToVersion: 4);
+        await using (var connection = await DataSource.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync("""
+                INSERT INTO payment_types (code, payment_type_uuid, description, created_at, updated_at) VALUES
+                    ('CHEQUE', gen_random_uuid(), 'Chèque', now(), now()),
+                    ('CHEQUE2', gen_random_uuid(), 'CHEQUE', now(), now()),
+                    ('VOUCHER', gen_random_uuid(), 'Voucher', now(), now());
+                """);
+        }
+
+        await migrator.MigrateAsync(CancellationToken.None);
+
+        await using var check = await DataSource.OpenConnectionAsync();
+        var names = (await check.QueryAsync<(string Code, string Description)>("SELECT code, description FROM payment_types ORDER BY code")).ToList();
+        Assert.Equal([("CHEQUE", "Chèque"), ("CHEQUE2", "CHEQUE (CHEQUE2)"), ("VOUCHER", "Voucher")], names);
+        await Assert.ThrowsAsync<Npgsql.PostgresException>(() => check.ExecuteAsync(
+            "INSERT INTO payment_types (code, payment_type_uuid, description, created_at, updated_at) VALUES ('V2', gen_random_uuid(), 'vouchér', now(), now())"));
+    }
 }

@@ -65,6 +65,10 @@ public sealed class AuthorizationMatrixTests(FiscusFixture fiscus) : IClassFixtu
         { "GET", "/api/v1/reports/daily?library_id=MAIN", "reports:read", "manager" },
         { "GET", "/api/v1/reports/cash_drawer_reconciliation?from=2026-01-01", "reports:read", "manager" },
         { "GET", "/api/v1/reports/shifts?from=2026-01-01", "reports:read", "manager" },
+        { "GET", "/api/v1/fee_fine_owners", "reference:read", "cashier" },
+        { "GET", "/api/v1/fee_fine_owners/00000000-0000-4000-8000-000000000000", "reference:read", "cashier" },
+        { "POST", "/api/v1/fee_fine_owners", "reference:write", "manager" },
+        { "PUT", "/api/v1/fee_fine_owners/00000000-0000-4000-8000-000000000000", "reference:write", "manager" },
     };
 
     static readonly string[] Ladder = ["cashier", "manager", "admin"];

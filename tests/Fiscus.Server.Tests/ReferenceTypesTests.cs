@@ -149,7 +149,8 @@ public sealed class ReferenceTypesTests(FiscusFixture fiscus) : IClassFixture<Fi
         var types = (await list.ExpectAsync(HttpStatusCode.OK)).AsArray();
 
         var cash = types.Single(t => t!["code"]!.GetValue<string>() == "CASH")!;
-        Assert.Equal(["code", "description", "counts_as_cash", "allowed_refund", "is_system", "archived"], cash.AsObject().Select(p => p.Key));
+        Assert.Equal(["code", "description", "counts_as_cash", "allowed_refund", "is_system", "archived", "payment_type_id", "owner_id"],
+            cash.AsObject().Select(p => p.Key));
         Assert.True(cash["counts_as_cash"]!.GetValue<bool>());
         Assert.False(types.Single(t => t!["code"]!.GetValue<string>() == "CARD")!["counts_as_cash"]!.GetValue<bool>());
     }

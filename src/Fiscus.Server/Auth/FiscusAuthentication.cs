@@ -10,7 +10,8 @@ namespace Fiscus.Server.Auth;
 /// <summary>
 /// One authentication scheme for every way a caller proves who it is: <c>Authorization: Bearer</c> (staff
 /// login or client-credentials token), <c>Authorization: Basic</c> (staff username and password, as Koha's
-/// RESTBasicAuth; can be switched off) or the <c>access_token</c> cookie set by login.
+/// RESTBasicAuth; can be switched off), FOLIO's <c>X-Okapi-Token</c> header (a Fiscus token) or the
+/// <c>access_token</c> cookie set by login.
 /// </summary>
 public sealed class FiscusAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -23,6 +24,7 @@ public sealed class FiscusAuthentication(
 {
     public const string SchemeName = "Fiscus";
     public const string CookieName = "access_token";
+    public const string OkapiTokenHeader = "X-Okapi-Token";
 
     /// <summary>HttpContext item holding why the presented credentials were refused, for the 401 body.</summary>
     public const string FailureItem = "fiscus.authentication_failure";
@@ -53,6 +55,11 @@ public sealed class FiscusAuthentication(
                     : AuthenticateResult.Fail("HTTP Basic authentication is switched off on this server (FISCUS_BASIC_AUTH).");
             }
             return AuthenticateResult.Fail("Unsupported Authorization scheme; use Bearer or Basic.");
+        }
+        // FOLIO's clients send their token as Okapi's header.
+        if (Request.Headers[OkapiTokenHeader].ToString() is { Length: > 0 } okapi)
+        {
+            return await FromTokenAsync(okapi.Trim(), "okapi");
         }
         if (Request.Cookies.TryGetValue(CookieName, out var cookie) && cookie.Length > 0)
         {

@@ -20,6 +20,9 @@ public static class ConstraintFailures
         ["debit_types_pkey"] = (409, "debit_type_exists", "A debit type with this code already exists.", "code"),
         ["credit_types_pkey"] = (409, "credit_type_exists", "A credit type with this code already exists.", "code"),
         ["payment_types_pkey"] = (409, "payment_type_exists", "A payment type with this code already exists.", "code"),
+        ["payment_types_owner_name_key"] = (409, "payment_type_name_taken",
+            "Another payment type of this owner has this name (names are compared ignoring case and accents).", "description"),
+        ["fee_fine_owners_name_key"] = (409, "owner_name_taken", "Another fee/fine owner has this name.", "name"),
         ["staff_users_username_key"] = (409, "username_taken", "Another user has this username.", "username"),
         ["api_clients_name_key"] = (409, "client_name_taken", "Another API client has this name.", "name"),
         // Reached only once the idempotency record of the first use has expired: the ledger still refuses a second recording.

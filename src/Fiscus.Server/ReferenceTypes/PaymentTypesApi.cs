@@ -11,17 +11,22 @@ namespace Fiscus.Server.ReferenceTypes;
 
 /// <summary>
 /// A payment type (Koha's PAYMENT_TYPE authorised values), as stored and on the wire. <c>counts_as_cash</c>
-/// means the money is physically in a drawer: it needs a register and is counted at cash-up.
+/// means the money is physically in a drawer: it needs a register and is counted at cash-up. It is also FOLIO's
+/// payment method <c>payment_type_id</c> (its <c>id</c> at <c>/payments</c>), filed under <c>owner_id</c>.
 /// </summary>
-public sealed record PaymentTypeDto(string Code, string Description, bool CountsAsCash, bool AllowedRefund, bool IsSystem, bool Archived)
+public sealed record PaymentTypeDto(
+    string Code, string Description, bool CountsAsCash, bool AllowedRefund, bool IsSystem, bool Archived, Guid PaymentTypeId, Guid? OwnerId)
     : IReferenceTypeRow;
 
 public sealed record CreatePaymentTypeRequest(string Code, string Description, bool? CountsAsCash = null, bool? AllowedRefund = null);
 
-/// <summary>PUT body: fields left out keep their value; code, is_system and archived may be echoed, not changed.</summary>
+/// <summary>
+/// PUT body: fields left out keep their value; code, is_system, archived and payment_type_id may be echoed, not
+/// changed; owner_id files the type under another fee/fine owner.
+/// </summary>
 public sealed record UpdatePaymentTypeRequest(
     string Description, bool? CountsAsCash = null, bool? AllowedRefund = null, string? Code = null, bool? IsSystem = null,
-    bool? Archived = null);
+    bool? Archived = null, Guid? PaymentTypeId = null, Guid? OwnerId = null);
 
 /// <summary>
 /// <c>/api/v1/payment_types</c>: how money was paid (CASH, CARD, SIP00 ...). CASH and SIP00 are system
@@ -30,7 +35,8 @@ public sealed record UpdatePaymentTypeRequest(
 public static class PaymentTypesApi
 {
     internal static readonly TypeTable Table = new("payment_types", "payment_type", "payment type", "PaymentType", "Payment types",
-        "code, description, counts_as_cash, allowed_refund, is_system, archived", ["archived", "counts_as_cash"]);
+        "code, description, counts_as_cash, allowed_refund, is_system, archived, payment_type_uuid AS payment_type_id, owner_id",
+        ["archived", "counts_as_cash"]);
 
     public static RouteGroupBuilder MapPaymentTypes(this IEndpointRouteBuilder routes)
     {
@@ -55,15 +61,16 @@ public static class PaymentTypesApi
         {
             var now = time.GetUtcNow();
             var row = await connection.QuerySingleOrDefaultAsync<PaymentTypeDto>(new CommandDefinition($"""
-                INSERT INTO payment_types (code, payment_type_uuid, description, counts_as_cash, allowed_refund, created_at, updated_at)
-                VALUES (@Code, @uuid, @Description, @countsAsCash, @allowedRefund, @now, @now)
+                INSERT INTO payment_types (code, payment_type_uuid, description, counts_as_cash, allowed_refund, created_at, updated_at,
+                                           created_by_uuid, created_by_name, updated_by_uuid, updated_by_name)
+                VALUES (@Code, @uuid, @Description, @countsAsCash, @allowedRefund, @now, @now, @actorUuid, @actorName, @actorUuid, @actorName)
                 ON CONFLICT (code) DO NOTHING
                 RETURNING {Table.Columns}
                 """,
                 new
                 {
                     request.Code, uuid = Guid.NewGuid(), request.Description, countsAsCash = request.CountsAsCash ?? false,
-                    allowedRefund = request.AllowedRefund ?? true, now,
+                    allowedRefund = request.AllowedRefund ?? true, now, actorUuid = caller.Uuid, actorName = caller.Name,
                 },
                 transaction, cancellationToken: cancellationToken));
             if (row is null)
@@ -95,6 +102,17 @@ public static class PaymentTypesApi
                 return lockFailure;
             }
             var before = locked.Value!;
+            if (request.PaymentTypeId is { } echoed && echoed != before.PaymentTypeId)
+            {
+                return Failure.Invalid("payment_type_id", "payment_type_id cannot change");
+            }
+            var ownerId = request.OwnerId ?? before.OwnerId;
+            if (ownerId != before.OwnerId && !await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                    "SELECT EXISTS (SELECT 1 FROM fee_fine_owners WHERE owner_id = @ownerId)", new { ownerId }, transaction,
+                    cancellationToken: cancellationToken)))
+            {
+                return Failure.Invalid("unknown_owner", "owner_id", $"There is no fee/fine owner {ownerId}.");
+            }
             var countsAsCash = request.CountsAsCash ?? before.CountsAsCash;
             var allowedRefund = request.AllowedRefund ?? before.AllowedRefund;
             if (before.IsSystem && countsAsCash != before.CountsAsCash)
@@ -104,10 +122,12 @@ public static class PaymentTypesApi
             var now = time.GetUtcNow();
             var row = await connection.QuerySingleAsync<PaymentTypeDto>(new CommandDefinition($"""
                 UPDATE payment_types
-                SET description = @Description, counts_as_cash = @countsAsCash, allowed_refund = @allowedRefund, updated_at = @now
+                SET description = @Description, counts_as_cash = @countsAsCash, allowed_refund = @allowedRefund, owner_id = @ownerId,
+                    updated_at = @now, updated_by_uuid = @actorUuid, updated_by_name = @actorName
                 WHERE code = @code
                 RETURNING {Table.Columns}
-                """, new { request.Description, countsAsCash, allowedRefund, now, code }, transaction, cancellationToken: cancellationToken));
+                """, new { request.Description, countsAsCash, allowedRefund, ownerId, now, code, actorUuid = caller.Uuid, actorName = caller.Name },
+                transaction, cancellationToken: cancellationToken));
             await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "payment_type.update", Table.Entity,
                 code, new { from = before, to = row }, cancellationToken);
             return row;
