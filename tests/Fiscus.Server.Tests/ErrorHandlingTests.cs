@@ -1,3 +1,7 @@
+using Dapper;
+using Fiscus.Server.Http;
+using Npgsql;
+
 namespace Fiscus.Server.Tests;
 
 /// <summary>Whatever a client sends, the answer is a 4xx problem that names what was wrong, never a 500.</summary>
@@ -92,5 +96,44 @@ public sealed class ErrorHandlingTests(FiscusFixture fiscus) : IClassFixture<Fis
         using var response = await (await fiscus.AdminAsync()).DeleteAsync("/api/v1/libraries/MAIN");
 
         await response.ExpectProblemAsync(HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+    }
+
+    [Fact]
+    public async Task A_sale_that_finds_no_open_session_is_a_503_to_retry_and_writes_nothing()
+    {
+        // What three cash-ups committing while one sale waits would leave it seeing (or a session lost to a bad restore).
+        var register = await fiscus.RegisterAsync();
+        await fiscus.ScalarAsync<int>(
+            "UPDATE register_sessions SET status = 'closed', counting_started_at = now(), closed_at = now() WHERE cash_register_id = @register AND status = 'open' RETURNING 1",
+            new { register });
+        var before = await fiscus.ScalarAsync<long>("SELECT count(*) FROM account_lines");
+
+        using var response = await (await fiscus.AdminAsync()).PostSaleAsync(register,
+            new { debit_type = "PRINT", amount = 1.00m, description = "copies", payment_type = "CASH" });
+
+        await response.ExpectProblemAsync(HttpStatusCode.ServiceUnavailable, "busy");
+        Assert.Equal("1", response.Headers.RetryAfter?.ToString());
+        Assert.Equal(before, await fiscus.ScalarAsync<long>("SELECT count(*) FROM account_lines"));
+    }
+
+    [Fact]
+    public async Task Contention_and_an_unreachable_database_are_503s_not_faults()
+    {
+        await using var connection = await fiscus.Db.OpenConnectionAsync();
+        var serialization = await Assert.ThrowsAsync<PostgresException>(() => connection.ExecuteAsync(
+            "DO $$ BEGIN RAISE EXCEPTION 'could not serialize access' USING ERRCODE = 'serialization_failure'; END $$"));
+        var deadlock = await Assert.ThrowsAsync<PostgresException>(() => connection.ExecuteAsync(
+            "DO $$ BEGIN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = 'deadlock_detected'; END $$"));
+        var fault = await Assert.ThrowsAsync<PostgresException>(() => connection.ExecuteAsync(
+            "DO $$ BEGIN RAISE EXCEPTION 'some bug of ours' USING ERRCODE = 'feature_not_supported'; END $$"));
+        await using var nowhere = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Username=nobody;Timeout=2");
+        var unreachable = await Assert.ThrowsAnyAsync<NpgsqlException>(async () => await nowhere.OpenConnectionAsync());
+
+        Assert.Equal((503, "busy"), Status(serialization));
+        Assert.Equal((503, "busy"), Status(deadlock));
+        Assert.Equal((503, "database_unavailable"), Status(unreachable));
+        Assert.Equal((500, "internal_error"), Status(fault));
+
+        static (int, string) Status(Exception e) => RequestErrors.Describe(e) is var d ? (d.Status, d.Code) : default;
     }
 }

@@ -67,6 +67,13 @@ public static class Transactions
         IsolationLevel isolationLevel = IsolationLevel.ReadCommitted) =>
         RunAsync<bool>(dataSource, async (c, t) => { await work(c, t); return true; }, cancellationToken, isolationLevel);
 
-    static bool IsRetryable(PostgresException e) =>
+    /// <summary>Contention that running the same work again resolves: the caller may retry it later.</summary>
+    public static bool IsRetryable(PostgresException e) =>
         e.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected;
 }
+
+/// <summary>
+/// The work lost to concurrent writers more often than it is worth retrying here; the same request sent
+/// again shortly will succeed. Answered as 503 with <c>Retry-After</c>, never as a fault.
+/// </summary>
+public sealed class RetryLaterException(string message) : Exception(message);

@@ -42,7 +42,8 @@ public static class RegisterSessions
                 return open;
             }
         }
-        throw new InvalidOperationException($"Cash register {cashRegisterId} has no open session.");
+        // Three cash-ups committed while this statement waited, or (should the data ever be broken) there is no open session.
+        throw new Database.RetryLaterException($"Cash register {cashRegisterId} is being cashed up; send the request again.");
     }
 
     public static Task<RegisterSession?> FindAsync(

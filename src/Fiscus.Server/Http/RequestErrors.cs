@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
+using Fiscus.Ledger.Database;
 using Npgsql;
 
 namespace Fiscus.Server.Http;
@@ -19,7 +20,12 @@ public sealed partial class RequestErrors(ILogger<RequestErrors> logger) : IExce
             return true; // the client went away; nobody is listening for an answer
         }
         var (status, code, message, field) = Describe(exception);
-        if (status >= 500)
+        if (status == 503)
+        {
+            httpContext.Response.Headers.RetryAfter = "1";
+            logger.LogWarning(exception, "Busy or unavailable on {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
+        }
+        else if (status >= 500)
         {
             logger.LogError(exception, "Unhandled error on {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
         }
@@ -46,6 +52,14 @@ public sealed partial class RequestErrors(ILogger<RequestErrors> logger) : IExce
         // Text PostgreSQL cannot store (a NUL character) that reached it through a field no check covered.
         PostgresException { SqlState: PostgresErrorCodes.CharacterNotInRepertoire or PostgresErrorCodes.UntranslatableCharacter } =>
             (400, "invalid_text", "The request holds text that cannot be stored (a NUL character).", null),
+        // Contention that outlasted the retries: nothing was written, the same request later will go through.
+        RetryLaterException busy => (503, "busy", busy.Message, null),
+        PostgresException pg when Transactions.IsRetryable(pg) =>
+            (503, "busy", "The ledger is busy with conflicting writes; nothing was recorded, send the request again.", null),
+        // The database cannot be reached or the connection pool is exhausted: the service, not the request, is at fault.
+        // If it broke mid-commit the write may have landed: a retry with the same Idempotency-Key is safe either way.
+        NpgsqlException { IsTransient: true } =>
+            (503, "database_unavailable", "The ledger database is not answering; try again shortly (with the same Idempotency-Key).", null),
         _ => (500, "internal_error", "Something went wrong on our side. The error is logged; quote the trace id when reporting it.", null),
     };
 
