@@ -162,7 +162,12 @@ public sealed class MigrationUpgradeTests() : OwnDatabase("upgrade")
                 INSERT INTO payment_types (code, payment_type_uuid, description, created_at, updated_at) VALUES
                     ('CHEQUE', gen_random_uuid(), 'Chèque', now(), now()),
                     ('CHEQUE2', gen_random_uuid(), 'CHEQUE', now(), now()),
-                    ('VOUCHER', gen_random_uuid(), 'Voucher', now(), now());
+                    ('VOUCHER', gen_random_uuid(), 'Voucher', now(), now()),
+                    -- Codes sharing a long prefix, and a name already like the one the third would be given.
+                    ('VISA', gen_random_uuid(), 'Visa', now(), now()),
+                    ('VISA_DEBIT', gen_random_uuid(), 'VISA', now(), now()),
+                    ('VISA_DESK', gen_random_uuid(), 'visa', now(), now()),
+                    ('VISAX', gen_random_uuid(), 'Visa (VISA_DESK)', now(), now());
                 """);
         }
 
@@ -170,8 +175,26 @@ public sealed class MigrationUpgradeTests() : OwnDatabase("upgrade")
 
         await using var check = await DataSource.OpenConnectionAsync();
         var names = (await check.QueryAsync<(string Code, string Description)>("SELECT code, description FROM payment_types ORDER BY code")).ToList();
-        Assert.Equal([("CHEQUE", "Chèque"), ("CHEQUE2", "CHEQUE (CHEQUE2)"), ("VOUCHER", "Voucher")], names);
+        Assert.Equal([("CHEQUE", "Chèque"), ("CHEQUE2", "CHEQUE (CHEQUE2)"), ("VISA", "Visa"), ("VISAX", "Visa (VISA_DESK)"),
+            ("VISA_DEBIT", "VISA (VISA_DEBIT)"), ("VISA_DESK", "visa (VISA_DESK 2)"), ("VOUCHER", "Voucher")], names);
         await Assert.ThrowsAsync<Npgsql.PostgresException>(() => check.ExecuteAsync(
             "INSERT INTO payment_types (code, payment_type_uuid, description, created_at, updated_at) VALUES ('V2', gen_random_uuid(), 'vouchér', now(), now())"));
+    }
+
+    [Theory]
+    [InlineData("ÉCU", "écu")]
+    [InlineData("БАНК", "банк")]
+    [InlineData("Crédit", "CREDIT")]
+    [InlineData("ŁÓDŹ", "łodz")]
+    public async Task Names_fold_to_the_same_text_even_under_the_C_locale(string one, string other)
+    {
+        await new Migrator(DataSource, NullLogger<Migrator>.Instance).MigrateAsync(CancellationToken.None);
+        await using var connection = await DataSource.OpenConnectionAsync();
+
+        // A database created with LC_CTYPE=C lower-cases ASCII only; the fold must not depend on it.
+        var folded = await connection.QuerySingleAsync<(string One, string Other)>(
+            "SELECT fiscus_fold(@one COLLATE \"C\"), fiscus_fold(@other COLLATE \"C\")", new { one, other });
+
+        Assert.Equal(folded.One, folded.Other);
     }
 }

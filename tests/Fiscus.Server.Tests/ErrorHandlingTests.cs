@@ -22,6 +22,8 @@ public sealed class ErrorHandlingTests(FiscusFixture fiscus) : IClassFixture<Fis
         { "negative float", """{"name": "Desk", "library_id": "MAIN", "starting_float": -1}""", 400, "validation_failed", "starting_float" },
         { "out-of-bounds amount", """{"name": "Desk", "library_id": "MAIN", "starting_float": 1000000.01}""", 400, "validation_failed", "starting_float" },
         { "overlong name", """{"name": "a register name far too long to print", "library_id": "MAIN"}""", 400, "validation_failed", "name" },
+        { "lone surrogate escape", """{"library_id": "SUR", "name": "\ud800x"}""", 400, "malformed_json", null },
+        { "lone surrogate in a field name", """{"library_id": "SUR", "name": "x", "\udc00": 1}""", 400, "malformed_json", null },
     };
 
     [Theory]
@@ -39,6 +41,18 @@ public sealed class ErrorHandlingTests(FiscusFixture fiscus) : IClassFixture<Fis
             Assert.True(problem["errors"]?[field] is not null, $"{what}: expected errors.{field} in {problem.ToJsonString()}");
             Assert.Contains(field, problem["error"]!.GetValue<string>(), StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task Bytes_that_are_not_UTF8_are_400_malformed_json()
+    {
+        var content = new ByteArrayContent([.. "{\"library_id\": \"UTF\", \"name\": \"A"u8.ToArray(), 0xff, 0xfe, .. "\"}"u8.ToArray()]);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        using var response = await (await fiscus.AdminAsync()).PostAsync("/api/v1/libraries", content);
+
+        await response.ExpectProblemAsync(HttpStatusCode.BadRequest, "malformed_json");
+        Assert.Equal(0, await fiscus.ScalarAsync<int>("SELECT count(*) FROM libraries WHERE library_id = 'UTF'"));
     }
 
     [Fact]

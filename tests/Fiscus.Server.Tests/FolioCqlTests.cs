@@ -93,6 +93,51 @@ public sealed class FolioCqlTests(FiscusFixture fiscus) : IClassFixture<FiscusFi
         Assert.Equal(expected.Length == 0 ? [] : expected.Split('|').Order(StringComparer.Ordinal).ToArray(), await NamesAsync(cql));
     }
 
+    async Task<(int Status, string[] Names)> UnscopedAsync(string cql)
+    {
+        using var response = await (await fiscus.AdminAsync()).GetAsync("/payments?limit=1000&query=" + Uri.EscapeDataString(cql));
+        var text = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            return ((int)response.StatusCode, [text]);
+        }
+        await FolioSchemas.AssertValidAsync(FolioSchemas.PaymentCollection, text);
+        return (200, JsonNode.Parse(text)!["payments"]!.AsArray().Select(p => p!["nameMethod"]!.GetValue<string>()).ToArray());
+    }
+
+    [Fact]
+    public async Task Records_without_the_field_follow_CQL2PgJSON()
+    {
+        // Cash, Card and Cash via SIP2 are Fiscus's own types: they have no owner.
+        var all = (await UnscopedAsync("cql.allRecords=1")).Names;
+        Assert.Contains("Cash", all);
+
+        // "not" keeps what lacks the field (CQL2PgJSON: "IS NOT TRUE"), "=*" is every record, "=\"\"" what has the field.
+        var notA = (await UnscopedAsync($"cql.allRecords=1 not ownerId=={OwnerA}")).Names;
+        Assert.Contains("Cash", notA);
+        Assert.Contains("Debit card", notA);
+        Assert.DoesNotContain("Credit card", notA);
+        Assert.Equal(all.Length - Methods.Count(m => m.Owner == OwnerA), notA.Length);
+        Assert.Equal(all.Order(), (await UnscopedAsync("ownerId=*")).Names.Order());
+        Assert.Equal(all.Order(), (await UnscopedAsync("allowedRefundMethod=*")).Names.Order());
+        var owned = (await UnscopedAsync("ownerId=\"\"")).Names;
+        Assert.DoesNotContain("Cash", owned);
+        Assert.Contains("Credit card", owned);
+        Assert.Empty((await UnscopedAsync("cql.allRecords=1 not ownerId=*")).Names);
+    }
+
+    [Theory]
+    [InlineData("metadata.createdDate=9999-12-31")]
+    [InlineData("metadata.updatedDate<>9999-12-31")]
+    [InlineData("metadata.createdDate=0001-01-01")]
+    [InlineData("metadata.createdDate>9999-12-31T23:59:59Z")]
+    [InlineData("cql.allRecords=1 sortby nameMethod/number")]
+    [InlineData("cql.allRecords=1 sortby nameMethod/sort.descending/string")]
+    public async Task Edge_dates_and_sort_modifiers_FOLIO_accepts_are_answered(string cql)
+    {
+        Assert.Equal(200, (await UnscopedAsync(cql)).Status);
+    }
+
     [Fact]
     public async Task Sortby_orders_ignoring_case_and_accents_in_either_direction()
     {

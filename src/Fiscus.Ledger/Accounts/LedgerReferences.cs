@@ -40,7 +40,7 @@ public sealed class LedgerReferences(NpgsqlConnection connection, NpgsqlTransact
     /// <summary>The three look-ups of <see cref="Preload"/>, to send after other statements in one round trip.</summary>
     public const string PreloadSql = """
         SELECT code, description, archived, is_system, can_be_sold, default_amount_minor FROM debit_types WHERE code = @PreloadDebitType;
-        SELECT code, description, counts_as_cash, allowed_refund, archived FROM payment_types WHERE code = @PreloadPaymentType;
+        SELECT code, description, counts_as_cash, allowed_refund, archived FROM payment_types WHERE code = @PreloadPaymentType FOR KEY SHARE;
         SELECT cash_register_id, name, library_id, archived FROM cash_registers WHERE cash_register_id = @PreloadRegisterId;
         """;
 
@@ -108,10 +108,14 @@ public sealed class LedgerReferences(NpgsqlConnection connection, NpgsqlTransact
         return type;
     }
 
+    /// <summary>
+    /// The payment type, key-share locked (as the line's foreign key would lock it) so that a FOLIO client deleting
+    /// an unused method waits for this money, then sees it used; or, deleting first, leaves this request a 400.
+    /// </summary>
     public async Task<Outcome<PaymentType>> PaymentTypeAsync(string code, string field)
     {
         var type = paymentTypes.TryGetValue(code, out var known) ? known : await connection.QuerySingleOrDefaultAsync<PaymentType>(new CommandDefinition(
-            "SELECT code, description, counts_as_cash, allowed_refund, archived FROM payment_types WHERE code = @code",
+            "SELECT code, description, counts_as_cash, allowed_refund, archived FROM payment_types WHERE code = @code FOR KEY SHARE",
             new { code }, transaction, cancellationToken: cancellationToken));
         if (type is null)
         {

@@ -20,6 +20,13 @@ public static class ConstraintFailures
         ["debit_types_pkey"] = (409, "debit_type_exists", "A debit type with this code already exists.", "code"),
         ["credit_types_pkey"] = (409, "credit_type_exists", "A credit type with this code already exists.", "code"),
         ["payment_types_pkey"] = (409, "payment_type_exists", "A payment type with this code already exists.", "code"),
+        ["payment_types_payment_type_uuid_key"] = (409, "payment_type_exists", "A payment type with this payment_type_id already exists.",
+            "payment_type_id"),
+        // A FOLIO client deleting a never-used method while a payment names it (the type's key share lock makes this a backstop).
+        ["account_lines_payment_type_fkey"] = (400, "unknown_payment_type", "The payment type was deleted while this request was being written.",
+            "payment_type"),
+        ["cashup_reconciliations_payment_type_fkey"] = (400, "unknown_payment_type",
+            "The payment type was deleted while this request was being written.", "payment_type"),
         ["payment_types_owner_name_key"] = (409, "payment_type_name_taken",
             "Another payment type of this owner has this name (names are compared ignoring case and accents).", "description"),
         ["fee_fine_owners_name_key"] = (409, "owner_name_taken", "Another fee/fine owner has this name.", "name"),

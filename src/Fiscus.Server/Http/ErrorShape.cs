@@ -31,8 +31,10 @@ public static class ErrorShapes
     public static IResult Result(int status, string code, string message, IReadOnlyDictionary<string, string[]>? errors = null) =>
         new ShapedError(status, code, message, errors);
 
-    sealed class ShapedError(int status, string code, string message, IReadOnlyDictionary<string, string[]>? errors) : IResult
+    sealed class ShapedError(int status, string code, string message, IReadOnlyDictionary<string, string[]>? errors) : IResult, IStatusCodeHttpResult
     {
+        public int? StatusCode => status;
+
         public Task ExecuteAsync(HttpContext httpContext) => For(httpContext).WriteAsync(httpContext, status, code, message, errors);
     }
 }

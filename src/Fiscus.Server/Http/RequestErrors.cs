@@ -67,6 +67,12 @@ public sealed partial class RequestErrors(ILogger<RequestErrors> logger) : IExce
     {
         var field = FieldName(json.Path);
         var text = json.Message;
+        // The reader found text it cannot decode: invalid UTF-8, or a lone UTF-16 surrogate escape such as \ud800.
+        if (json.InnerException is InvalidOperationException { Message: var decoding }
+            && (decoding.Contains("UTF-8", StringComparison.Ordinal) || decoding.Contains("UTF-16", StringComparison.Ordinal)))
+        {
+            return (400, "malformed_json", "The request body holds text that is not valid UTF-8 (or a lone surrogate escape such as \\ud800).", null);
+        }
         if (text.Contains("could not be mapped to any .NET member", StringComparison.Ordinal))
         {
             return (400, "unknown_field", $"Unknown field '{field}'.", field);

@@ -81,7 +81,7 @@ public static class FeeFineOwnersApi
                 return Failure.Conflict("owner_exists", $"There is already a fee/fine owner {ownerId}.");
             }
             return await AssignAsync(connection, transaction, ownerId, request, caller, http, now, "fee_fine_owner.create", cancellationToken);
-        }, cancellationToken);
+        }, o => o.Succeeded, cancellationToken);
         return outcome.Succeeded
             ? TypedResults.Created($"/api/v1/fee_fine_owners/{ownerId}", outcome.Value!.ToDto())
             : ApiProblems.From(outcome.Failure!);
@@ -110,7 +110,7 @@ public static class FeeFineOwnersApi
                 return Failure.NotFound("owner_not_found", $"There is no fee/fine owner {ownerId}.");
             }
             return await AssignAsync(connection, transaction, ownerId, request, caller, http, now, "fee_fine_owner.update", cancellationToken);
-        }, cancellationToken);
+        }, o => o.Succeeded, cancellationToken);
         return outcome.Succeeded ? TypedResults.Ok(outcome.Value!.ToDto()) : ApiProblems.From(outcome.Failure!);
     }
 

@@ -115,11 +115,56 @@ public static class FolioPaymentBody
         try
         {
             var document = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 32 }, cancellationToken);
-            return document.RootElement.ValueKind == JsonValueKind.Object ? (document, null) : (null, "the body must be a JSON object");
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                document.Dispose();
+                return (null, "the body must be a JSON object");
+            }
+            if (!TextIsValid(document.RootElement))
+            {
+                document.Dispose();
+                return (null, "malformed JSON: it holds text that is not valid UTF-8 (or a lone surrogate escape such as \\ud800)");
+            }
+            return (document, null);
         }
         catch (JsonException e)
         {
             return (null, $"malformed JSON at {(e.LineNumber ?? 0) + 1}:{(e.BytePositionInLine ?? 0) + 1}");
+        }
+    }
+
+    /// <summary>
+    /// The parser checks structure but decodes strings only when they are read: invalid UTF-8 or a lone UTF-16
+    /// surrogate escape is found here, up front, rather than as an exception half-way through validation.
+    /// </summary>
+    static bool TextIsValid(JsonElement element)
+    {
+        try
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        _ = property.Name;
+                        if (!TextIsValid(property.Value))
+                        {
+                            return false;
+                        }
+                    }
+                    return true;
+                case JsonValueKind.Array:
+                    return element.EnumerateArray().All(TextIsValid);
+                case JsonValueKind.String:
+                    _ = element.GetString();
+                    return true;
+                default:
+                    return true;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 

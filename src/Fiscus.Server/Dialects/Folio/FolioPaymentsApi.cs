@@ -5,6 +5,7 @@ using Dapper;
 using Fiscus.Ledger.Database;
 using Fiscus.Server.Audit;
 using Fiscus.Server.Auth;
+using Fiscus.Server.Configuration;
 using Fiscus.Server.Dialects.Folio.Cql;
 using Fiscus.Server.Http;
 using Npgsql;
@@ -102,17 +103,19 @@ public static partial class FolioPaymentsApi
             facets.Add((name, field.Column, top));
         }
 
+        // An archived type takes no new money: FOLIO clients, which know no archiving, do not offer it.
+        var where = $"NOT pt.archived AND ({cql.Where})";
         var parameters = cql.Parameters;
         parameters.Add("offset", offset);
         parameters.Add("limit", limit);
         var sql = new StringBuilder($"""
-            SELECT count(*) FROM payment_types pt WHERE {cql.Where};
-            SELECT {Row.Columns} FROM payment_types pt WHERE {cql.Where} ORDER BY {cql.OrderBy} OFFSET @offset LIMIT @limit;
+            SELECT count(*) FROM payment_types pt WHERE {where};
+            SELECT {Row.Columns} FROM payment_types pt WHERE {where} ORDER BY {cql.OrderBy} OFFSET @offset LIMIT @limit;
             """);
         foreach (var (_, column, top) in facets)
         {
             sql.Append(CultureInfo.InvariantCulture, $"""
-                SELECT {column}::text AS value, count(*) AS count FROM payment_types pt WHERE {cql.Where} AND {column} IS NOT NULL
+                SELECT {column}::text AS value, count(*) AS count FROM payment_types pt WHERE {where} AND {column} IS NOT NULL
                 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {top};
                 """);
         }
@@ -156,7 +159,7 @@ public static partial class FolioPaymentsApi
         {
             if (await FindAsync(connection, transaction, id, false, cancellationToken) is not null)
             {
-                return new FolioErrors([FolioError.Invalid("id", "a payment method with this id already exists", id.ToString(), "fiscus.duplicated")]).ToResult();
+                return DuplicateId(id);
             }
             await EnsureOwnerAsync(connection, transaction, input.OwnerId, time.GetUtcNow(), cancellationToken);
             if (await NameTakenAsync(connection, transaction, input, null, cancellationToken) is { } taken)
@@ -164,20 +167,38 @@ public static partial class FolioPaymentsApi
                 return taken;
             }
             var now = time.GetUtcNow();
-            var code = await FreeCodeAsync(connection, transaction, input.NameMethod!, cancellationToken);
-            var row = await connection.QuerySingleAsync<Row>(new CommandDefinition($"""
-                INSERT INTO payment_types AS pt (code, payment_type_uuid, description, counts_as_cash, allowed_refund, owner_id, created_at, updated_at,
-                                                 created_by_uuid, created_by_name, updated_by_uuid, updated_by_name)
-                VALUES (@code, @id, @NameMethod, false, @allowedRefund, @OwnerId, @now, @now, @Uuid, @Name, @Uuid, @Name)
-                RETURNING {Row.Columns}
-                """, new { code, id, input.NameMethod, allowedRefund = input.AllowedRefundMethod ?? true, input.OwnerId, now, caller.Uuid, caller.Name },
-                transaction, cancellationToken: cancellationToken));
+            Row? row = null;
+            // Codes are made from names, so two owners' "Gift card" created at once both want GIFT_CARD: the loser of
+            // that race takes the next free code rather than failing.
+            for (var attempt = 0; row is null; attempt++)
+            {
+                var code = await FreeCodeAsync(connection, transaction, input.NameMethod!, cancellationToken);
+                try
+                {
+                    row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition($"""
+                        INSERT INTO payment_types AS pt (code, payment_type_uuid, description, counts_as_cash, allowed_refund, owner_id, created_at,
+                                                         updated_at, created_by_uuid, created_by_name, updated_by_uuid, updated_by_name)
+                        VALUES (@code, @id, @NameMethod, false, @allowedRefund, @OwnerId, @now, @now, @Uuid, @Name, @Uuid, @Name)
+                        ON CONFLICT (code) DO NOTHING
+                        RETURNING {Row.Columns}
+                        """, new { code, id, input.NameMethod, allowedRefund = input.AllowedRefundMethod ?? true, input.OwnerId, now, caller.Uuid, caller.Name },
+                        transaction, cancellationToken: cancellationToken));
+                }
+                catch (PostgresException e) when (Clash(e, input, id) is { } clash)
+                {
+                    return clash; // the same name or id, created by a request that raced past the checks above
+                }
+                if (row is null && attempt == 20)
+                {
+                    throw new RetryLaterException("Too many payment methods are being created with this name at once; send the request again.");
+                }
+            }
             await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "payment_type.create", "payment_type", row.Code,
                 new { via = Interface, row.Description, row.PaymentTypeUuid, row.OwnerId }, cancellationToken);
             http.Response.Headers.ETag = row.ETag;
             http.Response.Headers.Location = $"/payments/{row.PaymentTypeUuid}";
             return FolioJson.Json(201, row.ToFolio());
-        }, cancellationToken);
+        }, Succeeded, cancellationToken);
         return result;
     }
 
@@ -207,22 +228,30 @@ public static partial class FolioPaymentsApi
             }
             var now = time.GetUtcNow();
             // A PUT replaces the record: what it leaves out is reset (an absent ownerId means no owner).
-            var row = await connection.QuerySingleAsync<Row>(new CommandDefinition($"""
-                UPDATE payment_types AS pt SET description = @NameMethod, allowed_refund = @allowedRefund, owner_id = @OwnerId, updated_at = @now,
-                                               updated_by_uuid = @Uuid, updated_by_name = @Name
-                WHERE payment_type_uuid = @id
-                RETURNING {Row.Columns}
-                """, new { input.NameMethod, allowedRefund = input.AllowedRefundMethod ?? true, input.OwnerId, now, caller.Uuid, caller.Name, id },
-                transaction, cancellationToken: cancellationToken));
+            Row row;
+            try
+            {
+                row = await connection.QuerySingleAsync<Row>(new CommandDefinition($"""
+                    UPDATE payment_types AS pt SET description = @NameMethod, allowed_refund = @allowedRefund, owner_id = @OwnerId, updated_at = @now,
+                                                   updated_by_uuid = @Uuid, updated_by_name = @Name
+                    WHERE payment_type_uuid = @id
+                    RETURNING {Row.Columns}
+                    """, new { input.NameMethod, allowedRefund = input.AllowedRefundMethod ?? true, input.OwnerId, now, caller.Uuid, caller.Name, id },
+                    transaction, cancellationToken: cancellationToken));
+            }
+            catch (PostgresException e) when (Clash(e, input, id) is { } clash)
+            {
+                return clash;
+            }
             await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "payment_type.update", "payment_type", row.Code,
                 new { via = Interface, from = before.ToFolio(), to = row.ToFolio() }, cancellationToken);
             http.Response.Headers.ETag = row.ETag;
             return Results.NoContent();
-        }, cancellationToken);
+        }, Succeeded, cancellationToken);
     }
 
     static async Task<IResult> DeleteAsync(string paymentId, HttpContext http, Caller caller, NpgsqlDataSource db, TimeProvider time,
-        CancellationToken cancellationToken)
+        FiscusOptions options, CancellationToken cancellationToken)
     {
         if (!TryId(paymentId, out var id))
         {
@@ -248,12 +277,25 @@ public static partial class FolioPaymentsApi
             {
                 return ErrorShapes.Result(400, "constraint_violation", "constraint violation");
             }
-            await connection.ExecuteAsync(new CommandDefinition("DELETE FROM payment_types WHERE code = @Code", new { before.Code }, transaction,
-                cancellationToken: cancellationToken));
+            // Configuration names it: the Polaris dialect pays with it.
+            if (options.PolarisPaymentMethods.Values.Contains(before.Code, StringComparer.Ordinal))
+            {
+                return ErrorShapes.Result(400, "constraint_violation",
+                    $"constraint violation: FISCUS_POLARIS_PAYMENT_METHODS pays with '{before.Code}'");
+            }
+            try
+            {
+                await connection.ExecuteAsync(new CommandDefinition("DELETE FROM payment_types WHERE code = @Code", new { before.Code }, transaction,
+                    cancellationToken: cancellationToken));
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation)
+            {
+                return ErrorShapes.Result(400, "constraint_violation", "constraint violation");
+            }
             await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), time.GetUtcNow(), "payment_type.delete", "payment_type",
                 before.Code, new { via = Interface, deleted = before.ToFolio() }, cancellationToken);
             return Results.NoContent();
-        }, cancellationToken);
+        }, Succeeded, cancellationToken);
     }
 
     /// <summary>The body, read and validated: 400 text if it is not JSON, 422 errors if it breaks the schema (or names another id).</summary>
@@ -296,12 +338,26 @@ public static partial class FolioPaymentsApi
     static async Task EnsureOwnerAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid? ownerId, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
-        if (ownerId is { } owner)
+        if (ownerId is not { } owner)
         {
-            await connection.ExecuteAsync(new CommandDefinition("""
-                INSERT INTO fee_fine_owners (owner_id, name, created_at, updated_at) VALUES (@owner, 'FOLIO owner ' || @owner::text, @now, @now)
-                ON CONFLICT DO NOTHING
-                """, new { owner, now }, transaction, cancellationToken: cancellationToken));
+            return;
+        }
+        // The name is only a placeholder; should an owner already be called that, the next number is taken.
+        for (var n = 1; ; n++)
+        {
+            var name = string.Create(CultureInfo.InvariantCulture, $"FOLIO owner {owner}{(n == 1 ? "" : $" ({n})")}");
+            var exists = await connection.ExecuteScalarAsync<bool>(new CommandDefinition("""
+                INSERT INTO fee_fine_owners (owner_id, name, created_at, updated_at) VALUES (@owner, @name, @now, @now) ON CONFLICT DO NOTHING;
+                SELECT EXISTS (SELECT 1 FROM fee_fine_owners WHERE owner_id = @owner);
+                """, new { owner, name, now }, transaction, cancellationToken: cancellationToken));
+            if (exists)
+            {
+                return;
+            }
+            if (n == 20)
+            {
+                throw new InvalidOperationException($"No placeholder name is free for fee/fine owner {owner}.");
+            }
         }
     }
 
@@ -317,6 +373,21 @@ public static partial class FolioPaymentsApi
         return clash is null ? null : new FolioErrors([FolioError.Invalid("nameMethod",
             $"nameMethod already exists{(input.OwnerId is null ? "" : " for this owner")}: '{clash}'", input.NameMethod!, "fiscus.duplicated")]).ToResult();
     }
+
+    /// <summary>The database's word on a name or id that a concurrent request took first: FOLIO's 422.</summary>
+    static IResult? Clash(PostgresException e, FolioPaymentBody.Input input, Guid id) =>
+        e.SqlState != PostgresErrorCodes.UniqueViolation ? null
+        : e.ConstraintName == "payment_types_owner_name_key"
+            ? new FolioErrors([FolioError.Invalid("nameMethod", $"nameMethod already exists{(input.OwnerId is null ? "" : " for this owner")}",
+                input.NameMethod!, "fiscus.duplicated")]).ToResult()
+        : e.ConstraintName == "payment_types_payment_type_uuid_key" ? DuplicateId(id)
+        : null;
+
+    static IResult DuplicateId(Guid id) =>
+        new FolioErrors([FolioError.Invalid("id", "a payment method with this id already exists", id.ToString(), "fiscus.duplicated")]).ToResult();
+
+    /// <summary>Commit only what was answered with success: a refusal leaves nothing written.</summary>
+    static bool Succeeded(IResult result) => result is IStatusCodeHttpResult { StatusCode: < 400 };
 
     /// <summary>A Fiscus code for a new method, from its name: <c>Credit card</c> → <c>CREDIT_CARD</c> (then <c>_2</c>, <c>_3</c> ...).</summary>
     static async Task<string> FreeCodeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string name, CancellationToken cancellationToken)

@@ -25,7 +25,7 @@ public sealed record CqlSqlQuery(string Where, string OrderBy, DynamicParameters
 /// any or all of the words, <c>&lt;&gt;</c> is not equal, <c>&lt; &gt; &lt;= &gt;=</c> compare;</item>
 /// <item>strings ignore case and accents unless <c>/respectCase</c> or <c>/respectAccents</c>; <c>*</c> and <c>?</c>
 /// are wildcards unless escaped with a backslash; <c>=</c> on a UUID is <c>==</c>;</item>
-/// <item><c>cql.allRecords=1</c> matches everything, <c>index=*</c> (or <c>index=""</c>) whatever has the field.</item>
+/// <item><c>cql.allRecords=1</c> and <c>index=*</c> match everything, <c>index=""</c> whatever has the field (CQLPG-61).</item>
 /// </list>
 /// Only column names from the field list and fixed operators are written into the SQL; every value is a parameter.
 /// </summary>
@@ -60,7 +60,8 @@ public sealed class CqlSql
     {
         CqlBoolean { Operator: "and" } b => $"({Condition(b.Left)} AND {Condition(b.Right)})",
         CqlBoolean { Operator: "or" } b => $"({Condition(b.Left)} OR {Condition(b.Right)})",
-        CqlBoolean { Operator: "not" } b => $"({Condition(b.Left)} AND NOT {Condition(b.Right)})",
+        // As CQL2PgJSON: a record lacking the field is not excluded by "not" (NULL is not TRUE).
+        CqlBoolean { Operator: "not" } b => $"({Condition(b.Left)} AND ({Condition(b.Right)}) IS NOT TRUE)",
         CqlSearch s => Search(s),
         _ => throw new CqlException("unsupported clause", 1),
     };
@@ -122,14 +123,14 @@ public sealed class CqlSql
             case "=" or "adj":
                 if (term.MatchesAnything)
                 {
-                    return $"{field.Column} IS NOT NULL";
+                    return Anything(field, term);
                 }
                 return Words(column, term.Words, respectCase, respectAccents, phrase: true);
             case "any" or "all":
                 var words = term.Words;
                 if (words.Count == 0)
                 {
-                    return $"{field.Column} IS NOT NULL";
+                    return Anything(field, term);
                 }
                 return "(" + string.Join(search.Relation == "any" ? " OR " : " AND ",
                     words.Select(w => Words(column, [w], respectCase, respectAccents, phrase: false))) + ")";
@@ -139,6 +140,9 @@ public sealed class CqlSql
                 throw new CqlException($"unsupported relation '{search.Relation}'", search.IndexColumn);
         }
     }
+
+    /// <summary><c>index=*</c> is every record; <c>index=""</c> every record that has the field.</summary>
+    static string Anything(CqlField field, CqlTerm term) => term.IsEmpty ? $"{field.Column} IS NOT NULL" : "TRUE";
 
     string Whole(string column, CqlTerm term, bool respectCase, bool respectAccents) =>
         term.HasWildcards
@@ -158,6 +162,10 @@ public sealed class CqlSql
 
     string BooleanSearch(CqlField field, CqlSearch search)
     {
+        if (CqlTerm.Read(search.Term) is { MatchesAnything: true } anything && search.Relation is "=" or "==")
+        {
+            return Anything(field, anything);
+        }
         var value = CqlTerm.Read(search.Term).Literal.ToLowerInvariant() switch
         {
             "true" => true,
@@ -179,7 +187,7 @@ public sealed class CqlSql
         string match;
         if (term.MatchesAnything)
         {
-            match = $"{field.Column} IS NOT NULL";
+            match = Anything(field, term);
         }
         else if (term.HasWildcards)
         {
@@ -204,7 +212,7 @@ public sealed class CqlSql
         var term = CqlTerm.Read(search.Term);
         if (term.MatchesAnything && search.Relation is "=" or "==")
         {
-            return $"{field.Column} IS NOT NULL";
+            return Anything(field, term);
         }
         if (!DateTimeOffset.TryParse(term.Literal, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at))
         {
@@ -219,7 +227,10 @@ public sealed class CqlSql
         // A date alone is the whole day.
         if (term.Literal.Length == 10 && op is "=" or "<>")
         {
-            var day = $"({field.Column} >= {Parameter(at)} AND {field.Column} < {Parameter(at.AddDays(1))})";
+            // The last day there is (9999-12-31) has no next day to stop before.
+            var day = at.UtcDateTime.Date == DateTime.MaxValue.Date
+                ? $"({field.Column} >= {Parameter(at)})"
+                : $"({field.Column} >= {Parameter(at)} AND {field.Column} < {Parameter(at.AddDays(1))})";
             return op == "=" ? day : $"NOT {day}";
         }
         return $"{field.Column} {op} {Parameter(at)}";
@@ -238,7 +249,7 @@ public sealed class CqlSql
     {
         (false, false) => $"fiscus_fold({sql})",
         (true, false) => $"fiscus_unaccent({sql})",
-        (false, true) => $"lower({sql})",
+        (false, true) => $"fiscus_lower({sql})",
         (true, true) => sql,
     };
 
@@ -285,6 +296,8 @@ sealed class CqlTerm
 
     /// <summary>Empty, or nothing but <c>*</c>: any value at all.</summary>
     public bool MatchesAnything => characters.All(c => !c.Escaped && c.Char == '*');
+
+    public bool IsEmpty => characters.Count == 0;
 
     public string LikePattern
     {

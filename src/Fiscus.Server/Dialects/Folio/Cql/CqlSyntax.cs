@@ -177,7 +177,9 @@ public static class CqlParser
                     {
                         "sort.ascending" or "ascending" => false,
                         "sort.descending" or "descending" => true,
-                        "sort.ignorecase" or "sort.respectcase" or "ignorecase" or "string" => descending,
+                        // Accepted as FOLIO does; text sorts ignore case and accents, and no sortable index is numeric.
+                        "sort.ignorecase" or "sort.respectcase" or "ignorecase" or "respectcase" or "sort.ignoreaccents" or "sort.respectaccents"
+                            or "string" or "sort.string" or "number" or "sort.number" => descending,
                         _ => throw new CqlException($"unsupported sort modifier '{modifier.Name}'", modifier.Column),
                     };
                 }
