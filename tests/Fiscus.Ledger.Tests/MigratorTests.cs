@@ -198,3 +198,28 @@ public sealed class MigrationUpgradeTests() : OwnDatabase("upgrade")
         Assert.Equal(folded.One, folded.Other);
     }
 }
+
+/// <summary>A database in another encoding is refused with a message that says what to do, not a collation error.</summary>
+public sealed class NonUtf8DatabaseTests : IAsyncLifetime
+{
+    readonly string database = TestDatabases.NewName("ascii");
+
+    public async Task InitializeAsync()
+    {
+        await using var connection = new NpgsqlConnection(TestDatabases.ConnectionStringFor("postgres"));
+        await connection.OpenAsync();
+        await connection.ExecuteAsync($"CREATE DATABASE \"{database}\" ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+    }
+
+    public Task DisposeAsync() => TestDatabases.DropAsync(database);
+
+    [Fact]
+    public async Task Migrating_a_SQL_ASCII_database_stops_saying_it_must_be_UTF8()
+    {
+        await using var source = NpgsqlDataSource.Create(TestDatabases.ConnectionStringFor(database));
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => new Migrator(source, NullLogger<Migrator>.Instance).MigrateAsync(CancellationToken.None));
+
+        Assert.Contains("Fiscus needs a UTF8 database, and this one is SQL_ASCII", error.Message, StringComparison.Ordinal);
+    }
+}

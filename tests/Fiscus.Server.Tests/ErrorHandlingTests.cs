@@ -56,6 +56,16 @@ public sealed class ErrorHandlingTests(FiscusFixture fiscus) : IClassFixture<Fis
     }
 
     [Fact]
+    public async Task A_page_far_past_the_end_is_empty_not_an_overflow()
+    {
+        using var response = await (await fiscus.AdminAsync()).GetAsync("/api/v1/payment_types?_page=2147483647&_per_page=1000");
+
+        var body = await response.ExpectAsync(HttpStatusCode.OK);
+        Assert.Empty(body.AsArray());
+        Assert.True(long.Parse(response.Headers.GetValues("X-Total-Count").Single(), System.Globalization.CultureInfo.InvariantCulture) > 0);
+    }
+
+    [Fact]
     public async Task A_missing_body_is_400()
     {
         using var response = await (await fiscus.AdminAsync()).PostAsync("/api/v1/libraries", Json.Raw(""));
@@ -140,13 +150,25 @@ public sealed class ErrorHandlingTests(FiscusFixture fiscus) : IClassFixture<Fis
             "DO $$ BEGIN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = 'deadlock_detected'; END $$"));
         var fault = await Assert.ThrowsAsync<PostgresException>(() => connection.ExecuteAsync(
             "DO $$ BEGIN RAISE EXCEPTION 'some bug of ours' USING ERRCODE = 'feature_not_supported'; END $$"));
+        // PostgreSQL calls these transient, but they can as well be our bugs: currval before nextval, a query too slow.
+        var stateBug = await Assert.ThrowsAsync<PostgresException>(() => connection.ExecuteAsync(
+            "CREATE TEMP SEQUENCE never_used; SELECT currval('never_used')"));
+        var slow = await Assert.ThrowsAsync<PostgresException>(() => connection.ExecuteAsync("SET statement_timeout = 50; SELECT pg_sleep(1)"));
+        var commandTimeout = await Assert.ThrowsAnyAsync<NpgsqlException>(() => connection.ExecuteAsync("SELECT pg_sleep(3)", commandTimeout: 1));
         await using var nowhere = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Username=nobody;Timeout=2");
         var unreachable = await Assert.ThrowsAnyAsync<NpgsqlException>(async () => await nowhere.OpenConnectionAsync());
+        await using var tiny = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(fiscus.Db.ConnectionString) { MaxPoolSize = 1, Timeout = 1 }.ConnectionString);
+        await using var held = await tiny.OpenConnectionAsync();
+        var exhausted = await Assert.ThrowsAnyAsync<NpgsqlException>(async () => await tiny.OpenConnectionAsync());
 
         Assert.Equal((503, "busy"), Status(serialization));
         Assert.Equal((503, "busy"), Status(deadlock));
         Assert.Equal((503, "database_unavailable"), Status(unreachable));
+        Assert.Equal((503, "database_unavailable"), Status(exhausted));
         Assert.Equal((500, "internal_error"), Status(fault));
+        Assert.Equal((500, "internal_error"), Status(stateBug));
+        Assert.Equal((500, "internal_error"), Status(slow));
+        Assert.Equal((500, "internal_error"), Status(commandTimeout));
 
         static (int, string) Status(Exception e) => RequestErrors.Describe(e) is var d ? (d.Status, d.Code) : default;
     }

@@ -1,3 +1,4 @@
+using Dapper;
 using System.Net.Http.Headers;
 
 namespace Fiscus.Server.Tests;
@@ -139,6 +140,34 @@ public sealed class FolioPaymentsRaceTests(FiscusFixture fiscus) : IClassFixture
     }
 
     [Fact]
+    public async Task Renaming_and_archiving_do_not_wait_for_payments_in_flight()
+    {
+        var admin = await fiscus.AdminAsync();
+        var (_, text) = await PostAsync(admin, new JsonObject { ["nameMethod"] = fiscus.Unique("Busy ") });
+        var id = JsonNode.Parse(text)!["id"]!.GetValue<string>();
+        var code = await fiscus.ScalarAsync<string>("SELECT code FROM payment_types WHERE payment_type_uuid = @id::uuid", new { id });
+
+        // A payment in flight holds the key share lock the ledger takes on the type it pays with.
+        await using var payment = await fiscus.Db.OpenConnectionAsync();
+        await using var inFlight = await payment.BeginTransactionAsync();
+        await payment.ExecuteAsync("SELECT 1 FROM payment_types WHERE code = @code FOR KEY SHARE", new { code }, inFlight);
+
+        async Task<int> Within(Func<Task<HttpResponseMessage>> request)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            var call = request();
+            Assert.True(await Task.WhenAny(call, Task.Delay(Timeout.Infinite, timeout.Token).ContinueWith(_ => { })) == call,
+                "the change waited for the payment in flight");
+            using var response = await call;
+            return (int)response.StatusCode;
+        }
+        Assert.Equal(204, await Within(() => admin.PutAsync($"/payments/{id}", Json.Raw(new JsonObject { ["nameMethod"] = fiscus.Unique("Renamed ") }.ToJsonString()))));
+        Assert.Equal(200, await Within(() => admin.PutAsync($"/api/v1/payment_types/{code}", Json.Raw($$"""{"description": "{{fiscus.Unique("Native ")}}"}"""))));
+        Assert.Equal(200, await Within(() => admin.PostAsync($"/api/v1/payment_types/{code}/archive", Json.Raw("{}"))));
+        await inFlight.RollbackAsync();
+    }
+
+    [Fact]
     public async Task A_method_the_Polaris_dialect_pays_with_cannot_be_deleted()
     {
         var card = await fiscus.ScalarAsync<Guid>("SELECT payment_type_uuid FROM payment_types WHERE code = 'CARD'");
@@ -211,5 +240,10 @@ public sealed class FolioPaymentsRaceTests(FiscusFixture fiscus) : IClassFixture
         Assert.DoesNotContain(body["payments"]!.AsArray(), p => p!["id"]!.GetValue<string>() == id);
         Assert.Equal(body["payments"]!.AsArray().Count, body["totalRecords"]!.GetValue<int>());
         Assert.Equal(HttpStatusCode.OK, one.StatusCode);
+
+        // It keeps its name: a FOLIO client that cannot see it is told where it is.
+        var (status, refused) = await PostAsync(admin, new JsonObject { ["nameMethod"] = name });
+        Assert.Equal(422, status);
+        Assert.Contains($"archived; unarchive it at /api/v1/payment_types/{code}/unarchive", refused, StringComparison.Ordinal);
     }
 }

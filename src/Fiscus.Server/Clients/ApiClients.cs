@@ -17,7 +17,7 @@ public sealed class ApiClients(NpgsqlDataSource dataSource, TimeProvider time, C
 {
     public sealed record ClientSpec(string? Name, IReadOnlyList<string>? Scopes, int? CashRegisterId, string? LibraryId);
 
-    public Task<(IReadOnlyList<ApiClient> Clients, long Total)> ListAsync(int offset, int limit, CancellationToken cancellationToken) =>
+    public Task<(IReadOnlyList<ApiClient> Clients, long Total)> ListAsync(long offset, int limit, CancellationToken cancellationToken) =>
         Http.PagedQuery.RunAsync<ApiClient>(dataSource, ApiClient.Columns, "FROM api_clients", "api_client_id", null, offset, limit,
             cancellationToken);
 

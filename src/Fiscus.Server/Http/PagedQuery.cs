@@ -10,7 +10,7 @@ public static class PagedQuery
     /// <param name="from">Everything from <c>FROM</c> up to (not including) ORDER BY, filters included.</param>
     /// <param name="orderBy">A total order, so pages neither skip nor repeat rows.</param>
     public static async Task<(IReadOnlyList<T> Rows, long Total)> RunAsync<T>(
-        NpgsqlDataSource db, string select, string from, string orderBy, object? parameters, int offset, int limit,
+        NpgsqlDataSource db, string select, string from, string orderBy, object? parameters, long offset, int limit,
         CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);

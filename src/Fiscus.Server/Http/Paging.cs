@@ -12,7 +12,8 @@ public sealed record Paging(int Page, int PerPage)
     public const int DefaultPerPage = 20;
     public const int MaxPerPage = 1000;
 
-    public int Offset => (Page - 1) * PerPage;
+    /// <summary>A long: page 2147483647 of 1000 is past every row, not an overflow.</summary>
+    public long Offset => (long)(Page - 1) * PerPage;
 
     public static ValueTask<Paging> BindAsync(HttpContext context)
     {

@@ -58,9 +58,23 @@ public sealed partial class RequestErrors(ILogger<RequestErrors> logger) : IExce
             (503, "busy", "The ledger is busy with conflicting writes; nothing was recorded, send the request again.", null),
         // The database cannot be reached or the connection pool is exhausted: the service, not the request, is at fault.
         // If it broke mid-commit the write may have landed: a retry with the same Idempotency-Key is safe either way.
-        NpgsqlException { IsTransient: true } =>
+        _ when DatabaseUnavailable(exception) =>
             (503, "database_unavailable", "The ledger database is not answering; try again shortly (with the same Idempotency-Key).", null),
         _ => (500, "internal_error", "Something went wrong on our side. The error is logged; quote the trace id when reporting it.", null),
+    };
+
+    /// <summary>
+    /// The database, not the request, is missing: it cannot be reached, is shutting down or starting, has no
+    /// connection slot left, or our pool is exhausted. Not a slow query or a lock wait that timed out, and not any
+    /// other error PostgreSQL calls transient: those may be faults of ours, stay 500s and are logged as errors.
+    /// </summary>
+    static bool DatabaseUnavailable(Exception exception) => exception switch
+    {
+        PostgresException pg => pg.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
+            or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.TooManyConnections,
+        NpgsqlException { InnerException: System.Net.Sockets.SocketException or IOException } => true,
+        NpgsqlException npgsql => npgsql.Message.StartsWith("The connection pool has been exhausted", StringComparison.Ordinal),
+        _ => false,
     };
 
     static (int, string, string, string?) DescribeJson(JsonException json)

@@ -89,7 +89,7 @@ internal static class ReferenceTypeEndpoints
         NpgsqlConnection connection, NpgsqlTransaction? transaction, TypeTable table, string code, CancellationToken cancellationToken,
         bool forUpdate = false) =>
         connection.QuerySingleOrDefaultAsync<TRow>(new CommandDefinition(
-            $"SELECT {table.Columns} FROM {table.Table} WHERE code = @code{(forUpdate ? " FOR UPDATE" : "")}", new { code }, transaction,
+            $"SELECT {table.Columns} FROM {table.Table} WHERE code = @code{(forUpdate ? " FOR NO KEY UPDATE" : "")}", new { code }, transaction,
             cancellationToken: cancellationToken));
 
     /// <summary>
@@ -127,7 +127,7 @@ internal static class ReferenceTypeEndpoints
         Transactions.RunAsync<Outcome<TRow>>(db, async (connection, transaction) =>
         {
             var isSystem = await connection.ExecuteScalarAsync<bool?>(new CommandDefinition(
-                $"SELECT is_system FROM {table.Table} WHERE code = @code FOR UPDATE", new { code }, transaction,
+                $"SELECT is_system FROM {table.Table} WHERE code = @code FOR NO KEY UPDATE", new { code }, transaction,
                 cancellationToken: cancellationToken));
             if (isSystem is null)
             {

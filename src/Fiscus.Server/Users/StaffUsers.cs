@@ -17,7 +17,7 @@ public sealed partial class StaffUsers(NpgsqlDataSource dataSource, Passwords pa
 {
     public sealed record NewUser(string? Username, string? Password, string? Role, string? LibraryId);
 
-    public Task<(IReadOnlyList<StaffUser> Users, long Total)> ListAsync(int offset, int limit, CancellationToken cancellationToken) =>
+    public Task<(IReadOnlyList<StaffUser> Users, long Total)> ListAsync(long offset, int limit, CancellationToken cancellationToken) =>
         Http.PagedQuery.RunAsync<StaffUser>(dataSource, StaffUser.Columns, "FROM staff_users", "user_id", null, offset, limit, cancellationToken);
 
     public async Task<StaffUser?> FindAsync(long userId, CancellationToken cancellationToken)

@@ -1,6 +1,17 @@
 -- FOLIO's payment methods are Fiscus payment types; FOLIO files them under a fee/fine owner, which in
 -- Fiscus is a library or a group of libraries.
 
+-- Folding names needs Unicode normalization, which PostgreSQL does only in UTF8 databases. Say so plainly
+-- rather than fail half-way with an error about collations.
+DO $migration$
+BEGIN
+    IF current_setting('server_encoding') <> 'UTF8' THEN
+        RAISE EXCEPTION 'Fiscus needs a UTF8 database, and this one is %', current_setting('server_encoding')
+            USING HINT = 'Create a database with ENCODING ''UTF8'' (pg_dump this one and restore it there) and point FISCUS_DATABASE at it.';
+    END IF;
+END
+$migration$;
+
 -- Text compared as people read it: ignoring case and accents (FOLIO's default for CQL, and its UI's rule for
 -- duplicate payment method names). Immutable and self-contained (no other function of ours, so a dump restores
 -- its indexes whatever the search path), so indexes can use it.

@@ -80,6 +80,7 @@ public sealed class FolioTextErrors(string action, string? unauthorizedAction = 
             404 => "payment not found",
             409 => "version conflict",
             401 => $"unable to {unauthorizedAction ?? action} -- unauthorized",
+            503 => $"unable to {action} -- {message}",
             >= 500 => "internal server error, contact administrator",
             _ => $"unable to {action} -- {Describe(message, errors)}",
         };

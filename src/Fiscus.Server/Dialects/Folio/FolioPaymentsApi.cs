@@ -216,7 +216,7 @@ public static partial class FolioPaymentsApi
         }
         return await Transactions.RunAsync<IResult>(db, async (connection, transaction) =>
         {
-            var (before, refused) = await LockCurrentAsync(connection, transaction, http, id, cancellationToken);
+            var (before, refused) = await LockCurrentAsync(connection, transaction, http, id, forDelete: false, cancellationToken);
             if (before is null)
             {
                 return refused!;
@@ -259,7 +259,7 @@ public static partial class FolioPaymentsApi
         }
         return await Transactions.RunAsync<IResult>(db, async (connection, transaction) =>
         {
-            var (before, refused) = await LockCurrentAsync(connection, transaction, http, id, cancellationToken);
+            var (before, refused) = await LockCurrentAsync(connection, transaction, http, id, forDelete: true, cancellationToken);
             if (before is null)
             {
                 return refused!;
@@ -317,18 +317,23 @@ public static partial class FolioPaymentsApi
     }
 
     /// <summary>The record locked for a change: 404 if there is none, 409 if the client's <c>If-Match</c> is not its version.</summary>
+    /// <remarks>
+    /// A change takes FOR NO KEY UPDATE, which payments' key share locks on the type do not block (nor it them), so
+    /// a rename or archive goes through while tills keep selling; only a delete needs the row to itself.
+    /// </remarks>
     static async Task<(Row? Row, IResult? Refusal)> LockCurrentAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, HttpContext http, Guid id, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, HttpContext http, Guid id, bool forDelete, CancellationToken cancellationToken)
     {
-        var row = await FindAsync(connection, transaction, id, true, cancellationToken);
+        var row = await FindAsync(connection, transaction, id, true, cancellationToken, forDelete);
         return row is null ? (null, NotFound())
             : Stale(http, row) ? (null, ErrorShapes.Result(409, "version_conflict", "version conflict"))
             : (row, null);
     }
 
-    static Task<Row?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid id, bool forUpdate, CancellationToken cancellationToken) =>
+    static Task<Row?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid id, bool forUpdate, CancellationToken cancellationToken,
+        bool forDelete = false) =>
         connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
-            $"SELECT {Row.Columns} FROM payment_types pt WHERE pt.payment_type_uuid = @id{(forUpdate ? " FOR UPDATE" : "")}", new { id }, transaction,
+            $"SELECT {Row.Columns} FROM payment_types pt WHERE pt.payment_type_uuid = @id{(forUpdate ? (forDelete ? " FOR UPDATE" : " FOR NO KEY UPDATE") : "")}", new { id }, transaction,
             cancellationToken: cancellationToken));
 
     /// <summary>
@@ -365,13 +370,20 @@ public static partial class FolioPaymentsApi
     static async Task<IResult?> NameTakenAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, FolioPaymentBody.Input input, Guid? self, CancellationToken cancellationToken)
     {
-        var clash = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition("""
-            SELECT description FROM payment_types
+        var clash = await connection.QuerySingleOrDefaultAsync<(string Code, string Description, bool Archived)?>(new CommandDefinition("""
+            SELECT code, description, archived FROM payment_types
             WHERE owner_id IS NOT DISTINCT FROM @OwnerId AND fiscus_fold(description) = fiscus_fold(@NameMethod)
               AND payment_type_uuid IS DISTINCT FROM @self
             """, new { input.OwnerId, input.NameMethod, self }, transaction, cancellationToken: cancellationToken));
-        return clash is null ? null : new FolioErrors([FolioError.Invalid("nameMethod",
-            $"nameMethod already exists{(input.OwnerId is null ? "" : " for this owner")}: '{clash}'", input.NameMethod!, "fiscus.duplicated")]).ToResult();
+        if (clash is not { } taken)
+        {
+            return null;
+        }
+        // An archived type is not listed here, but keeps its name (the ledger's history is written in it).
+        var archived = taken.Archived ? $" (archived; unarchive it at /api/v1/payment_types/{taken.Code}/unarchive)" : "";
+        return new FolioErrors([FolioError.Invalid("nameMethod",
+            $"nameMethod already exists{(input.OwnerId is null ? "" : " for this owner")}: '{taken.Description}'{archived}", input.NameMethod!,
+            "fiscus.duplicated")]).ToResult();
     }
 
     /// <summary>The database's word on a name or id that a concurrent request took first: FOLIO's 422.</summary>
