@@ -18,7 +18,7 @@ VALUES ('client:' || :client, 'external_id:' || (:ext)::text, sha256((:ext)::tex
 ON CONFLICT (principal, key) DO NOTHING RETURNING idempotency_key_id \gset key_
 SELECT patron_id, library_id, secured FROM patrons WHERE patron_id = :patron FOR UPDATE;
 SELECT code, description, archived, is_system, can_be_sold, default_amount_minor FROM debit_types WHERE code = 'PRINT';
-SELECT code, description, counts_as_cash, allowed_refund, archived FROM payment_types WHERE code = 'CASH';
+SELECT code, description, counts_as_cash, allowed_refund, archived FROM payment_types WHERE code = 'CASH' FOR KEY SHARE;
 SELECT cash_register_id, name, library_id, archived FROM cash_registers WHERE cash_register_id = 1;
 WITH line AS (
     INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, library_id, api_client_id, interface,
