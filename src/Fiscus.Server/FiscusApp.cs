@@ -157,6 +157,7 @@ public static class FiscusApp
         app.MapReports();
         app.MapShifts();
         app.MapFolioPayments();
+        app.MapFolioOwners();
         app.MapUsers();
         app.MapClients();
         return app;

@@ -10,6 +10,8 @@ public static class FolioSchemas
 
     public const string Payment = "paymentdata.json";
     public const string PaymentCollection = "paymentdataCollection.json";
+    public const string Owner = "ownerdata.json";
+    public const string OwnerCollection = "ownerdataCollection.json";
     public const string Errors = "raml-util/schemas/errors.schema";
 
     public static async Task AssertValidAsync(string schemaFile, string json)

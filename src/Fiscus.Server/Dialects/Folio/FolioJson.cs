@@ -32,6 +32,12 @@ public sealed record FolioFacet(string Type, IReadOnlyList<FolioFacetValue> Face
 
 public sealed record FolioResultInfo(long TotalRecords, bool TotalRecordsEstimated, IReadOnlyList<FolioFacet> Facets, IReadOnlyList<object> Diagnostics);
 
+/// <summary>A fee/fine owner in mod-feesfines' <c>ownerdata.json</c> shape (Fiscus keeps no description or service points).</summary>
+public sealed record FolioOwner(string Owner, FolioMetadata Metadata, string Id);
+
+/// <summary><c>ownerdataCollection.json</c>.</summary>
+public sealed record FolioOwnerCollection(IReadOnlyList<FolioOwner> Owners, long TotalRecords);
+
 /// <summary><c>paymentdataCollection.json</c>.</summary>
 public sealed record FolioPaymentCollection(IReadOnlyList<FolioPayment> Payments, long TotalRecords, FolioResultInfo ResultInfo);
 
@@ -59,7 +65,7 @@ public sealed record FolioErrors(IReadOnlyList<FolioError> Errors)
 /// <c>unable to {action} -- {reason}</c>, <c>payment not found</c>, <c>version conflict</c>, and for a fault of
 /// ours <c>internal server error, contact administrator</c>.
 /// </summary>
-public sealed class FolioTextErrors(string action, string? unauthorizedAction = null) : IErrorShape
+public sealed class FolioTextErrors(string action, string? unauthorizedAction = null, string record = "payment") : IErrorShape
 {
     public async Task WriteAsync(HttpContext context, int status, string code, string message, IReadOnlyDictionary<string, string[]>? errors)
     {
@@ -77,7 +83,7 @@ public sealed class FolioTextErrors(string action, string? unauthorizedAction = 
         }
         var text = status switch
         {
-            404 => "payment not found",
+            404 => $"{record} not found",
             409 => "version conflict",
             401 => $"unable to {unauthorizedAction ?? action} -- unauthorized",
             503 => $"unable to {action} -- {message}",

@@ -22,7 +22,6 @@ namespace Fiscus.Server.Dialects.Folio;
 public static partial class FolioPaymentsApi
 {
     const string Interface = "folio";
-    const int MaxLimit = int.MaxValue;
 
     static readonly CqlField[] Fields =
     [
@@ -75,22 +74,11 @@ public static partial class FolioPaymentsApi
     static async Task<IResult> ListAsync(HttpContext http, NpgsqlDataSource db, CancellationToken cancellationToken)
     {
         var query = http.Request.Query;
-        if (Malformed(query) is { } malformed)
+        if (!FolioListQuery.TryParse(query, Fields, "nameMethod", "pt.payment_type_uuid", out var list, out var refusal))
         {
-            return ErrorShapes.Result(400, "malformed_parameter", malformed);
+            return refusal;
         }
-        var offset = Number(query["offset"], 0);
-        var limit = Number(query["limit"], 10);
-        CqlSqlQuery cql;
-        try
-        {
-            cql = CqlSql.Translate(string.IsNullOrWhiteSpace(query["query"]) ? "cql.allRecords=1" : query["query"].ToString(), Fields, "nameMethod",
-                "pt.payment_type_uuid");
-        }
-        catch (CqlException e)
-        {
-            return ErrorShapes.Result(400, "malformed_query", $"malformed parameter 'query', syntax error at column {e.Column}: {e.Message}");
-        }
+        var (cql, offset, limit) = (list.Cql, list.Offset, list.Limit);
         var facets = new List<(string Field, string Column, int Count)>();
         foreach (var facet in query["facets"].SelectMany(f => (f ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
         {
@@ -435,45 +423,10 @@ public static partial class FolioPaymentsApi
             .Contains(current.ETag, StringComparer.Ordinal);
     }
 
-    /// <summary>The paging, language and facet parameters FOLIO's traits declare; bad ones are a 400 naming them.</summary>
-    static string? Malformed(IQueryCollection query)
-    {
-        foreach (var name in new[] { "offset", "limit" })
-        {
-            if (query[name].Count > 1 || (query[name].Count == 1 && !int.TryParse(query[name], NumberStyles.None, CultureInfo.InvariantCulture, out _)))
-            {
-                return $"malformed parameter '{name}', must be an integer from 0 to {MaxLimit}";
-            }
-        }
-        if (query["lang"].Count > 0 && !Lang().IsMatch(query["lang"].ToString()))
-        {
-            return "malformed parameter 'lang', must be two letters";
-        }
-        if (query["totalRecords"].Count > 0 && query["totalRecords"].ToString() is not ("exact" or "estimated" or "none" or "auto"))
-        {
-            return "malformed parameter 'totalRecords', must be exact, estimated, none or auto";
-        }
-        if (query["query"].Count > 1)
-        {
-            return "malformed parameter 'query', give it once";
-        }
-        if (query["query"].ToString().Contains('\0', StringComparison.Ordinal))
-        {
-            return "malformed parameter 'query', it holds a NUL character";
-        }
-        return null;
-    }
-
-    static int Number(string? value, int fallback) =>
-        string.IsNullOrEmpty(value) ? fallback : int.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture);
-
     static bool TryId(string text, out Guid id) => Guid.TryParseExact(text, "D", out id);
 
     static IResult NotFound() => ErrorShapes.Result(404, "payment_not_found", "payment not found");
 
     [GeneratedRegex("[^A-Z0-9]+")]
     private static partial Regex NonCode();
-
-    [GeneratedRegex("^[a-zA-Z]{2}$")]
-    private static partial Regex Lang();
 }
