@@ -178,6 +178,24 @@ public sealed class AuthTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtur
     }
 
     [Theory]
+    [InlineData("application/x-www-form-urlencoded", "grant_type=client_credentials&client_id=%00&client_secret=x")]
+    [InlineData("application/x-www-form-urlencoded; charset=utf-7", "grant_type=client_credentials&client_id=x&client_secret=y")]
+    [InlineData("application/x-www-form-urlencoded", "LONG_KEY=1&grant_type=client_credentials")]
+    [InlineData("application/x-www-form-urlencoded", "MANY_FIELDS")]
+    public async Task Forms_that_cannot_be_read_are_400_invalid_request(string contentType, string form)
+    {
+        form = form.Replace("LONG_KEY", new string('k', 3000), StringComparison.Ordinal)
+            .Replace("MANY_FIELDS", string.Join('&', Enumerable.Range(0, 1100).Select(i => $"f{i}=1")), StringComparison.Ordinal);
+        var content = new StringContent(form);
+        content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType);
+
+        using var response = await fiscus.Anonymous().PostAsync("/api/v1/oauth/token", content);
+
+        var body = await response.ExpectAsync(HttpStatusCode.BadRequest);
+        Assert.Equal("invalid_request", body["error"]!.GetValue<string>());
+    }
+
+    [Theory]
     [InlineData("wrong secret")]
     [InlineData("unknown client")]
     [InlineData("disabled client")]

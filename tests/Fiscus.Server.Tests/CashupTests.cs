@@ -1,3 +1,4 @@
+using Dapper;
 namespace Fiscus.Server.Tests;
 
 /// <summary>Register sessions and cash-ups: the live session, quick and two-phase cash-ups, reconciliation lines.</summary>
@@ -435,5 +436,47 @@ public sealed class CashupTests(FiscusFixture fiscus) : IClassFixture<FiscusFixt
             RETURNING account_line_id
             """, new { register }));
         Assert.Equal("FL004", exception.SqlState);
+    }
+
+    [Fact]
+    public async Task A_count_too_far_from_the_expected_to_record_as_one_line_is_400_not_a_fault()
+    {
+        // Two of the largest sales a line can hold (10,000,000,000.00 each, written as the POS would, every trigger
+        // and commit check running): a CARD count of 0 would need a deficit line of twice the line bound.
+        var register = await fiscus.RegisterAsync();
+        await using (var connection = await fiscus.Db.OpenConnectionAsync())
+        {
+            await using var transaction = await connection.BeginTransactionAsync();
+            for (var i = 0; i < 2; i++)
+            {
+                await connection.ExecuteAsync("""
+                    WITH open_session AS (
+                        SELECT register_session_id AS id FROM register_sessions WHERE cash_register_id = @register AND status = 'open'),
+                    debit AS (
+                        INSERT INTO account_lines (debit_type_code, amount_minor, amount_outstanding_minor, cash_register_id, register_session_id,
+                                                   library_id, interface, status, description, quantity, posted_at)
+                        VALUES ('PRINT', 1000000000000, 0, @register, (SELECT id FROM open_session), 'MAIN', 'pos', 'PAID', 'huge', 1, now())
+                        RETURNING account_line_id),
+                    credit AS (
+                        INSERT INTO account_lines (credit_type_code, amount_minor, amount_outstanding_minor, payment_type, cash_register_id,
+                                                   register_session_id, library_id, interface, description, posted_at)
+                        VALUES ('PURCHASE', -1000000000000, 0, 'CARD', @register, (SELECT id FROM open_session), 'MAIN', 'pos', 'huge', now())
+                        RETURNING account_line_id)
+                    INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at)
+                    SELECT NULL, debit.account_line_id, 'CREATE', 1000000000000, now() FROM debit
+                    UNION ALL SELECT credit.account_line_id, NULL, 'CREATE', -1000000000000, now() FROM credit
+                    UNION ALL SELECT credit.account_line_id, debit.account_line_id, 'APPLY', -1000000000000, now() FROM debit, credit
+                    """, new { register }, transaction);
+            }
+            await transaction.CommitAsync();
+        }
+        var lines = await fiscus.ScalarAsync<long>("SELECT count(*) FROM account_lines WHERE cash_register_id = @register", new { register });
+
+        using var response = await (await fiscus.AdminAsync()).PostCashupAsync(register,
+            new { reconciliations = new[] { new { payment_type = "CARD", counted = 0m } } });
+
+        var problem = await response.ExpectProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        Assert.NotNull(problem["errors"]!["reconciliations[0].counted"]);
+        Assert.Equal(lines, await fiscus.ScalarAsync<long>("SELECT count(*) FROM account_lines WHERE cash_register_id = @register", new { register }));
     }
 }

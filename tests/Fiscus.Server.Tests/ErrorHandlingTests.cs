@@ -65,6 +65,39 @@ public sealed class ErrorHandlingTests(FiscusFixture fiscus) : IClassFixture<Fis
         Assert.True(long.Parse(response.Headers.GetValues("X-Total-Count").Single(), System.Globalization.CultureInfo.InvariantCulture) > 0);
     }
 
+    [Theory]
+    [InlineData("text/html")]
+    [InlineData("text/csv")]
+    [InlineData("application/xml")]
+    public async Task Errors_are_problem_json_whatever_the_client_accepts(string accept)
+    {
+        var anonymous = fiscus.Anonymous();
+        anonymous.DefaultRequestHeaders.Accept.ParseAdd(accept);
+        var cashier = (await fiscus.StaffAsync("cashier")).Http;
+        var patron = await fiscus.PatronAsync();
+
+        using var unauthorized = await anonymous.GetAsync("/api/v1/patrons/1");
+        using var forbidden = await cashier.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/api/v1/reports/daily?library_id=MAIN")
+        {
+            Headers = { { "Accept", accept } },
+        });
+        using var invalid = await (await fiscus.AdminAsync()).SendAsync(new HttpRequestMessage(HttpMethod.Post, $"/api/v1/patrons/{patron}/account/debits")
+        {
+            Headers = { { "Accept", accept } },
+            Content = Json.Body(new { amount = -1m, type = "MANUAL" }),
+        });
+        using var malformed = await (await fiscus.AdminAsync()).SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/v1/libraries")
+        {
+            Headers = { { "Accept", accept } },
+            Content = Json.Raw("{"),
+        });
+
+        await unauthorized.ExpectProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+        await forbidden.ExpectProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        await invalid.ExpectProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        await malformed.ExpectProblemAsync(HttpStatusCode.BadRequest, "malformed_json");
+    }
+
     [Fact]
     public async Task A_missing_body_is_400()
     {

@@ -184,15 +184,18 @@ public sealed class FolioPaymentsRaceTests(FiscusFixture fiscus) : IClassFixture
     {
         var admin = await fiscus.AdminAsync();
         var folioOwner = Guid.NewGuid();
-        using (var owner = await admin.PostAsync("/api/v1/fee_fine_owners", Json.Raw($$"""{"name": "FOLIO owner {{folioOwner}}", "library_ids": []}""")))
+        // The placeholder and the next 20 numbered ones are taken (by hand, or by mischief).
+        for (var n = 1; n <= 21; n++)
         {
+            var name = n == 1 ? $"FOLIO owner {folioOwner}" : $"folio OWNER {folioOwner} ({n})";
+            using var owner = await admin.PostAsync("/api/v1/fee_fine_owners", Json.Raw($$"""{"name": "{{name}}", "library_ids": []}"""));
             await owner.ExpectAsync(HttpStatusCode.Created);
         }
 
         var (status, text) = await PostAsync(admin, new JsonObject { ["nameMethod"] = "Voucher", ["ownerId"] = folioOwner.ToString() });
 
         Assert.True(status == 201, text);
-        Assert.Equal($"FOLIO owner {folioOwner} (2)",
+        Assert.Equal($"FOLIO owner {folioOwner} (22)",
             await fiscus.ScalarAsync<string>("SELECT name FROM fee_fine_owners WHERE owner_id = @folioOwner", new { folioOwner }));
     }
 

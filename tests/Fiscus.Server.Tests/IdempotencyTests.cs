@@ -102,6 +102,26 @@ public sealed class IdempotencyTests(FiscusFixture fiscus) : IClassFixture<Fiscu
     }
 
     [Fact]
+    public async Task The_longest_key_and_external_id_work_and_replay()
+    {
+        var patron = await fiscus.PatronAsync();
+        var cashier = (await fiscus.StaffAsync("cashier")).Http;
+        var path = $"/api/v1/patrons/{patron}/account/payments";
+        var key = new string('k', 255);
+        var body = new { debit_type = "COPY", amount = 1m, payment_type = "CARD", external_id = new string('e', 255) };
+
+        using var first = await cashier.SendAsync(Post(path, body, key));
+        using var replay = await cashier.SendAsync(Post(path, body, key));
+        using var byExternalId = await cashier.SendAsync(Post(path, body, null));
+
+        await first.ExpectAsync(HttpStatusCode.Created);
+        Assert.Equal("true", replay.Headers.GetValues("Idempotency-Replayed").Single());
+        Assert.Equal("true", byExternalId.Headers.GetValues("Idempotency-Replayed").Single());
+        Assert.Equal(0m, await fiscus.BalanceAsync(patron));
+        Assert.Equal(2, await fiscus.ScalarAsync<int>("SELECT count(*) FROM account_lines WHERE patron_id = @patron", new { patron }));
+    }
+
+    [Fact]
     public async Task A_refused_request_stores_nothing_so_the_key_works_once_the_problem_is_fixed()
     {
         var patron = await fiscus.PatronAsync(secured: true);

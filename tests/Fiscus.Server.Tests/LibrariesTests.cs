@@ -59,6 +59,11 @@ public sealed class LibrariesTests(FiscusFixture fiscus) : IClassFixture<FiscusF
     [InlineData("Mars/Olympus_Mons")]
     [InlineData("EST")]
     [InlineData("")]
+    [InlineData("Europe//London")]
+    [InlineData("Europe/./London")]
+    [InlineData("Europe/../Europe/London")]
+    [InlineData("Europe/London/")]
+    [InlineData("/Europe/London")]
     public async Task Time_zones_must_be_IANA_names(string zone)
     {
         using var response = await (await fiscus.AdminAsync()).PostAsync("/api/v1/libraries",
@@ -66,6 +71,17 @@ public sealed class LibrariesTests(FiscusFixture fiscus) : IClassFixture<FiscusF
 
         var problem = await response.ExpectProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
         Assert.NotNull(problem["errors"]!["time_zone"]);
+    }
+
+    [Fact]
+    public async Task Every_time_zone_Fiscus_accepts_PostgreSQL_knows_too()
+    {
+        // Reports reckon business days in SQL (AT TIME ZONE); a name only .NET understands would break them.
+        var accepted = TimeZoneInfo.GetSystemTimeZones().Select(z => z.Id).Where(Fiscus.Server.Http.TimeZones.IsIana).ToArray();
+        var known = (await fiscus.QueryAsync<string>("SELECT name FROM pg_timezone_names")).ToHashSet(StringComparer.Ordinal);
+
+        Assert.Contains("Europe/London", accepted);
+        Assert.DoesNotContain(accepted, z => !known.Contains(z));
     }
 
     [Fact]

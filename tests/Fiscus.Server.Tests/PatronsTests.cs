@@ -35,6 +35,22 @@ public sealed class PatronsTests(FiscusFixture fiscus) : IClassFixture<FiscusFix
     }
 
     [Fact]
+    public async Task Imported_ids_stop_where_JSON_clients_stop_counting_exactly_and_leave_room_for_more()
+    {
+        var tooBig = await CreateAsync(new { patron_id = 9_223_372_036_854_775_807, cardnumber = fiscus.Unique("MAX"), surname = "X", library_id = "MAIN" },
+            HttpStatusCode.BadRequest);
+        Assert.NotNull(tooBig["errors"]!["patron_id"]);
+        await CreateAsync(new { patron_id = 9_007_199_254_740_992, cardnumber = fiscus.Unique("MAX"), surname = "X", library_id = "MAIN" },
+            HttpStatusCode.BadRequest);
+
+        var largest = await CreateAsync(new { patron_id = 9_007_199_254_740_991, cardnumber = fiscus.Unique("MAX"), surname = "X", library_id = "MAIN" });
+        var next = await CreateAsync(new { cardnumber = fiscus.Unique("AFTER"), surname = "Assigned", library_id = "MAIN" });
+
+        Assert.Equal(9_007_199_254_740_991, largest["patron_id"]!.GetValue<long>());
+        Assert.True(next["patron_id"]!.GetValue<long>() > 9_007_199_254_740_991);
+    }
+
+    [Fact]
     public async Task Cardnumbers_are_unique()
     {
         var cardnumber = fiscus.Unique("CARD");

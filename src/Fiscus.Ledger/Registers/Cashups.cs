@@ -151,6 +151,9 @@ public static class Cashups
     }
 
     /// <summary>Every payment type named once and known; cash that moved must be counted; notes where required.</summary>
+    /// <summary>The bound of <c>account_lines.amount_minor</c>, which the surplus or deficit line must fit.</summary>
+    const long MaxDifferenceMinor = 1_000_000_000_000;
+
     static Failure? Check(CashupCommand command, SessionSummary summary)
     {
         var validation = new Validation();
@@ -167,6 +170,13 @@ public static class Cashups
             if (known is null)
             {
                 validation.Add(field, $"'{counted.PaymentType}' is not a payment type in use");
+                continue;
+            }
+            // The difference is written as one ledger line, and a line is bounded like any other amount.
+            if (Math.Abs((decimal)counted.CountedMinor - known.NetMinor) > MaxDifferenceMinor)
+            {
+                validation.Add(Invariant($"reconciliations[{i}].counted"),
+                    Invariant($"The count of {counted.PaymentType} is further from what was expected than one ledger line can record; check it."));
                 continue;
             }
             if (command.NoteRequiredForDifferences && counted.CountedMinor != known.NetMinor && string.IsNullOrWhiteSpace(counted.Note))

@@ -39,7 +39,16 @@ public static class OAuthApi
         {
             return TypedResults.BadRequest(new OAuthError("invalid_request", "Send the fields as application/x-www-form-urlencoded."));
         }
-        var form = await http.Request.ReadFormAsync(cancellationToken);
+        IFormCollection form;
+        try
+        {
+            form = await http.Request.ReadFormAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException)
+        {
+            // Characters a form cannot hold, too many or too long fields, a charset .NET refuses (UTF-7).
+            return TypedResults.BadRequest(new OAuthError("invalid_request", $"The form cannot be read: {e.Message}"));
+        }
         if (form["grant_type"].ToString() != "client_credentials")
         {
             return TypedResults.BadRequest(new OAuthError("Unimplemented grant type"));

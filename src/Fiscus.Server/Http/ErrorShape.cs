@@ -47,10 +47,14 @@ public sealed class ProblemShape : IErrorShape
     public async Task WriteAsync(HttpContext context, int status, string code, string message, IReadOnlyDictionary<string, string[]>? errors)
     {
         context.Response.StatusCode = status;
-        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        var problem = new ProblemDetailsContext { HttpContext = context, ProblemDetails = ApiProblems.Create(status, code, message, errors) };
+        if (!await context.RequestServices.GetRequiredService<IProblemDetailsService>().TryWriteAsync(problem))
         {
-            HttpContext = context,
-            ProblemDetails = ApiProblems.Create(status, code, message, errors),
-        });
+            // The client's Accept leaves JSON out (text/html, text/csv ...), so no writer volunteers; the error still has
+            // to be said, and problem+json is how this API says it (as ASP.NET Core's own ProblemHttpResult falls back).
+            ApiProblems.Complete(problem);
+            await context.Response.WriteAsJsonAsync(problem.ProblemDetails, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json",
+                context.RequestAborted);
+        }
     }
 }

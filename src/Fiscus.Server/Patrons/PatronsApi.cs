@@ -31,6 +31,8 @@ public sealed record UpdatePatronRequest(
 /// <summary><c>/api/v1/patrons</c>: the people whose accounts the ledger keeps.</summary>
 public static class PatronsApi
 {
+    public const long MaxImportedPatronId = 9_007_199_254_740_991;
+
     public static RouteGroupBuilder MapPatrons(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/patrons").WithTags("Patrons").RequireAuthorization();
@@ -80,9 +82,11 @@ public static class PatronsApi
         CancellationToken cancellationToken)
     {
         var validation = Validate(request.Cardnumber, request.Surname, request.Firstname);
-        if (request.PatronId is <= 0)
+        // Imported ids stay within what every JSON client reads exactly (JavaScript's 2^53 - 1), which also leaves the
+        // id sequence (kept ahead of imports) room for every patron to come.
+        if (request.PatronId is <= 0 or > MaxImportedPatronId)
         {
-            validation.Add("patron_id", "patron_id must be a positive whole number");
+            validation.Add("patron_id", $"patron_id must be a whole number from 1 to {MaxImportedPatronId}");
         }
         if (!validation.IsValid)
         {

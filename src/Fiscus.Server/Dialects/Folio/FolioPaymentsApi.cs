@@ -335,23 +335,27 @@ public static partial class FolioPaymentsApi
         {
             return;
         }
-        // The name is only a placeholder; should an owner already be called that, the next number is taken.
-        for (var n = 1; ; n++)
+        // The name is only a placeholder; should owners already be called that, the first free number is taken (one of
+        // 1..count+1 always is). A concurrent request may take the same one: then look again.
+        for (var attempt = 0; attempt < 5; attempt++)
         {
-            var name = string.Create(CultureInfo.InvariantCulture, $"FOLIO owner {owner}{(n == 1 ? "" : $" ({n})")}");
             var exists = await connection.ExecuteScalarAsync<bool>(new CommandDefinition("""
-                INSERT INTO fee_fine_owners (owner_id, name, created_at, updated_at) VALUES (@owner, @name, @now, @now) ON CONFLICT DO NOTHING;
+                INSERT INTO fee_fine_owners (owner_id, name, created_at, updated_at)
+                SELECT @owner, c.name, @now, @now
+                FROM generate_series(1, (SELECT count(*) + 1 FROM fee_fine_owners)) n,
+                     LATERAL (SELECT 'FOLIO owner ' || @owner::text || CASE WHEN n = 1 THEN '' ELSE ' (' || n || ')' END AS name) c
+                WHERE NOT EXISTS (SELECT 1 FROM fee_fine_owners o WHERE fiscus_fold(o.name) = fiscus_fold(c.name))
+                  AND NOT EXISTS (SELECT 1 FROM fee_fine_owners o WHERE o.owner_id = @owner)
+                ORDER BY n LIMIT 1
+                ON CONFLICT DO NOTHING;
                 SELECT EXISTS (SELECT 1 FROM fee_fine_owners WHERE owner_id = @owner);
-                """, new { owner, name, now }, transaction, cancellationToken: cancellationToken));
+                """, new { owner, now }, transaction, cancellationToken: cancellationToken));
             if (exists)
             {
                 return;
             }
-            if (n == 20)
-            {
-                throw new InvalidOperationException($"No placeholder name is free for fee/fine owner {owner}.");
-            }
         }
+        throw new RetryLaterException($"Fee/fine owner {owner} is being recorded by other requests at this moment.");
     }
 
     /// <summary>Unique per owner, ignoring case and accents (what FOLIO's UI checks, here checked by the server and an index).</summary>

@@ -50,12 +50,7 @@ public sealed record DtoFineData(decimal TxnAmount, long[] MainTxnIDs, int Patro
         {
             return Invalid("TxnAmount", "TxnAmount must be a number.");
         }
-        decimal txnAmount;
-        try
-        {
-            txnAmount = amount.Value<decimal>();
-        }
-        catch (OverflowException)
+        if (!TryValue<decimal>(amount, out var txnAmount))
         {
             return Invalid("TxnAmount", "TxnAmount is out of range.");
         }
@@ -72,11 +67,11 @@ public sealed record DtoFineData(decimal TxnAmount, long[] MainTxnIDs, int Patro
         var chargeIds = new List<long>();
         foreach (var id in list)
         {
-            if (id.Type != JTokenType.Integer || id.Value<long>() <= 0)
+            if (id.Type != JTokenType.Integer || !TryValue<long>(id, out var chargeId) || chargeId <= 0)
             {
                 return Invalid("MainTxnIDs", "MainTxnIDs must be positive whole numbers.");
             }
-            chargeIds.Add(id.Value<long>());
+            chargeIds.Add(chargeId);
         }
 
         var method = Property(fields, "PatronPaymentMethod");
@@ -94,16 +89,29 @@ public sealed record DtoFineData(decimal TxnAmount, long[] MainTxnIDs, int Patro
         {
             return Invalid("FreeTextNote", "FreeTextNote must be at most 1000 characters.");
         }
-        int paymentMethod;
-        try
-        {
-            paymentMethod = method.Value<int>();
-        }
-        catch (OverflowException)
+        if (!TryValue<int>(method, out var paymentMethod))
         {
             return Invalid("PatronPaymentMethod", "PatronPaymentMethod is out of range.");
         }
         return new DtoFineData(txnAmount, chargeIds.ToArray(), paymentMethod, noteText);
+    }
+
+    /// <summary>
+    /// A number as <typeparamref name="T"/>, or false when it does not fit: Json.NET reads integers beyond 64 bits as
+    /// BigInteger, which converts with an InvalidCastException rather than an OverflowException.
+    /// </summary>
+    static bool TryValue<T>(JToken token, out T value) where T : struct
+    {
+        try
+        {
+            value = token.Value<T>();
+            return true;
+        }
+        catch (Exception e) when (e is OverflowException or InvalidCastException or FormatException)
+        {
+            value = default;
+            return false;
+        }
     }
 
     static JToken? Property(JObject fields, string name) =>
