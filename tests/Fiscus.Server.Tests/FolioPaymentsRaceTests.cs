@@ -197,6 +197,10 @@ public sealed class FolioPaymentsRaceTests(FiscusFixture fiscus) : IClassFixture
         Assert.True(status == 201, text);
         Assert.Equal($"FOLIO owner {folioOwner} (22)",
             await fiscus.ScalarAsync<string>("SELECT name FROM fee_fine_owners WHERE owner_id = @folioOwner", new { folioOwner }));
+        // Recorded by the FOLIO request, so audited as its write.
+        Assert.Equal($"FOLIO owner {folioOwner} (22)", await fiscus.ScalarAsync<string>("""
+            SELECT details->>'name' FROM audit_log WHERE action = 'fee_fine_owner.create' AND entity_id = @id AND details->>'via' = 'folio'
+            """, new { id = folioOwner.ToString() }));
     }
 
     [Fact]

@@ -149,7 +149,7 @@ public static partial class FolioPaymentsApi
             {
                 return DuplicateId(id);
             }
-            await EnsureOwnerAsync(connection, transaction, input.OwnerId, time.GetUtcNow(), cancellationToken);
+            await EnsureOwnerAsync(connection, transaction, input.OwnerId, AuditActor.From(caller, http), time.GetUtcNow(), cancellationToken);
             if (await NameTakenAsync(connection, transaction, input, null, cancellationToken) is { } taken)
             {
                 return taken;
@@ -209,7 +209,7 @@ public static partial class FolioPaymentsApi
             {
                 return refused!;
             }
-            await EnsureOwnerAsync(connection, transaction, input.OwnerId, time.GetUtcNow(), cancellationToken);
+            await EnsureOwnerAsync(connection, transaction, input.OwnerId, AuditActor.From(caller, http), time.GetUtcNow(), cancellationToken);
             if (await NameTakenAsync(connection, transaction, input, id, cancellationToken) is { } taken)
             {
                 return taken;
@@ -328,8 +328,8 @@ public static partial class FolioPaymentsApi
     /// An owner Fiscus has not heard of (FOLIO keeps no reference from a payment method to its owner) is recorded,
     /// so the method can be filed under it; an administrator then assigns its libraries.
     /// </summary>
-    static async Task EnsureOwnerAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid? ownerId, DateTimeOffset now,
-        CancellationToken cancellationToken)
+    static async Task EnsureOwnerAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid? ownerId, AuditActor actor,
+        DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (ownerId is not { } owner)
         {
@@ -339,7 +339,8 @@ public static partial class FolioPaymentsApi
         // 1..count+1 always is). A concurrent request may take the same one: then look again.
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            var exists = await connection.ExecuteScalarAsync<bool>(new CommandDefinition("""
+            var (exists, recorded) = await connection.QuerySingleAsync<(bool, string?)>(new CommandDefinition("""
+                WITH recorded AS (
                 INSERT INTO fee_fine_owners (owner_id, name, created_at, updated_at)
                 SELECT @owner, c.name, @now, @now
                 FROM generate_series(1, (SELECT count(*) + 1 FROM fee_fine_owners)) n,
@@ -347,9 +348,15 @@ public static partial class FolioPaymentsApi
                 WHERE NOT EXISTS (SELECT 1 FROM fee_fine_owners o WHERE fiscus_fold(o.name) = fiscus_fold(c.name))
                   AND NOT EXISTS (SELECT 1 FROM fee_fine_owners o WHERE o.owner_id = @owner)
                 ORDER BY n LIMIT 1
-                ON CONFLICT DO NOTHING;
-                SELECT EXISTS (SELECT 1 FROM fee_fine_owners WHERE owner_id = @owner);
+                ON CONFLICT DO NOTHING
+                RETURNING name)
+                SELECT EXISTS (SELECT 1 FROM recorded) OR EXISTS (SELECT 1 FROM fee_fine_owners WHERE owner_id = @owner), (SELECT name FROM recorded);
                 """, new { owner, now }, transaction, cancellationToken: cancellationToken));
+            if (recorded is not null)
+            {
+                await AuditLog.WriteAsync(connection, transaction, actor, now, "fee_fine_owner.create", "fee_fine_owner", owner.ToString(),
+                    new { via = Interface, name = recorded, library_ids = Array.Empty<string>() }, cancellationToken);
+            }
             if (exists)
             {
                 return;
