@@ -108,7 +108,7 @@ public static class FiscusApp
         services.AddRateLimiter(ConfigureRateLimits);
 
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
-        services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
+        services.AddOpenApi("v1", o => o.AddSchemaTransformer<DialectSchemaNames>().AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Fiscus";
             document.Info.Version = "v1";

@@ -57,6 +57,23 @@ public sealed class HealthAndDocsTests(FiscusFixture fiscus) : IClassFixture<Fis
     }
 
     [Fact]
+    public async Task The_OpenAPI_document_names_dialect_fields_as_their_wire_does()
+    {
+        using var response = await fiscus.Anonymous().GetAsync("/api/v1/openapi.json");
+
+        var schemas = (await response.ExpectAsync(HttpStatusCode.OK))["components"]!["schemas"]!;
+        string[] Properties(string schema) => schemas[schema]!["properties"]!.AsObject().Select(p => p.Key).ToArray();
+        Assert.Equal(["nameMethod", "allowedRefundMethod", "metadata", "ownerId", "id"], Properties("FolioPayment"));
+        Assert.Equal(["payments", "totalRecords", "resultInfo"], Properties("FolioPaymentCollection"));
+        Assert.Contains("createdByUserId", Properties("FolioMetadata"));
+        Assert.Equal(["FinesAndFees", "TxnIds"], Properties("PolarisPayResponse"));
+        Assert.Contains("TxnID", Properties("PolarisTransaction"));
+        // The native API and the shift dialect stay snake_case.
+        Assert.Contains("start_cash", Properties("ShiftDto"));
+        Assert.Contains("payment_type_id", Properties("PaymentTypeDto"));
+    }
+
+    [Fact]
     public async Task The_interactive_docs_page_is_served()
     {
         using var response = await fiscus.Anonymous().GetAsync("/api/v1/docs/index.html");
