@@ -357,7 +357,24 @@ public sealed class FolioPaymentsTests(FiscusFixture fiscus) : IClassFixture<Fis
             var body = await assigned.ExpectAsync(HttpStatusCode.OK);
             Assert.Equal(["BRANCH9", "MAIN"], body["library_ids"]!.AsArray().Select(l => l!.GetValue<string>()).ToArray());
         }
-        using var group = await admin.PostAsync("/api/v1/fee_fine_owners", Json.Body(new { name = "South", library_ids = new[] { "MAIN" } }));
-        await group.ExpectProblemAsync(HttpStatusCode.Conflict, "library_has_owner");
+        using (var group = await admin.PostAsync("/api/v1/fee_fine_owners", Json.Body(new { name = "South", library_ids = new[] { "MAIN" } })))
+        {
+            await group.ExpectProblemAsync(HttpStatusCode.Conflict, "library_has_owner");
+        }
+
+        // The list pages like every native list, each owner with its libraries.
+        using (var other = await admin.PostAsync("/api/v1/fee_fine_owners", Json.Body(new { name = fiscus.Unique("Elsewhere "), library_ids = Array.Empty<string>() })))
+        {
+            await other.ExpectAsync(HttpStatusCode.Created);
+        }
+        using var page = await admin.GetAsync("/api/v1/fee_fine_owners?_per_page=1");
+        var first = Assert.Single((await page.ExpectAsync(HttpStatusCode.OK)).AsArray())!;
+        var total = await fiscus.ScalarAsync<long>("SELECT count(*) FROM fee_fine_owners");
+        Assert.Equal(total.ToString(System.Globalization.CultureInfo.InvariantCulture), page.Headers.GetValues("X-Total-Count").Single());
+        Assert.Contains("rel=\"next\"", page.Headers.GetValues("Link").Single(), StringComparison.Ordinal);
+        using var all = await admin.GetAsync("/api/v1/fee_fine_owners?_per_page=-1");
+        var north = Assert.Single((await all.ExpectAsync(HttpStatusCode.OK)).AsArray(), o => o!["name"]!.GetValue<string>() == "North branches")!;
+        Assert.Equal(["BRANCH9", "MAIN"], north["library_ids"]!.AsArray().Select(l => l!.GetValue<string>()).ToArray());
+        Assert.NotNull(first["owner_id"]);
     }
 }

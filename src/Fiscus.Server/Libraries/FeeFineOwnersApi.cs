@@ -45,12 +45,15 @@ public static class FeeFineOwnersApi
         return group;
     }
 
-    static async Task<Ok<FeeFineOwnerDto[]>> ListAsync(NpgsqlDataSource db, CancellationToken cancellationToken)
+    static async Task<Ok<FeeFineOwnerDto[]>> ListAsync(Paging paging, HttpContext http, NpgsqlDataSource db, CancellationToken cancellationToken)
     {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<Row>(new CommandDefinition(
-            $"SELECT {Columns} FROM fee_fine_owners o LEFT JOIN libraries l ON l.owner_id = o.owner_id GROUP BY o.owner_id ORDER BY o.name",
-            cancellationToken: cancellationToken));
+        const string select = """
+            o.owner_id, o.name,
+            COALESCE((SELECT string_agg(l.library_id, ',' ORDER BY l.library_id) FROM libraries l WHERE l.owner_id = o.owner_id), '') AS library_ids,
+            o.created_at, o.updated_at
+            """;
+        var (rows, total) = await PagedQuery.RunAsync<Row>(db, select, "FROM fee_fine_owners o", "o.name, o.owner_id", null, paging, cancellationToken);
+        paging.WriteHeaders(http, total);
         return TypedResults.Ok(rows.Select(r => r.ToDto()).ToArray());
     }
 
