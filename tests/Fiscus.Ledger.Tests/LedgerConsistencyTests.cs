@@ -10,6 +10,18 @@ namespace Fiscus.Ledger.Tests;
 /// </summary>
 public sealed class LedgerConsistencyTests(LedgerDatabase database) : IClassFixture<LedgerDatabase>
 {
+    /// <summary>A debit of @patron paid in full by a payment of @payer: balanced when they are the same account.</summary>
+    const string PaymentOfOneDebit = """
+        WITH d AS (INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
+                   VALUES (@patron, 'MANUAL', 500, 0, 'api', now()) RETURNING account_line_id),
+             c AS (INSERT INTO account_lines (patron_id, credit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
+                   VALUES (@payer, 'PAYMENT', -500, 0, 'api', now()) RETURNING account_line_id)
+        INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at)
+        SELECT NULL, d.account_line_id, 'CREATE', 500, now() FROM d
+        UNION ALL SELECT c.account_line_id, NULL, 'CREATE', -500, now() FROM c
+        UNION ALL SELECT c.account_line_id, d.account_line_id, 'APPLY', -500, now() FROM c, d;
+        """;
+
     public static TheoryData<string, string> BrokenTransactions => new()
     {
         { "a debit without its CREATE offset", """
@@ -32,16 +44,7 @@ public sealed class LedgerConsistencyTests(LedgerDatabase database) : IClassFixt
             UNION ALL SELECT c.account_line_id, NULL, 'CREATE', -500, now() FROM c
             UNION ALL SELECT c.account_line_id, d.account_line_id, 'APPLY', -500, now() FROM c, d;
             """ },
-        { "an application across two patrons' accounts", """
-            WITH d AS (INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
-                       VALUES (@patron, 'MANUAL', 500, 0, 'api', now()) RETURNING account_line_id),
-                 c AS (INSERT INTO account_lines (patron_id, credit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
-                       VALUES (@other, 'PAYMENT', -500, 0, 'api', now()) RETURNING account_line_id)
-            INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at)
-            SELECT NULL, d.account_line_id, 'CREATE', 500, now() FROM d
-            UNION ALL SELECT c.account_line_id, NULL, 'CREATE', -500, now() FROM c
-            UNION ALL SELECT c.account_line_id, d.account_line_id, 'APPLY', -500, now() FROM c, d;
-            """ },
+        { "an application across two patrons' accounts", PaymentOfOneDebit },
     };
 
     [Theory]
@@ -54,7 +57,7 @@ public sealed class LedgerConsistencyTests(LedgerDatabase database) : IClassFixt
 
         var error = await Record.ExceptionAsync(async () =>
         {
-            await connection.ExecuteAsync(sql, new { patron, other }, transaction);
+            await connection.ExecuteAsync(sql, new { patron, payer = other }, transaction);
             await transaction.CommitAsync();
         });
 
@@ -69,16 +72,8 @@ public sealed class LedgerConsistencyTests(LedgerDatabase database) : IClassFixt
         var (patron, _) = await PatronsAsync(connection);
         await using var transaction = await connection.BeginTransactionAsync();
 
-        await connection.ExecuteAsync("""
-            WITH d AS (INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
-                       VALUES (@patron, 'MANUAL', 500, 0, 'api', now()) RETURNING account_line_id),
-                 c AS (INSERT INTO account_lines (patron_id, credit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
-                       VALUES (@patron, 'PAYMENT', -500, 0, 'api', now()) RETURNING account_line_id)
-            INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at)
-            SELECT NULL, d.account_line_id, 'CREATE', 500, now() FROM d
-            UNION ALL SELECT c.account_line_id, NULL, 'CREATE', -500, now() FROM c
-            UNION ALL SELECT c.account_line_id, d.account_line_id, 'APPLY', -500, now() FROM c, d;
-            """, new { patron }, transaction);
+        // The control of the cross-account row above: the very same statements, with one account.
+        await connection.ExecuteAsync(PaymentOfOneDebit, new { patron, payer = patron }, transaction);
         await transaction.CommitAsync();
     }
 

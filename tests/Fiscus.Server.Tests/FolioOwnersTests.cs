@@ -1,3 +1,5 @@
+using static Fiscus.Server.Tests.Infrastructure.FolioAnswers;
+
 namespace Fiscus.Server.Tests;
 
 /// <summary>
@@ -6,22 +8,7 @@ namespace Fiscus.Server.Tests;
 /// </summary>
 public sealed class FolioOwnersTests(FiscusFixture fiscus) : IClassFixture<FiscusFixture>
 {
-    static async Task<JsonNode> ValidAsync(HttpResponseMessage response, string schema)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {text}");
-        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
-        await FolioSchemas.AssertValidAsync(schema, text);
-        return JsonNode.Parse(text)!;
-    }
-
-    static async Task<string> TextAsync(HttpResponseMessage response, HttpStatusCode status)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == status, $"expected {(int)status}, got {(int)response.StatusCode}: {text}");
-        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
-        return text;
-    }
+    static async Task<JsonNode> ValidAsync(HttpResponseMessage response, string schema) => (await JsonAsync(response, HttpStatusCode.OK, schema)).Body;
 
     [Fact]
     public async Task FOLIOs_settings_query_lists_every_owner_sorted_with_an_exact_total()

@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using static Fiscus.Server.Tests.Infrastructure.FolioAnswers;
 
 namespace Fiscus.Server.Tests;
 
@@ -23,23 +24,6 @@ public sealed class FolioPaymentsTests(FiscusFixture fiscus) : IClassFixture<Fis
           "id": "0bab56e5-1ab6-4ac2-afdf-8b2df0434382"
         }
         """;
-
-    static async Task<(JsonNode Body, string Text)> JsonAsync(HttpResponseMessage response, HttpStatusCode status, string schema)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == status, $"expected {(int)status}, got {(int)response.StatusCode}: {text}");
-        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
-        await FolioSchemas.AssertValidAsync(schema, text);
-        return (JsonNode.Parse(text)!, text);
-    }
-
-    static async Task<string> TextAsync(HttpResponseMessage response, HttpStatusCode status)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == status, $"expected {(int)status}, got {(int)response.StatusCode}: {text}");
-        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
-        return text;
-    }
 
     static async Task<JsonNode> ErrorsAsync(HttpResponseMessage response) => (await JsonAsync(response, (HttpStatusCode)422, FolioSchemas.Errors)).Body;
 

@@ -36,24 +36,21 @@ public static class Cashups
         CancellationToken cancellationToken)
     {
         now = Timestamps.ToDatabasePrecision(now);
-        var register = await LockRegisterAsync(connection, transaction, registerId, cancellationToken);
+        var register = await LockForCashupAsync(connection, transaction, registerId, cancellationToken);
         if (register.Failure is { } failure)
         {
             return failure;
-        }
-        if (await ShiftOpenAtAsync(connection, transaction, registerId, cancellationToken) is { } shiftOpen)
-        {
-            return shiftOpen;
         }
         if (await RegisterSessions.FindAsync(connection, transaction, registerId, "counting", cancellationToken) is not null)
         {
             return Failure.Conflict("cashup_in_progress", Invariant($"Register {registerId} is already being counted; complete that cash-up first."));
         }
-        var open = await RegisterSessions.FindAsync(connection, transaction, registerId, "open", cancellationToken, forUpdate: true);
-        if (open is null || !await RegisterSessions.HasLinesAsync(connection, transaction, open.RegisterSessionId, cancellationToken))
+        var takings = await OpenSessionWithMoneyAsync(connection, transaction, registerId, cancellationToken);
+        if (takings.Failure is { } empty)
         {
-            return Failure.Conflict("session_empty", Invariant($"Register {registerId} has taken no money since its last cash-up."));
+            return empty;
         }
+        var open = takings.Value!;
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE register_sessions SET status = 'counting', counting_started_at = @now WHERE register_session_id = @RegisterSessionId",
             new { now, open.RegisterSessionId }, transaction, cancellationToken: cancellationToken));
@@ -68,14 +65,10 @@ public static class Cashups
         DateTimeOffset now, CancellationToken cancellationToken)
     {
         now = Timestamps.ToDatabasePrecision(now);
-        var register = await LockRegisterAsync(connection, transaction, registerId, cancellationToken);
+        var register = await LockForCashupAsync(connection, transaction, registerId, cancellationToken);
         if (register.Failure is { } failure)
         {
             return failure;
-        }
-        if (await ShiftOpenAtAsync(connection, transaction, registerId, cancellationToken) is { } shiftOpen)
-        {
-            return shiftOpen;
         }
         // A started count is completed; otherwise this is a quick cash-up of the open session.
         var session = await RegisterSessions.FindAsync(connection, transaction, registerId, "counting", cancellationToken, forUpdate: true);
@@ -88,11 +81,12 @@ public static class Cashups
         }
         else
         {
-            session = await RegisterSessions.FindAsync(connection, transaction, registerId, "open", cancellationToken, forUpdate: true);
-            if (session is null || !await RegisterSessions.HasLinesAsync(connection, transaction, session.RegisterSessionId, cancellationToken))
+            var takings = await OpenSessionWithMoneyAsync(connection, transaction, registerId, cancellationToken);
+            if (takings.Failure is { } empty)
             {
-                return Failure.Conflict("session_empty", Invariant($"Register {registerId} has taken no money since its last cash-up."));
+                return empty;
             }
+            session = takings.Value!;
         }
 
         var before = await SessionSummary.ComputeAsync(connection, transaction, session, cancellationToken);
@@ -192,6 +186,28 @@ public static class Cashups
             validation.Add("reconciliations", $"Count the cash: {string.Join(", ", uncounted)} moved through the drawer this session.");
         }
         return validation.IsValid ? null : validation.ToFailure();
+    }
+
+    /// <summary>The register, locked for a cash-up, with no cashier's shift open at it.</summary>
+    static async Task<Outcome<Register>> LockForCashupAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, int registerId, CancellationToken cancellationToken)
+    {
+        var register = await LockRegisterAsync(connection, transaction, registerId, cancellationToken);
+        if (register.Failure is not null)
+        {
+            return register;
+        }
+        return await ShiftOpenAtAsync(connection, transaction, registerId, cancellationToken) is { } shiftOpen ? shiftOpen : register;
+    }
+
+    /// <summary>The open session, locked, if it holds money to count; a session with nothing in it is not cashed up.</summary>
+    static async Task<Outcome<RegisterSession>> OpenSessionWithMoneyAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, int registerId, CancellationToken cancellationToken)
+    {
+        var open = await RegisterSessions.FindAsync(connection, transaction, registerId, "open", cancellationToken, forUpdate: true);
+        return open is not null && await RegisterSessions.HasLinesAsync(connection, transaction, open.RegisterSessionId, cancellationToken)
+            ? open
+            : Failure.Conflict("session_empty", Invariant($"Register {registerId} has taken no money since its last cash-up."));
     }
 
     /// <summary>

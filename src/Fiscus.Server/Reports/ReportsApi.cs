@@ -83,23 +83,13 @@ public static class ReportsApi
         return routes;
     }
 
-    static async Task<IResult> ShiftsAsync(
-        HttpContext http, Caller caller, NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
+    static Task<IResult> ShiftsAsync(HttpContext http, Caller caller, NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken) =>
+        RangeReportAsync(http, caller, db,
+            (connection, q) => ShiftReport.ComputeAsync(connection, q.From, q.To, q.LibraryId, q.RegisterId, q.UserId, cancellationToken),
+            report => ShiftsAnswer(http, report, options.Currency), cancellationToken);
+
+    static IResult ShiftsAnswer(HttpContext http, ShiftReport report, Currency c)
     {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var parsed = await RangeQueryAsync(http, connection, caller, cancellationToken);
-        if (parsed.Failure is { } refused)
-        {
-            return ApiProblems.From(refused);
-        }
-        var (from, to, libraryId, registerId, userId) = parsed.Value!;
-        var outcome = await ShiftReport.ComputeAsync(connection, from, to, libraryId, registerId, userId, cancellationToken);
-        if (outcome.Failure is { } failure)
-        {
-            return ApiProblems.From(failure);
-        }
-        var c = options.Currency;
-        var report = outcome.Value!;
         decimal? Major(long? minor) => minor is { } m ? c.ToMajor(m) : null;
         var rows = report.Shifts.Select(s => new ShiftRowDto(s.ShiftId, s.UserUuid, s.Username, s.CashRegisterId, s.RegisterName, s.LibraryId,
             s.BusinessDate, s.Status, s.StartTime, s.EndTime, c.ToMajor(s.StartCashMinor), c.ToMajor(s.Cash.CashInMinor), c.ToMajor(s.Cash.CashOutMinor),
@@ -153,24 +143,14 @@ public static class ReportsApi
             : Results.Ok(Dto(outcome.Value!, registerId, options.Currency));
     }
 
-    static async Task<IResult> CashDrawerAsync(
-        HttpContext http, Caller caller, NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
+    static Task<IResult> CashDrawerAsync(HttpContext http, Caller caller, NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken) =>
+        RangeReportAsync(http, caller, db,
+            (connection, q) => CashDrawerReport.ComputeAsync(connection, q.From, q.To, options.DefaultTimeZone, q.LibraryId, q.RegisterId, q.UserId,
+                cancellationToken),
+            report => CashDrawerAnswer(http, report, options.Currency), cancellationToken);
+
+    static IResult CashDrawerAnswer(HttpContext http, CashDrawerReport report, Currency c)
     {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var parsed = await RangeQueryAsync(http, connection, caller, cancellationToken);
-        if (parsed.Failure is { } refused)
-        {
-            return ApiProblems.From(refused);
-        }
-        var (from, to, libraryId, registerId, userId) = parsed.Value!;
-        var outcome = await CashDrawerReport.ComputeAsync(connection, from, to, options.DefaultTimeZone, libraryId, registerId, userId,
-            cancellationToken);
-        if (outcome.Failure is { } failure)
-        {
-            return ApiProblems.From(failure);
-        }
-        var c = options.Currency;
-        var report = outcome.Value!;
         if (Csv.Wanted(http.Request))
         {
             var csv = new Csv(c).Row("account_line_id", "date", "business_date", "source", "action", "type", "payment_type", "amount", "debit_type",
@@ -194,6 +174,20 @@ public static class ReportsApi
     }
 
     sealed record RangeQuery(DateOnly From, DateOnly To, string? LibraryId, int? RegisterId, long? UserId);
+
+    /// <summary>A report over business days: its parameters read and scoped to the caller, computed, then answered (JSON or CSV).</summary>
+    static async Task<IResult> RangeReportAsync<TReport>(HttpContext http, Caller caller, NpgsqlDataSource db,
+        Func<NpgsqlConnection, RangeQuery, Task<Outcome<TReport>>> compute, Func<TReport, IResult> answer, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var parsed = await RangeQueryAsync(http, connection, caller, cancellationToken);
+        if (parsed.Failure is { } refused)
+        {
+            return ApiProblems.From(refused);
+        }
+        var outcome = await compute(connection, parsed.Value!);
+        return outcome.Failure is { } failure ? ApiProblems.From(failure) : answer(outcome.Value!);
+    }
 
     /// <summary>A report over business days: <c>from</c> (required), <c>to</c> (default: from), <c>library_id</c>, <c>cash_register_id</c>, <c>user_id</c>.</summary>
     static async Task<Outcome<RangeQuery>> RangeQueryAsync(HttpContext http, NpgsqlConnection connection, Caller caller, CancellationToken cancellationToken)
