@@ -104,6 +104,7 @@ public static class FiscusApp
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, FiscusAuthentication>(FiscusAuthentication.SchemeName, null);
         services.AddAuthorizationBuilder().AddScopePolicies();
         services.AddSingleton<IAuthorizationHandler, ScopeRequirementHandler>();
+        services.AddSingleton<IAuthorizationHandler, UnboundRequirementHandler>();
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AuthorizationProblems>();
         services.AddRateLimiter(ConfigureRateLimits);
 

@@ -14,8 +14,8 @@ public sealed class LedgerConsistencyTests(LedgerDatabase database) : IClassFixt
     const string PaymentOfOneDebit = """
         WITH d AS (INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
                    VALUES (@patron, 'MANUAL', 500, 0, 'api', now()) RETURNING account_line_id),
-             c AS (INSERT INTO account_lines (patron_id, credit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
-                   VALUES (@payer, 'PAYMENT', -500, 0, 'api', now()) RETURNING account_line_id)
+             c AS (INSERT INTO account_lines (patron_id, credit_type_code, amount_minor, amount_outstanding_minor, payment_type, interface, posted_at)
+                   VALUES (@payer, 'PAYMENT', -500, 0, 'CARD', 'api', now()) RETURNING account_line_id)
         INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at)
         SELECT NULL, d.account_line_id, 'CREATE', 500, now() FROM d
         UNION ALL SELECT c.account_line_id, NULL, 'CREATE', -500, now() FROM c
@@ -37,8 +37,8 @@ public sealed class LedgerConsistencyTests(LedgerDatabase database) : IClassFixt
         { "an offset the lines do not reflect", """
             WITH d AS (INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
                        VALUES (@patron, 'MANUAL', 500, 500, 'api', now()) RETURNING account_line_id),
-                 c AS (INSERT INTO account_lines (patron_id, credit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
-                       VALUES (@patron, 'PAYMENT', -500, -500, 'api', now()) RETURNING account_line_id)
+                 c AS (INSERT INTO account_lines (patron_id, credit_type_code, amount_minor, amount_outstanding_minor, payment_type, interface, posted_at)
+                       VALUES (@patron, 'PAYMENT', -500, -500, 'CARD', 'api', now()) RETURNING account_line_id)
             INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at)
             SELECT NULL, d.account_line_id, 'CREATE', 500, now() FROM d
             UNION ALL SELECT c.account_line_id, NULL, 'CREATE', -500, now() FROM c

@@ -16,6 +16,8 @@ public sealed class LedgerDatabase : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        // The ledger's Dapper queries name snake_case columns; the host sets this once at start-up (FiscusApp.AddFiscusCore).
+        Dapper.DefaultTypeMap.MatchNamesWithUnderscores = true;
         await TestDatabases.CreateAsync(Name);
         DataSource = NpgsqlDataSource.Create(TestDatabases.ConnectionStringFor(Name));
         await new Migrator(DataSource, NullLogger<Migrator>.Instance).MigrateAsync(CancellationToken.None);

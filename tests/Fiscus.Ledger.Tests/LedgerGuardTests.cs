@@ -13,6 +13,8 @@ public sealed class LedgerGuardTests(LedgerDatabase database) : IClassFixture<Le
     const string Refused = LedgerErrorCodes.AppendOnlyViolation;
     const string Check = PostgresErrorCodes.CheckViolation;
     const string Inconsistent = LedgerErrorCodes.LedgerInconsistent;
+    const string Malformed = LedgerErrorCodes.MoneyLineMalformed;
+    const string CashWithoutRegister = LedgerErrorCodes.CashWithoutRegister;
 
     public static TheoryData<string, string, string?> Statements => new()
     {
@@ -26,14 +28,28 @@ public sealed class LedgerGuardTests(LedgerDatabase database) : IClassFixture<Le
         { "flip a debit's outstanding negative", "UPDATE account_lines SET amount_outstanding_minor = -1 WHERE account_line_id = @debit", Check },
         { "owe more than the debit", "UPDATE account_lines SET amount_outstanding_minor = 501 WHERE account_line_id = @debit", Check },
         { "flip a credit's outstanding positive", "UPDATE account_lines SET amount_outstanding_minor = 1 WHERE account_line_id = @credit", Check },
-        { "a positive credit", Insert("NULL", "'PAYMENT'", 500, 500), Check },
+        { "a positive credit", Insert("NULL", "'WRITEOFF'", 500, 500), Check },
         { "a negative debit", Insert("'MANUAL'", "NULL", -500, -500), Check },
         { "a zero debit", Insert("'MANUAL'", "NULL", 0, 0), Check },
-        { "a line that is both debit and credit", Insert("'MANUAL'", "'PAYMENT'", 500, 500), Check },
+        { "a line that is both debit and credit", Insert("'MANUAL'", "'WRITEOFF'", 500, 500), Check },
         { "a line that is neither", Insert("NULL", "NULL", 500, 500), Check },
         { "a debit with outstanding above its amount", Insert("'MANUAL'", "NULL", 500, 600), Check },
         { "an absurd amount", Insert("'MANUAL'", "NULL", 9_000_000_000_000, 9_000_000_000_000), Check },
         { "a well-formed debit", Insert("'MANUAL'", "NULL", 500, 500), null },
+        // Money lines have the shape of their kind (migration 0007): a payment says how it was paid, a charge takes
+        // no payment type, an adjustment moves no money, money out says how it left, and cash goes through a drawer.
+        { "a card payment", Insert("NULL", "'PAYMENT'", -500, -500, "'CARD'"), null },
+        { "a cash payment at a register", Insert("NULL", "'PAYMENT'", -500, -500, "'CASH'", 1), null },
+        { "a payment that names no payment type", Insert("NULL", "'PAYMENT'", -500, -500), Malformed },
+        { "a sale's purchase that names no payment type", Insert("NULL", "'PURCHASE'", -500, -500, register: 1), Malformed },
+        { "a charge that names a payment type", Insert("'MANUAL'", "NULL", 500, 500, "'CASH'", 1), Malformed },
+        { "a write-off that names a payment type", Insert("NULL", "'WRITEOFF'", -500, -500, "'CARD'"), Malformed },
+        { "a write-off journaled to a register", Insert("NULL", "'WRITEOFF'", -500, -500, register: 1), Malformed },
+        { "a payout that names no payment type", Insert("'PAYOUT'", "NULL", 500, 500, register: 1), Malformed },
+        { "a card payout", Insert("'PAYOUT'", "NULL", 500, 500, "'CARD'"), null },
+        { "cash taken without a register", Insert("NULL", "'PAYMENT'", -500, -500, "'CASH'"), CashWithoutRegister },
+        { "cash paid out without a register", Insert("'PAYOUT'", "NULL", 500, 500, "'CASH'"), CashWithoutRegister },
+        { "declare a card payment cash afterwards", "UPDATE account_lines SET counts_as_cash = true WHERE account_line_id = @credit", Refused },
         { "an APPLY that adds to a debit", "INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at) VALUES (@credit, @debit, 'APPLY', 100, now())", Check },
         { "a VOID that takes from a debit", "INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at) VALUES (@credit, @debit, 'VOID', -100, now())", Check },
         { "an APPLY with one side", "INSERT INTO account_offsets (debit_id, type, amount_minor, created_at) VALUES (@debit, 'APPLY', -100, now())", Check },
@@ -45,9 +61,12 @@ public sealed class LedgerGuardTests(LedgerDatabase database) : IClassFixture<Le
         { "delete the audit log", "DELETE FROM audit_log", Refused },
     };
 
-    static string Insert(string debitType, string creditType, long amount, long outstanding) => $"""
-        INSERT INTO account_lines (patron_id, debit_type_code, credit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
-        VALUES (@patron, {debitType}, {creditType}, {amount}, {outstanding}, 'api', now())
+    static string Insert(string debitType, string creditType, long amount, long outstanding, string paymentType = "NULL", int? register = null) => $"""
+        INSERT INTO account_lines (patron_id, debit_type_code, credit_type_code, amount_minor, amount_outstanding_minor, payment_type,
+                                   cash_register_id, register_session_id, interface, posted_at)
+        VALUES (@patron, {debitType}, {creditType}, {amount}, {outstanding}, {paymentType}, {(register is null ? "NULL" : $"{register}")},
+                {(register is null ? "NULL" : $"(SELECT register_session_id FROM register_sessions WHERE cash_register_id = {register} AND status = 'open')")},
+                'api', now())
         """;
 
     [Theory]
@@ -69,6 +88,35 @@ public sealed class LedgerGuardTests(LedgerDatabase database) : IClassFixture<Le
             var postgres = Assert.IsType<PostgresException>(error);
             Assert.True(expectedSqlState == postgres.SqlState, $"{what}: expected SQLSTATE {expectedSqlState}, got {postgres.SqlState} {postgres.MessageText}");
         }
+        await transaction.RollbackAsync();
+    }
+
+    [Fact]
+    public async Task What_a_line_means_for_a_drawer_is_fixed_when_it_is_written()
+    {
+        await using var connection = await database.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        var (patron, _, card) = await ArrangeAsync(connection, transaction);
+        var cash = await connection.ExecuteScalarAsync<long>(Insert("NULL", "'PAYMENT'", -300, -300, "'CASH'", 1) + " RETURNING account_line_id",
+            new { patron }, transaction);
+
+        // A manager now declares cards cash and cash not: lines already written keep what they were.
+        await connection.ExecuteAsync("UPDATE payment_types SET counts_as_cash = NOT counts_as_cash WHERE code IN ('CARD', 'CASH')",
+            transaction: transaction);
+        var flags = (await connection.QueryAsync<(long Id, bool Cash)>(
+            "SELECT account_line_id, counts_as_cash FROM account_lines WHERE account_line_id IN (@card, @cash)", new { card, cash }, transaction))
+            .ToDictionary(r => r.Id, r => r.Cash);
+        Assert.False(flags[card]);
+        Assert.True(flags[cash]);
+        Assert.True(await connection.ExecuteScalarAsync<bool>(
+            "SELECT bool_and(counts_as_cash) FROM register_movements WHERE kind = 'in' AND payment_type = 'CASH'", transaction: transaction));
+        // What the writer claims is not what is written: the database reads the flag from the payment type (now not cash).
+        var claimed = await connection.ExecuteScalarAsync<long>("""
+            INSERT INTO account_lines (patron_id, credit_type_code, amount_minor, amount_outstanding_minor, payment_type, counts_as_cash, interface, posted_at)
+            VALUES (@patron, 'PAYMENT', -100, -100, 'CASH', true, 'api', now()) RETURNING account_line_id
+            """, new { patron }, transaction);
+        Assert.False(await connection.ExecuteScalarAsync<bool>(
+            "SELECT counts_as_cash FROM account_lines WHERE account_line_id = @claimed", new { claimed }, transaction));
         await transaction.RollbackAsync();
     }
 

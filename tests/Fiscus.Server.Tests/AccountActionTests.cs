@@ -244,7 +244,7 @@ public sealed class AccountActionTests(FiscusFixture fiscus) : IClassFixture<Fis
         var cashier = (await fiscus.StaffAsync("cashier")).Http;
         var credit = Id(await PayAsync(patron, 1m));
 
-        using var payment = await cashier.PostAsync($"/api/v1/patrons/{patron}/account/credits", Json.Body(new { amount = 1m }));
+        using var payment = await cashier.PostAsync($"/api/v1/patrons/{patron}/account/credits", Json.Body(new { amount = 1m, payment_type = "CARD" }));
         using var forgive = await cashier.PostAsync($"/api/v1/patrons/{patron}/account/credits", Json.Body(new { amount = 1m, credit_type = "FORGIVEN" }));
         using var voiding = await cashier.PostAsync($"/api/v1/patrons/{patron}/account/credits/{credit}/void", null);
 

@@ -34,8 +34,9 @@ public sealed class AccountInputTests(FiscusFixture fiscus) : IClassFixture<Fisc
         { "credits", """{"amount": 3, "credit_type": "NOPE"}""", 400, "unknown_credit_type" },
         { "credits", """{"amount": 3, "credit_type": "PURCHASE"}""", 400, "credit_type_reserved" },
         { "credits", """{"amount": 3, "credit_type": "WRITEOFF", "payment_type": "CARD"}""", 400, "validation_failed" },
-        { "credits", """{"amount": 3, "account_lines_ids": [99999999]}""", 400, "unknown_account_lines" },
-        { "credits", """{"amount": 3, "account_lines_ids": [{credit}]}""", 400, "not_debits" },
+        { "credits", """{"amount": 3}""", 400, "payment_type_required" },
+        { "credits", """{"amount": 3, "payment_type": "CARD", "account_lines_ids": [99999999]}""", 400, "unknown_account_lines" },
+        { "credits", """{"amount": 3, "payment_type": "CARD", "account_lines_ids": [{credit}]}""", 400, "not_debits" },
         { "credits", """{"amount": 3, "account_lines_ids": "all"}""", 400, "invalid_type" },
         { "credits", """{"amount": 3, "account_lines_ids": [0]}""", 400, "validation_failed" },
         { "credits", """{"amount": 3, "date": "2020-01-01"}""", 400, "unknown_field" },
@@ -61,7 +62,7 @@ public sealed class AccountInputTests(FiscusFixture fiscus) : IClassFixture<Fisc
     {
         // A credit of 12.00 first (nothing to apply it to), then a debit of 10.00 it is not applied to.
         var patron = await fiscus.PatronAsync();
-        using (var paid = await (await fiscus.AdminAsync()).PostAsync($"/api/v1/patrons/{patron}/account/credits", Json.Body(new { amount = 12m })))
+        using (var paid = await (await fiscus.AdminAsync()).PostAsync($"/api/v1/patrons/{patron}/account/credits", Json.Body(new { amount = 12m, payment_type = "CARD" })))
         {
             await paid.ExpectAsync(HttpStatusCode.Created);
         }

@@ -168,7 +168,7 @@ public sealed class CashRegistersTests(FiscusFixture fiscus) : IClassFixture<Fis
         using var own = await client.Http.GetAsync($"/api/v1/cash_registers/{mineId}");
         await own.ExpectAsync(HttpStatusCode.OK);
         using var other = await client.Http.GetAsync("/api/v1/cash_registers/1");
-        await other.ExpectProblemAsync(HttpStatusCode.Forbidden, "register_not_permitted");
+        await other.ExpectProblemAsync(HttpStatusCode.Forbidden, "outside_binding");
     }
 
     [Fact]
@@ -183,7 +183,7 @@ public sealed class CashRegistersTests(FiscusFixture fiscus) : IClassFixture<Fis
         var registers = await list.ExpectAsync(HttpStatusCode.OK);
         Assert.Equal([a, b], registers.AsArray().Select(r => r!["cash_register_id"]!.GetValue<int>()));
         using var other = await client.Http.GetAsync("/api/v1/cash_registers/1");
-        await other.ExpectProblemAsync(HttpStatusCode.Forbidden, "register_not_permitted");
+        await other.ExpectProblemAsync(HttpStatusCode.Forbidden, "outside_binding");
     }
 
     [Fact]

@@ -385,7 +385,7 @@ public sealed class CashupTests(FiscusFixture fiscus) : IClassFixture<FiscusFixt
         var bound = await fiscus.ClientAsync(["refunds:write"], cashRegisterId: await fiscus.RegisterAsync());
         using (var refused = await bound.Http.PostAsync($"/api/v1/patrons/{patron}/account/credits/{credit}/void", Json.Body(new { })))
         {
-            await refused.ExpectProblemAsync(HttpStatusCode.Forbidden, "register_not_permitted");
+            await refused.ExpectProblemAsync(HttpStatusCode.Forbidden, "outside_binding");
         }
         using (var voided = await admin.PostAsync($"/api/v1/patrons/{patron}/account/credits/{credit}/void", Json.Body(new { note = "keyed twice" })))
         {

@@ -57,7 +57,10 @@ public sealed class KohaAccountScenarioTests(FiscusFixture fiscus) : IClassFixtu
     {
         var patron = await fiscus.PatronAsync();
 
-        var lone = await CreditAsync(patron, new { amount = 100m });
+        // Unlike Koha, a payment must say how it was paid: a PAYMENT with no payment type is a write-off in disguise.
+        var typeless = await CreditAsync(patron, new { amount = 100m }, HttpStatusCode.BadRequest);
+        Assert.Equal("payment_type_required", typeless["code"]!.GetValue<string>());
+        var lone = await CreditAsync(patron, new { amount = 100m, payment_type = "CARD" });
         Assert.Equal(-100m, lone["amount"]!.GetValue<decimal>());
         Assert.Equal("PAYMENT", lone["credit_type"]!.GetValue<string>());
         Assert.Equal("api", lone["interface"]!.GetValue<string>());
@@ -72,12 +75,12 @@ public sealed class KohaAccountScenarioTests(FiscusFixture fiscus) : IClassFixtu
         {
             await created.ExpectAsync(HttpStatusCode.Created);
         }
-        var withLibrary = await CreditAsync(patron, new { amount = 100m, library_id = library });
+        var withLibrary = await CreditAsync(patron, new { amount = 100m, payment_type = "CARD", library_id = library });
         Assert.Equal(library, withLibrary["library_id"]!.GetValue<string>());
         Assert.Equal(0m, Total(await fiscus.AccountAsync(patron), "outstanding_debits")); // "Debits have been cancelled automatically"
 
         var d3 = (await fiscus.DebitAsync(patron, 100m))["account_line_id"]!.GetValue<long>();
-        await CreditAsync(patron, new { amount = 35m, account_lines_ids = new[] { d1, d2, d3 } });
+        await CreditAsync(patron, new { amount = 35m, payment_type = "CARD", account_lines_ids = new[] { d1, d2, d3 } });
         var after = await fiscus.AccountAsync(patron);
         Assert.Equal(65m, Total(after, "outstanding_debits"));
         Assert.Equal([d3], LineIds(after, "outstanding_debits"));
@@ -118,8 +121,8 @@ public sealed class KohaAccountScenarioTests(FiscusFixture fiscus) : IClassFixtu
         Assert.Equal("MAIN", debit["library_id"]!.GetValue<string>());
         Assert.Equal(100m, Total(await fiscus.AccountAsync(patron), "outstanding_debits"));
 
-        await CreditAsync(patron, new { amount = 10m });
-        await CreditAsync(patron, new { amount = 15m });
+        await CreditAsync(patron, new { amount = 10m, payment_type = "CARD" });
+        await CreditAsync(patron, new { amount = 15m, payment_type = "CARD" });
         var paid = await fiscus.AccountAsync(patron);
         Assert.Equal(0m, Total(paid, "outstanding_credits"));
         Assert.Equal(75m, Total(paid, "outstanding_debits"));
@@ -137,7 +140,7 @@ public sealed class KohaAccountScenarioTests(FiscusFixture fiscus) : IClassFixtu
         var other = await fiscus.PatronAsync();
         var theirs = (await fiscus.DebitAsync(other, 5m))["account_line_id"]!.GetValue<long>();
 
-        var problem = await CreditAsync(patron, new { amount = 5m, account_lines_ids = new[] { theirs } }, HttpStatusCode.BadRequest);
+        var problem = await CreditAsync(patron, new { amount = 5m, payment_type = "CARD", account_lines_ids = new[] { theirs } }, HttpStatusCode.BadRequest);
 
         Assert.Equal("unknown_account_lines", problem["code"]!.GetValue<string>());
         Assert.Equal(5m, await fiscus.BalanceAsync(other));

@@ -153,11 +153,11 @@ public sealed class PaymentIntakeTests(FiscusFixture fiscus) : IClassFixture<Fis
             await created.ExpectAsync(HttpStatusCode.Created);
         }
         var kiosk = await fiscus.ClientAsync(["payments:write"], libraryId: library);
-        var patron = await fiscus.PatronAsync();
+        var patron = await fiscus.PatronAsync(library);
 
         using var response = await IntakeAsync(kiosk.Http, patron, new { debit_type = "PRINT", amount = 1m, payment_type = "CASH", register_id = 1 });
 
-        await response.ExpectProblemAsync(HttpStatusCode.BadRequest, "register_not_permitted");
+        await response.ExpectProblemAsync(HttpStatusCode.Forbidden, "outside_binding");
     }
 
     [Fact]

@@ -139,13 +139,13 @@ public sealed class ReportsTests(FiscusFixture fiscus) : IClassFixture<FiscusFix
         Assert.Equal(register, ownReport["cash_register_id"]!.GetValue<int>());
         Assert.Equal(1m, ownReport["totals"]!.Money("income_total"));
         using var foreign = await bound.Http.GetAsync($"/api/v1/reports/daily?cash_register_id={other}");
-        await foreign.ExpectProblemAsync(HttpStatusCode.Forbidden, "register_not_permitted");
+        await foreign.ExpectProblemAsync(HttpStatusCode.Forbidden, "outside_binding");
         using var drawer = await bound.Http.GetAsync($"/api/v1/reports/cash_drawer_reconciliation?from={Day(DateOnly.FromDateTime(fiscus.Clock.GetUtcNow().UtcDateTime))}");
         Assert.Equal(1m, (await drawer.ExpectAsync(HttpStatusCode.OK))["report_stats"]!["total"]!.Money("net"));
 
         var branch = await fiscus.ClientAsync(["reports:read"], libraryId: library);
         using var otherLibrary = await branch.Http.GetAsync("/api/v1/reports/daily?library_id=MAIN");
-        await otherLibrary.ExpectProblemAsync(HttpStatusCode.Forbidden, "library_not_permitted");
+        await otherLibrary.ExpectProblemAsync(HttpStatusCode.Forbidden, "outside_binding");
         using var branchReport = await branch.Http.GetAsync("/api/v1/reports/daily");
         Assert.Equal(library, (await branchReport.ExpectAsync(HttpStatusCode.OK))["library_id"]!.GetValue<string>());
     }

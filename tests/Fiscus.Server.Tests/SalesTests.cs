@@ -224,7 +224,7 @@ public sealed class SalesTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtu
 
         var bound = await fiscus.ClientAsync(["sales:write"], cashRegisterId: other);
         using var elsewhere = await bound.Http.PostSaleAsync(register, sale);
-        await elsewhere.ExpectProblemAsync(HttpStatusCode.Forbidden, "register_not_permitted");
+        await elsewhere.ExpectProblemAsync(HttpStatusCode.Forbidden, "outside_binding");
 
         using var missing = await admin.PostSaleAsync(987_654, sale);
         await missing.ExpectProblemAsync(HttpStatusCode.NotFound, "register_not_found");
@@ -297,11 +297,11 @@ public sealed class SalesTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtu
         var other = new { account_line_id = (await fiscus.SellAsync(register, 1m, "COPY", "CASH"))["debits"]![0]!["account_line_id"]!.GetValue<long>() };
         using (var foreign = await elsewhere.Http.PostAsync($"/api/v1/cash_registers/{register}/refunds", Json.Body(other)))
         {
-            await foreign.ExpectProblemAsync(HttpStatusCode.Forbidden, "register_not_permitted");
+            await foreign.ExpectProblemAsync(HttpStatusCode.Forbidden, "outside_binding");
         }
         using (var fromOwn = await elsewhere.Http.PostAsync($"/api/v1/cash_registers/{till}/refunds", Json.Body(other)))
         {
-            await fromOwn.ExpectProblemAsync(HttpStatusCode.Forbidden, "sale_not_permitted");
+            await fromOwn.ExpectProblemAsync(HttpStatusCode.Forbidden, "outside_binding");
         }
         using (var staff = await manager.Http.PostAsync($"/api/v1/cash_registers/{till}/refunds", Json.Body(other)))
         {

@@ -492,7 +492,7 @@ public sealed class ShiftTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtu
         var manager = await CashierAsync("manager");
         await DataAsync(await manager.Http.GetAsync($"/api/v1/shifts/{shiftId}"), HttpStatusCode.OK, "Shift retrieved successfully");
         var elsewhere = await fiscus.ClientAsync(["reports:read"], cashRegisterId: await fiscus.RegisterAsync());
-        await RefusedAsync(await elsewhere.Http.GetAsync($"/api/v1/shifts/{shiftId}"), HttpStatusCode.NotFound, "shift_not_found");
+        await RefusedAsync(await elsewhere.Http.GetAsync($"/api/v1/shifts/{shiftId}"), HttpStatusCode.Forbidden, "outside_binding");
         var here = await fiscus.ClientAsync(["reports:read"], cashRegisterId: register);
         await DataAsync(await here.Http.GetAsync($"/api/v1/shifts/{shiftId}"), HttpStatusCode.OK, "Shift retrieved successfully");
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dapper;
+using Fiscus.Ledger.Access;
 
 namespace Fiscus.Ledger.Accounts;
 
@@ -10,7 +11,7 @@ namespace Fiscus.Ledger.Accounts;
 /// </summary>
 public static class AccountOperations
 {
-    const string Payout = "PAYOUT";
+    const string Payout = LineTypes.Payout;
 
     public static async Task<Outcome<AccountChange>> AddDebitAsync(PatronAccount account, AddDebitCommand command)
     {
@@ -24,6 +25,11 @@ public static class AccountOperations
         LedgerReferences.Register? register = null;
         if (command.Type == Payout)
         {
+            // accounts:write adds charges; money paid out of a drawer is a refund's business.
+            if (account.Writer.Actor.Require(Scopes.RefundsWrite, "A PAYOUT debit pays money out") is { } forbidden)
+            {
+                return forbidden;
+            }
             if (command.PayoutType is null)
             {
                 return Failure.Invalid("payout_type_required", "payout_type", "A PAYOUT debit needs a payout_type (how the money was paid out).");
@@ -50,7 +56,7 @@ public static class AccountOperations
             // A register on a charge would count it as money paid out of the drawer at cash-up.
             return Failure.Invalid("cash_register_id", "cash_register_id applies only to PAYOUT debits; a charge is not money in a drawer.");
         }
-        if (await refs.LibraryAsync(command.LibraryId, "library_id") is { } libraryFailure)
+        if (await refs.LibraryAsync(command.LibraryId, "library_id", account.Writer.Actor) is { } libraryFailure)
         {
             return libraryFailure;
         }
@@ -77,11 +83,24 @@ public static class AccountOperations
         {
             return typeFailure;
         }
-        var isPayment = command.CreditType == "PAYMENT";
+        // A credit is a payment (money in, so it says how it was paid) or an adjustment: a debt reduced without money
+        // changing hands, which needs refunds:write and names no payment type or register (LineTypes).
+        var isPayment = command.CreditType == LineTypes.Payment;
+        if (!isPayment && account.Writer.Actor.Require(Scopes.RefundsWrite,
+                $"A {command.CreditType} credit reduces what is owed without a payment") is { } forbidden)
+        {
+            return forbidden;
+        }
         if (!isPayment && (command.PaymentType is not null || command.CashRegisterId is not null))
         {
             return Failure.Invalid(command.PaymentType is not null ? "payment_type" : "cash_register_id",
                 $"payment_type and cash_register_id apply only to PAYMENT credits, not {command.CreditType}.");
+        }
+        if (isPayment && command.PaymentType is null)
+        {
+            // A payment that names no tender is a write-off in disguise.
+            return Failure.Invalid("payment_type_required", "payment_type",
+                "A payment says how it was paid: give payment_type. (A credit that brings no money is an adjustment such as WRITEOFF, not a PAYMENT.)");
         }
         LedgerReferences.PaymentType? paymentType = null;
         if (command.PaymentType is not null)
@@ -102,12 +121,8 @@ public static class AccountOperations
                 return registerFailure;
             }
             register = registerOutcome.Value;
-            if (register is not null && paymentType is null)
-            {
-                return Failure.Invalid("payment_type_required", "payment_type", "A payment taken at a cash register needs a payment_type.");
-            }
         }
-        if (await refs.LibraryAsync(command.LibraryId, "library_id") is { } libraryFailure)
+        if (await refs.LibraryAsync(command.LibraryId, "library_id", account.Writer.Actor) is { } libraryFailure)
         {
             return libraryFailure;
         }
@@ -147,9 +162,9 @@ public static class AccountOperations
         {
             return debitFailure;
         }
-        if (command.DebitType == Payout)
+        if (LineTypes.IsMoneyOut(command.DebitType))
         {
-            return Failure.Invalid("debit_type_reserved", "debit_type", "A payment intake charges for something; PAYOUT is not a charge.");
+            return Failure.Invalid("debit_type_reserved", "debit_type", $"A payment intake charges for something; {command.DebitType} is not a charge.");
         }
         var paymentType = await refs.PaymentTypeAsync(command.PaymentType, "payment_type");
         if (paymentType.Failure is { } paymentFailure)
@@ -161,7 +176,7 @@ public static class AccountOperations
         {
             return registerFailure;
         }
-        if (await refs.LibraryAsync(command.LibraryId, "library_id") is { } libraryFailure)
+        if (await refs.LibraryAsync(command.LibraryId, "library_id", account.Writer.Actor) is { } libraryFailure)
         {
             return libraryFailure;
         }
@@ -197,6 +212,10 @@ public static class AccountOperations
     /// </summary>
     public static async Task<Outcome<AccountChange>> VoidCreditAsync(PatronAccount account, long creditId, string? note)
     {
+        if (RequireRefunds(account, "Voiding a credit") is { } forbidden)
+        {
+            return forbidden;
+        }
         var credit = await account.LineAsync(creditId);
         if (credit is not { IsCredit: true })
         {
@@ -222,7 +241,7 @@ public static class AccountOperations
             {
                 return registerFailure.Code == "register_archived"
                     ? Failure.Conflict("register_archived", Invariant($"Credit {creditId} was taken at register {takenAt}, which is archived; unarchive it to void the credit."))
-                    : registerFailure with { Kind = FailureKind.Forbidden };
+                    : registerFailure;
             }
         }
         var applications = await account.Writer.ApplicationsOfAsync(creditId);
@@ -253,6 +272,10 @@ public static class AccountOperations
     /// <summary>Cancels a charge nothing has been paid on (Koha's cancel): a CANCELLATION credit absorbs it.</summary>
     public static async Task<Outcome<AccountChange>> CancelDebitAsync(PatronAccount account, long debitId, string? note)
     {
+        if (RequireRefunds(account, "Cancelling a charge") is { } forbidden)
+        {
+            return forbidden;
+        }
         var debit = await account.LineAsync(debitId);
         if (debit is not { IsDebit: true })
         {
@@ -290,6 +313,10 @@ public static class AccountOperations
     /// <summary>Writes off (part of) what a charge still owes with a WRITEOFF credit against it alone.</summary>
     public static async Task<Outcome<AccountChange>> WriteOffDebitAsync(PatronAccount account, long debitId, WriteOffCommand command)
     {
+        if (RequireRefunds(account, "Writing off a charge") is { } forbidden)
+        {
+            return forbidden;
+        }
         var debit = await account.LineAsync(debitId);
         if (debit is not { IsDebit: true })
         {
@@ -330,6 +357,10 @@ public static class AccountOperations
     /// </summary>
     public static async Task<Outcome<AccountChange>> RefundCreditAsync(PatronAccount account, long creditId, RefundCommand command)
     {
+        if (RequireRefunds(account, "A refund pays money out") is { } forbidden)
+        {
+            return forbidden;
+        }
         var refs = account.References;
         var credit = await account.LineAsync(creditId);
         if (credit is not { IsCredit: true })
@@ -536,6 +567,8 @@ public static class AccountOperations
     static async Task<AccountChange> ChangeAsync(
         PatronAccount account, AccountLine line, IReadOnlyList<AccountLine> created, IReadOnlyList<AccountLine> changed) =>
         new(line, created, changed, account.Writer.Offsets, await account.BalanceAsync());
+
+    static Failure? RequireRefunds(PatronAccount account, string what) => account.Writer.Actor.Require(Scopes.RefundsWrite, what);
 
     static Failure CreditNotFound(PatronAccount account, long id) =>
         Failure.NotFound("credit_not_found", Invariant($"There is no credit {id} on patron {account.PatronId}'s account."));

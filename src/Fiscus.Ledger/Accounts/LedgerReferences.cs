@@ -4,16 +4,16 @@ using Npgsql;
 
 namespace Fiscus.Ledger.Accounts;
 
-/// <summary>
-/// The reference data a money command names, checked inside its transaction: the type exists and is in
-/// use, the register is in use and the caller may take money at it. Each refusal names the request field.
-/// </summary>
 /// <summary>Reference data a command will check, read up front in the same round trip as the account lock.</summary>
 public sealed record ReferencePreload(string? DebitType, string? PaymentType, int? RegisterId)
 {
     public object Parameters => new { PreloadDebitType = DebitType, PreloadPaymentType = PaymentType, PreloadRegisterId = RegisterId };
 }
 
+/// <summary>
+/// The reference data a money command names, checked inside its transaction: the type exists and is in
+/// use, the register is in use and within the caller's binding. Each refusal names the request field.
+/// </summary>
 public sealed class LedgerReferences(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
 {
     /// <summary>Debit types only Fiscus itself writes.</summary>
@@ -130,7 +130,7 @@ public sealed class LedgerReferences(NpgsqlConnection connection, NpgsqlTransact
     /// </summary>
     public async Task<Outcome<Register?>> RegisterAsync(int? cashRegisterId, PaymentType? paymentType, LedgerActor actor, string field)
     {
-        var id = cashRegisterId ?? actor.BoundRegisterId;
+        var id = cashRegisterId ?? actor.Binding.CashRegisterId;
         if (id is null)
         {
             if (paymentType is { CountsAsCash: true })
@@ -147,20 +147,19 @@ public sealed class LedgerReferences(NpgsqlConnection connection, NpgsqlTransact
         {
             return Failure.Invalid("unknown_register", field, Invariant($"{field} {id} is not a cash register."));
         }
+        if (actor.Binding.CheckRegister(register.CashRegisterId, register.LibraryId) is { } outside)
+        {
+            return outside;
+        }
         if (register.Archived)
         {
             return Failure.Invalid("register_archived", field, Invariant($"Cash register {id} is archived."));
         }
-        if ((actor.BoundRegisterId is { } bound && bound != register.CashRegisterId) ||
-            (actor.BoundLibraryId is { } library && !string.Equals(library, register.LibraryId, StringComparison.Ordinal)))
-        {
-            return Failure.Invalid("register_not_permitted", field,
-                Invariant($"Cash register {id} is not one this client is bound to."));
-        }
         return register;
     }
 
-    public async Task<Failure?> LibraryAsync(string? libraryId, string field)
+    /// <summary>A library a line is to be recorded at: it must exist and be within the caller's binding.</summary>
+    public async Task<Failure?> LibraryAsync(string? libraryId, string field, LedgerActor actor)
     {
         if (libraryId is null)
         {
@@ -169,7 +168,7 @@ public sealed class LedgerReferences(NpgsqlConnection connection, NpgsqlTransact
         var exists = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
             "SELECT EXISTS (SELECT 1 FROM libraries WHERE library_id = @libraryId)", new { libraryId }, transaction,
             cancellationToken: cancellationToken));
-        return exists ? null : Failure.Invalid("unknown_library", field, $"{field} '{libraryId}' is not a library.");
+        return exists ? actor.Binding.CheckLibrary(libraryId) : Failure.Invalid("unknown_library", field, $"{field} '{libraryId}' is not a library.");
     }
 
     static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

@@ -56,6 +56,12 @@ public sealed class LedgerWriter(
         {
             throw new InvalidOperationException($"Refusing to write a malformed ledger line: {line}");
         }
+        // Every command that writes such a line refuses a caller without the scope first; reaching here without
+        // it is a bug, and it must not become money paid out or a debt forgiven.
+        if (LineTypes.NeedsRefundsScope(line) && !actor.Scopes.Contains(Access.Scopes.RefundsWrite))
+        {
+            throw new InvalidOperationException($"Refusing to write a {line.DebitTypeCode ?? line.CreditTypeCode} line for a caller without refunds:write.");
+        }
         long? sessionId = line.RegisterSessionId;
         if (sessionId is null && line.CashRegisterId is { } registerId)
         {

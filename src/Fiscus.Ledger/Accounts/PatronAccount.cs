@@ -7,7 +7,8 @@ namespace Fiscus.Ledger.Accounts;
 /// <summary>
 /// One patron's account, opened inside a transaction. Opening it for a write locks the patron row first
 /// (the fixed lock order: account, then lines by id), so concurrent commands on one patron run one after
-/// the other and can never over-apply a credit or pay a debit twice. A secured patron refuses every write.
+/// the other and can never over-apply a credit or pay a debit twice. A secured patron refuses every write, and
+/// a client bound to another library may not open it (403 outside_binding).
 /// </summary>
 public sealed class PatronAccount
 {
@@ -44,6 +45,12 @@ public sealed class PatronAccount
         if (patron is not { } found)
         {
             return NotFound(patronId);
+        }
+        // Every write to an account comes through here, whatever the transport: a bound client touches only its
+        // library's patrons.
+        if (actor.Binding.CheckPatron(patronId, found.LibraryId) is { } outside)
+        {
+            return outside;
         }
         if (found.Secured)
         {

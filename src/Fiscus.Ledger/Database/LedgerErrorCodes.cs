@@ -8,4 +8,10 @@ public static class LedgerErrorCodes
 
     /// <summary>The ledger would be inconsistent: an offset of the wrong shape, or outstanding amounts that disagree with the offsets.</summary>
     public const string LedgerInconsistent = "FL002";
+
+    /// <summary>A line of the wrong shape for its kind: a payment without a payment type, a charge with one (migration 0007).</summary>
+    public const string MoneyLineMalformed = "FL005";
+
+    /// <summary>A line in a payment type that counts as cash, with no register: cash must go through a drawer.</summary>
+    public const string CashWithoutRegister = "FL006";
 }

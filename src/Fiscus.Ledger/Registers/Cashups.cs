@@ -98,7 +98,7 @@ public static class Cashups
         var writer = new LedgerWriter(connection, transaction, actor, now, cancellationToken);
         foreach (var counted in command.Reconciliations)
         {
-            var expected = before.TotalGrouped.FirstOrDefault(t => t.PaymentType == counted.PaymentType)?.NetMinor ?? 0;
+            var expected = before.TotalGrouped.FirstOrDefault(t => t.PaymentType == counted.PaymentType)?.ExpectedMinor ?? 0;
             var difference = counted.CountedMinor - expected;
             long? lineId = null;
             if (difference != 0)
@@ -167,13 +167,13 @@ public static class Cashups
                 continue;
             }
             // The difference is written as one ledger line, and a line is bounded like any other amount.
-            if (Math.Abs((decimal)counted.CountedMinor - known.NetMinor) > MaxDifferenceMinor)
+            if (Math.Abs((decimal)counted.CountedMinor - known.ExpectedMinor) > MaxDifferenceMinor)
             {
                 validation.Add(Invariant($"reconciliations[{i}].counted"),
                     Invariant($"The count of {counted.PaymentType} is further from what was expected than one ledger line can record; check it."));
                 continue;
             }
-            if (command.NoteRequiredForDifferences && counted.CountedMinor != known.NetMinor && string.IsNullOrWhiteSpace(counted.Note))
+            if (command.NoteRequiredForDifferences && counted.CountedMinor != known.ExpectedMinor && string.IsNullOrWhiteSpace(counted.Note))
             {
                 validation.Add(Invariant($"reconciliations[{i}].note"), $"A note is required: the count of {counted.PaymentType} differs from what was expected.");
             }

@@ -15,11 +15,24 @@ public sealed record PayoutGroup(
 /// Money in and out of the drawer for one payment type: takings and payouts, and cash paid in or out of the
 /// drawer that is neither (a float top-up, a drop to the safe, petty cash).
 /// </summary>
+/// <param name="CountsAsCash">
+/// Whether this type's money in the scope went into the drawer: as each line counted when it was written (true
+/// if any did), or, when nothing moved, as the type is set now.
+/// </param>
+/// <param name="DrawerNetMinor">
+/// The net of the lines that counted as cash when they were written: what this type left in the drawer. Null in
+/// summaries frozen before lines carried that flag (then the whole net when the type counted as cash).
+/// </param>
 public sealed record PaymentTypeTotal(
     string PaymentType, string Description, bool CountsAsCash, long IncomeCount, long IncomeMinor, long PayoutCount, long PayoutMinor,
-    long PaidInCount = 0, long PaidInMinor = 0, long PaidOutCount = 0, long PaidOutMinor = 0)
+    long PaidInCount = 0, long PaidInMinor = 0, long PaidOutCount = 0, long PaidOutMinor = 0, long? DrawerNetMinor = null)
 {
     public long NetMinor => IncomeMinor - PayoutMinor + PaidInMinor - PaidOutMinor;
+
+    public long DrawerMinor => DrawerNetMinor ?? (CountsAsCash ? NetMinor : 0);
+
+    /// <summary>What a cash-up counts this type against: what it left in the drawer if it is cash, else all it took.</summary>
+    public long ExpectedMinor => CountsAsCash ? DrawerMinor : NetMinor;
 
     public bool Moved => IncomeCount + PayoutCount + PaidInCount + PaidOutCount > 0;
 }
@@ -36,8 +49,8 @@ public sealed record ReconciliationLine(string PaymentType, long ExpectedMinor, 
 /// A register session's totals. Money lines are those with a payment type: credits brought money in,
 /// debits (PAYOUT, VOID) took it out; cash paid in or out of the drawer (PAID_IN, PAID_OUT) moves the
 /// drawer but is neither income nor payout. Cash-up surplus and deficit lines are reported as
-/// reconciliations. Expected cash in the drawer is the float plus the net of the payment types that count
-/// as cash; bankable is that net alone (negative: the drawer needs topping up).
+/// reconciliations. Expected cash in the drawer is the float plus the net of the lines that counted as cash
+/// when they were written; bankable is that net alone (negative: the drawer needs topping up).
 /// </summary>
 public sealed record SessionSummary(
     long RegisterSessionId,
@@ -60,7 +73,7 @@ public sealed record SessionSummary(
 {
     public long TotalMinor => IncomeTotalMinor - PayoutTotalMinor;
 
-    public long BankableMinor => TotalGrouped.Where(t => t.CountsAsCash).Sum(t => t.NetMinor);
+    public long BankableMinor => TotalGrouped.Sum(t => t.DrawerMinor);
 
     public long ExpectedCashInDrawerMinor => FloatMinor + BankableMinor;
 
@@ -111,8 +124,8 @@ public sealed record SessionSummary(
     }
 
     sealed record Movement(
-        string Kind, string? PaymentType, string? DebitTypeCode, string? CreditTypeCode, string? RelatedDebitTypeCode, long Count, long AmountMinor,
-        string? DebitTypeDescription, string? CreditTypeDescription, string? RelatedDebitTypeDescription);
+        string Kind, string? PaymentType, string? DebitTypeCode, string? CreditTypeCode, string? RelatedDebitTypeCode, bool CountsAsCash, long Count,
+        long AmountMinor, string? DebitTypeDescription, string? CreditTypeDescription, string? RelatedDebitTypeDescription);
 
     sealed record PaymentTypeRow(string Code, string Description, bool CountsAsCash, bool Archived);
 
@@ -132,8 +145,11 @@ public sealed record SessionSummary(
                 var (outCount, outMinor) = Of("out");
                 var (paidInCount, paidInMinor) = Of("paid_in");
                 var (paidOutCount, paidOutMinor) = Of("paid_out");
-                byType.Add(new PaymentTypeTotal(type.Code, type.Description, type.CountsAsCash, inCount, inMinor, outCount, outMinor,
-                    paidInCount, paidInMinor, paidOutCount, paidOutMinor));
+                // What the drawer holds is what the lines said when they were written, not what the type says now.
+                var drawer = money.Where(m => m.CountsAsCash).ToList();
+                var drawerNet = drawer.Sum(m => m.Kind is "in" or "paid_in" ? m.AmountMinor : -m.AmountMinor);
+                byType.Add(new PaymentTypeTotal(type.Code, type.Description, money.Count > 0 ? drawer.Count > 0 : type.CountsAsCash, inCount, inMinor,
+                    outCount, outMinor, paidInCount, paidInMinor, paidOutCount, paidOutMinor, drawerNet));
             }
         }
         var income = movements.Where(m => m.Kind == "income" && m.AmountMinor != 0)
@@ -150,12 +166,12 @@ public sealed record SessionSummary(
 
     /// <summary>The scope's movements summed per group (a few dozen rows at most), then the payment types to report them by.</summary>
     static string AggregateSql(LineScope scope) => $"""
-        SELECT m.kind, m.payment_type, m.debit_type_code, m.credit_type_code, m.related_debit_type_code, m.count, m.amount_minor,
+        SELECT m.kind, m.payment_type, m.debit_type_code, m.credit_type_code, m.related_debit_type_code, m.counts_as_cash, m.count, m.amount_minor,
                dt.description AS debit_type_description, ct.description AS credit_type_description, rdt.description AS related_debit_type_description
-        FROM (SELECT kind, payment_type, debit_type_code, credit_type_code, related_debit_type_code,
+        FROM (SELECT kind, payment_type, debit_type_code, credit_type_code, related_debit_type_code, counts_as_cash,
                      sum(count)::bigint AS count, sum(amount_minor)::bigint AS amount_minor
               FROM register_movements m WHERE {scope.On("m")}
-              GROUP BY 1, 2, 3, 4, 5) m
+              GROUP BY 1, 2, 3, 4, 5, 6) m
         LEFT JOIN debit_types dt ON dt.code = m.debit_type_code
         LEFT JOIN credit_types ct ON ct.code = m.credit_type_code
         LEFT JOIN debit_types rdt ON rdt.code = m.related_debit_type_code;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dapper;
+using Fiscus.Ledger.Access;
 using Fiscus.Ledger.Accounts;
 using Fiscus.Ledger.Money;
 using Npgsql;
@@ -78,7 +79,7 @@ public static class PointOfSale
                 code ??= typeFailure.Code;
                 continue;
             }
-            if (!type.Value!.CanBeSold)
+            if (!type.Value!.CanBeSold || LineTypes.IsMoneyOut(item.DebitType))
             {
                 validation.Add(field, $"Debit type '{item.DebitType}' cannot be sold at a register.");
                 code ??= "debit_type_not_sellable";
@@ -143,6 +144,10 @@ public static class PointOfSale
         NpgsqlConnection connection, NpgsqlTransaction transaction, PosRefundCommand command, LedgerActor actor, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
+        if (actor.Require(Scopes.RefundsWrite, "A refund pays money out of a drawer") is { } forbidden)
+        {
+            return forbidden;
+        }
         var item = await connection.QuerySingleOrDefaultAsync<AccountLine>(new CommandDefinition(
             $"SELECT {AccountLine.Columns} FROM account_lines WHERE account_line_id = @AccountLineId",
             new { command.AccountLineId }, transaction, cancellationToken: cancellationToken));
@@ -179,14 +184,13 @@ public static class PointOfSale
         }
         // Staff may refund at any register what was sold at any other; a client bound to a register or a library
         // only what was sold there.
-        if (purchase.CashRegisterId is { } soldAt && (actor.BoundRegisterId is not null || actor.BoundLibraryId is not null))
+        if (purchase.CashRegisterId is { } soldAt && actor.Binding.IsBound)
         {
             var soldIn = await connection.ExecuteScalarAsync<string>(new CommandDefinition(
                 "SELECT library_id FROM cash_registers WHERE cash_register_id = @soldAt", new { soldAt }, transaction, cancellationToken: cancellationToken));
-            if ((actor.BoundRegisterId is { } bound && bound != soldAt) ||
-                (actor.BoundLibraryId is { } library && !string.Equals(library, soldIn, StringComparison.Ordinal)))
+            if (actor.Binding.CheckRegister(soldAt, soldIn!) is { } outside)
             {
-                return Failure.Forbidden("sale_not_permitted", Invariant($"Line {item.AccountLineId} was sold at a register this client is not bound to."));
+                return outside;
             }
         }
         var refunded = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
@@ -256,10 +260,9 @@ public static class PointOfSale
         {
             return Failure.NotFound("register_not_found", Invariant($"There is no cash register {registerId}."));
         }
-        if ((actor.BoundRegisterId is { } bound && bound != registerId) ||
-            (actor.BoundLibraryId is { } library && !string.Equals(library, register.LibraryId, StringComparison.Ordinal)))
+        if (actor.Binding.CheckRegister(registerId, register.LibraryId) is { } outside)
         {
-            return Failure.Forbidden("register_not_permitted", Invariant($"This client is bound to another register or library and may not use register {registerId}."));
+            return outside;
         }
         if (register.Archived)
         {

@@ -24,9 +24,9 @@ public sealed record Shift(
 }
 
 /// <summary>
-/// The cash a shift moved through its drawer, from the lines stamped with it (payment types that count as
-/// cash): paid in and out of the drawer, taken (payments, sales, intake) and given back (refunds, payouts,
-/// voids), by whoever used the drawer while the shift was open.
+/// The cash a shift moved through its drawer, from the lines stamped with it that counted as cash when they
+/// were written: paid in and out of the drawer, taken (payments, sales, intake) and given back (refunds,
+/// payouts, voids), by whoever used the drawer while the shift was open.
 /// </summary>
 public sealed record ShiftCash(long CashInMinor, long CashOutMinor, long CashPaymentsMinor, long CashRefundsMinor)
 {
@@ -188,8 +188,8 @@ public static class CashierShifts
                    COALESCE(sum(l.amount_minor) FILTER (WHERE l.debit_type_code = 'PAID_OUT'), 0)::bigint,
                    COALESCE(-sum(l.amount_minor) FILTER (WHERE l.credit_type_code <> 'PAID_IN'), 0)::bigint,
                    COALESCE(sum(l.amount_minor) FILTER (WHERE l.debit_type_code <> 'PAID_OUT'), 0)::bigint
-            FROM account_lines l JOIN payment_types p ON p.code = l.payment_type AND p.counts_as_cash
-            WHERE l.shift_id = ANY(@shiftIds)
+            FROM account_lines l
+            WHERE l.shift_id = ANY(@shiftIds) AND l.counts_as_cash
             GROUP BY l.shift_id
             """, new { shiftIds }, transaction, cancellationToken: cancellationToken)))
         .ToDictionary(r => r.ShiftId, r => new ShiftCash(r.CashIn, r.CashOut, r.Payments, r.Refunds));
@@ -203,15 +203,19 @@ public static class CashierShifts
             WHERE t.shift_id = @shiftId ORDER BY t.created_at, t.cash_transaction_id
             """, new { shiftId }, cancellationToken: cancellationToken))).AsList();
 
-    /// <summary>Open shifts begun before today in their register's library: left open overnight, for a manager to close.</summary>
+    /// <summary>
+    /// Open shifts begun before today in their register's library: left open overnight, for a manager to close. Narrowed to a
+    /// library, and to one register for a caller bound to it.
+    /// </summary>
     public static async Task<IReadOnlyList<Shift>> StaleAsync(
-        NpgsqlConnection connection, string? libraryId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        NpgsqlConnection connection, string? libraryId, int? cashRegisterId, DateTimeOffset now, CancellationToken cancellationToken) =>
         (await connection.QueryAsync<Shift>(new CommandDefinition(Shift.Select + """
              JOIN libraries lib ON lib.library_id = r.library_id
             WHERE s.status = 'open' AND (s.start_time AT TIME ZONE lib.time_zone)::date < (@now AT TIME ZONE lib.time_zone)::date
               AND (@libraryId::text IS NULL OR r.library_id = @libraryId)
+              AND (@cashRegisterId::integer IS NULL OR s.cash_register_id = @cashRegisterId)
             ORDER BY s.start_time
-            """, new { now, libraryId }, cancellationToken: cancellationToken))).AsList();
+            """, new { now, libraryId, cashRegisterId }, cancellationToken: cancellationToken))).AsList();
 
     /// <summary>The register a shift runs at: the one named, or the default register of the cashier's library (or of the only library).</summary>
     static async Task<Outcome<int>> RegisterForAsync(

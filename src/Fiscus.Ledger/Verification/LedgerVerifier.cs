@@ -81,7 +81,7 @@ public static class LedgerVerifier
         ("register movements match the lines and offsets", """
             WITH ledger AS (
                 SELECT register_session_id AS session, kind, payment_type, NULL::text AS debit_type, NULL::text AS credit_type,
-                       count(*) AS count, sum(amount) AS amount
+                       cash, count(*) AS count, sum(amount) AS amount
                 FROM (SELECT register_session_id,
                              CASE WHEN payment_type IS NULL OR COALESCE(credit_type_code, debit_type_code) IN ('CASHUP_SURPLUS', 'CASHUP_DEFICIT') THEN 'line'
                                   WHEN credit_type_code = 'PAID_IN' THEN 'paid_in' WHEN debit_type_code = 'PAID_OUT' THEN 'paid_out'
@@ -89,11 +89,13 @@ public static class LedgerVerifier
                              CASE WHEN payment_type IS NULL OR COALESCE(credit_type_code, debit_type_code) IN ('CASHUP_SURPLUS', 'CASHUP_DEFICIT') THEN NULL
                                   ELSE payment_type END AS payment_type,
                              CASE WHEN payment_type IS NULL OR COALESCE(credit_type_code, debit_type_code) IN ('CASHUP_SURPLUS', 'CASHUP_DEFICIT') THEN 0
-                                  WHEN credit_type_code IS NOT NULL THEN -amount_minor ELSE amount_minor END AS amount
+                                  WHEN credit_type_code IS NOT NULL THEN -amount_minor ELSE amount_minor END AS amount,
+                             payment_type IS NOT NULL AND COALESCE(credit_type_code, debit_type_code) NOT IN ('CASHUP_SURPLUS', 'CASHUP_DEFICIT')
+                                 AND counts_as_cash AS cash
                       FROM account_lines WHERE register_session_id IS NOT NULL) l
-                GROUP BY 1, 2, 3
+                GROUP BY 1, 2, 3, 6
                 UNION ALL
-                SELECT c.register_session_id, 'income', NULL, d.debit_type_code, NULL, count(*), -sum(o.amount_minor)
+                SELECT c.register_session_id, 'income', NULL, d.debit_type_code, NULL, false, count(*), -sum(o.amount_minor)
                 FROM account_offsets o
                 JOIN account_lines c ON c.account_line_id = o.credit_id
                 JOIN account_lines d ON d.account_line_id = o.debit_id
@@ -101,7 +103,7 @@ public static class LedgerVerifier
                   AND c.credit_type_code <> 'CASHUP_SURPLUS' AND d.debit_type_code NOT IN ('PAYOUT', 'VOID')
                 GROUP BY 1, 4
                 UNION ALL
-                SELECT p.register_session_id, 'payout', NULL, p.debit_type_code, c.credit_type_code, count(*), -sum(o.amount_minor)
+                SELECT p.register_session_id, 'payout', NULL, p.debit_type_code, c.credit_type_code, false, count(*), -sum(o.amount_minor)
                 FROM account_offsets o
                 JOIN account_lines p ON p.account_line_id = o.debit_id
                 JOIN account_lines c ON c.account_line_id = o.credit_id
@@ -109,17 +111,33 @@ public static class LedgerVerifier
                 GROUP BY 1, 4, 5
             ), recorded AS (
                 SELECT register_session_id AS session, kind, payment_type, debit_type_code AS debit_type, credit_type_code AS credit_type,
-                       sum(count) AS count, sum(amount_minor) AS amount
-                FROM register_movements GROUP BY 1, 2, 3, 4, 5
+                       counts_as_cash AS cash, sum(count) AS count, sum(amount_minor) AS amount
+                FROM register_movements GROUP BY 1, 2, 3, 4, 5, 6
             )
-            SELECT format('session %s, %s %s: the ledger says %s for %s, the register movements %s for %s', session, kind,
-                          concat_ws('/', payment_type, debit_type, credit_type), max(count) FILTER (WHERE side = 'ledger'),
+            SELECT format('session %s, %s %s%s: the ledger says %s for %s, the register movements %s for %s', session, kind,
+                          concat_ws('/', payment_type, debit_type, credit_type), CASE WHEN cash THEN ' (cash)' ELSE '' END,
+                          max(count) FILTER (WHERE side = 'ledger'),
                           max(amount) FILTER (WHERE side = 'ledger'), max(count) FILTER (WHERE side = 'recorded'),
                           max(amount) FILTER (WHERE side = 'recorded'))
             FROM (SELECT 'ledger' AS side, * FROM (SELECT * FROM ledger EXCEPT SELECT * FROM recorded) a
                   UNION ALL SELECT 'recorded', * FROM (SELECT * FROM recorded EXCEPT SELECT * FROM ledger) b) diff
-            GROUP BY session, kind, payment_type, debit_type, credit_type
+            GROUP BY session, kind, payment_type, debit_type, credit_type, cash
             ORDER BY session, kind LIMIT @MaxPerCheck
+            """),
+        // The rules fiscus_account_lines_money_rules enforces on new lines (lines written before migration 0007 predate them).
+        ("money lines have the shape of their kind", """
+            SELECT format('line %s: a %s %s with payment type %s at register %s%s', account_line_id,
+                          COALESCE(credit_type_code, debit_type_code), CASE WHEN credit_type_code IS NOT NULL THEN 'credit' ELSE 'debit' END,
+                          COALESCE(payment_type, 'none'), COALESCE(cash_register_id::text, 'none'), CASE WHEN counts_as_cash THEN ' (cash)' ELSE '' END)
+            FROM account_lines
+            WHERE account_line_id >= (SELECT from_account_line_id FROM ledger_rules WHERE name = 'money_rules')
+              AND ((credit_type_code IN ('PAYMENT', 'PURCHASE', 'PAID_IN', 'CASHUP_SURPLUS') AND payment_type IS NULL)
+                OR (credit_type_code NOT IN ('PAYMENT', 'PURCHASE', 'PAID_IN', 'CASHUP_SURPLUS') AND (payment_type IS NOT NULL OR cash_register_id IS NOT NULL))
+                OR (debit_type_code IN ('PAYOUT', 'PAID_OUT', 'CASHUP_DEFICIT') AND payment_type IS NULL)
+                OR (debit_type_code NOT IN ('PAYOUT', 'VOID', 'PAID_OUT', 'CASHUP_DEFICIT') AND payment_type IS NOT NULL)
+                OR (counts_as_cash AND cash_register_id IS NULL)
+                OR (payment_type IS NULL AND counts_as_cash))
+            ORDER BY account_line_id LIMIT @MaxPerCheck
             """),
         ("shift lines are at their shift's register", """
             SELECT format('line %s: in shift %s at register %s, but journaled to register %s',

@@ -52,11 +52,9 @@ public sealed class AccountWrites(IdempotentWrites idempotency, TimeProvider tim
 
 public static class LedgerActorExtensions
 {
-    /// <summary>The ledger's view of the caller; API clients carry their register or library binding.</summary>
+    /// <summary>The ledger's view of the caller: who, where it is confined to, and what it may do.</summary>
     public static LedgerActor ToLedgerActor(this Caller caller, string interfaceName) => new(
-        caller.UserId, caller.ApiClientId, interfaceName, caller.LibraryId,
-        caller.Kind == CallerKind.Client ? caller.CashRegisterId : null,
-        caller.Kind == CallerKind.Client ? caller.LibraryId : null);
+        caller.UserId, caller.ApiClientId, interfaceName, caller.LibraryId, caller.Binding, caller.Scopes);
 }
 
 /// <summary>The native API's JSON options, for bodies Fiscus serializes itself (stored for idempotent replay).</summary>

@@ -1,9 +1,11 @@
 using Dapper;
 using Fiscus.Ledger;
+using Fiscus.Ledger.Access;
 using Fiscus.Ledger.Accounts;
 using Fiscus.Server.Auth;
 using Fiscus.Server.Configuration;
 using Fiscus.Server.Http;
+using Fiscus.Server.Patrons;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
@@ -33,17 +35,17 @@ public static class AccountsApi
         var group = routes.MapGroup("/api/v1/patrons/{patron_id:long}/account").WithTags("Patron accounts").RequireAuthorization();
         group.MapGet("/", GetAsync).RequireAuthorization(Scopes.AccountsRead)
             .WithName("getPatronAccount").WithSummary("Balance and outstanding debits and credits");
-        group.MapGet("/debits", (long patron_id, Paging paging, HttpContext http, NpgsqlDataSource db, FiscusOptions options, CancellationToken ct) =>
-                ListAsync(patron_id, debits: true, paging, http, db, options, ct))
+        group.MapGet("/debits", (long patron_id, Paging paging, Caller caller, HttpContext http, NpgsqlDataSource db, FiscusOptions options,
+                CancellationToken ct) => ListAsync(patron_id, debits: true, paging, caller, http, db, options, ct))
             .RequireAuthorization(Scopes.AccountsRead).WithName("listPatronDebits").WithSummary("The patron's debits, oldest first");
-        group.MapGet("/credits", (long patron_id, Paging paging, HttpContext http, NpgsqlDataSource db, FiscusOptions options, CancellationToken ct) =>
-                ListAsync(patron_id, debits: false, paging, http, db, options, ct))
+        group.MapGet("/credits", (long patron_id, Paging paging, Caller caller, HttpContext http, NpgsqlDataSource db, FiscusOptions options,
+                CancellationToken ct) => ListAsync(patron_id, debits: false, paging, caller, http, db, options, ct))
             .RequireAuthorization(Scopes.AccountsRead).WithName("listPatronCredits").WithSummary("The patron's credits, oldest first");
-        group.MapGet("/debits/{account_line_id:long}", (long patron_id, long account_line_id, NpgsqlDataSource db, FiscusOptions options,
-                CancellationToken ct) => GetLineAsync(patron_id, account_line_id, debit: true, db, options, ct))
+        group.MapGet("/debits/{account_line_id:long}", (long patron_id, long account_line_id, Caller caller, NpgsqlDataSource db,
+                FiscusOptions options, CancellationToken ct) => GetLineAsync(patron_id, account_line_id, debit: true, caller, db, options, ct))
             .RequireAuthorization(Scopes.AccountsRead).WithName("getPatronDebit").WithSummary("One debit");
-        group.MapGet("/credits/{account_line_id:long}", (long patron_id, long account_line_id, NpgsqlDataSource db, FiscusOptions options,
-                CancellationToken ct) => GetLineAsync(patron_id, account_line_id, debit: false, db, options, ct))
+        group.MapGet("/credits/{account_line_id:long}", (long patron_id, long account_line_id, Caller caller, NpgsqlDataSource db,
+                FiscusOptions options, CancellationToken ct) => GetLineAsync(patron_id, account_line_id, debit: false, caller, db, options, ct))
             .RequireAuthorization(Scopes.AccountsRead).WithName("getPatronCredit").WithSummary("One credit");
 
         group.MapPost("/debits", AddDebitAsync).RequireAuthorization(Scopes.AccountsWrite)
@@ -64,13 +66,13 @@ public static class AccountsApi
     }
 
     static async Task<Results<Ok<AccountDto>, ProblemHttpResult>> GetAsync(
-        [FromRoute(Name = "patron_id")] long patronId, NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
+        [FromRoute(Name = "patron_id")] long patronId, Caller caller, NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
-        if (!await PatronExistsAsync(connection, transaction, patronId, cancellationToken))
+        if (await PatronAccess.CheckAsync(connection, transaction, patronId, caller, cancellationToken) is { } refused)
         {
-            return ApiProblems.From(PatronAccount.NotFound(patronId));
+            return ApiProblems.From(refused);
         }
         var outstanding = await AccountLineDto.WhereAsync(connection, transaction, "l.patron_id = @patronId AND l.amount_outstanding_minor <> 0",
             "l.account_line_id", new { patronId }, options.Currency, cancellationToken);
@@ -88,12 +90,13 @@ public static class AccountsApi
         lines.Aggregate(options.Currency.ToMajor(0), (total, line) => total + line.AmountOutstanding);
 
     static async Task<Results<Ok<AccountLineDto[]>, ProblemHttpResult>> ListAsync(
-        long patronId, bool debits, Paging paging, HttpContext http, NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
+        long patronId, bool debits, Paging paging, Caller caller, HttpContext http, NpgsqlDataSource db, FiscusOptions options,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        if (!await PatronExistsAsync(connection, null, patronId, cancellationToken))
+        if (await PatronAccess.CheckAsync(connection, null, patronId, caller, cancellationToken) is { } refused)
         {
-            return ApiProblems.From(PatronAccount.NotFound(patronId));
+            return ApiProblems.From(refused);
         }
         var kind = debits ? "debit_type_code" : "credit_type_code";
         var (ids, total) = await PagedQuery.RunAsync<long>(db, "account_line_id",
@@ -104,18 +107,18 @@ public static class AccountsApi
     }
 
     static async Task<Results<Ok<AccountLineDto>, ProblemHttpResult>> GetLineAsync(
-        long patronId, long lineId, bool debit, NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
+        long patronId, long lineId, bool debit, Caller caller, NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        if (await PatronAccess.CheckAsync(connection, null, patronId, caller, cancellationToken) is { } refused)
+        {
+            return ApiProblems.From(refused);
+        }
         var kind = debit ? "debit_type_code" : "credit_type_code";
         var line = (await AccountLineDto.WhereAsync(connection, null, $"l.account_line_id = @lineId AND l.patron_id = @patronId AND l.{kind} IS NOT NULL",
             "l.account_line_id", new { lineId, patronId }, options.Currency, cancellationToken)).SingleOrDefault();
-        if (line is not null)
-        {
-            return TypedResults.Ok(line);
-        }
-        return !await PatronExistsAsync(connection, null, patronId, cancellationToken)
-            ? ApiProblems.From(PatronAccount.NotFound(patronId))
+        return line is not null
+            ? TypedResults.Ok(line)
             : ApiProblems.NotFound(debit ? "debit_not_found" : "credit_not_found",
                 $"There is no {(debit ? "debit" : "credit")} {lineId} on patron {patronId}'s account.");
     }
@@ -149,12 +152,7 @@ public static class AccountsApi
         [FromRoute(Name = "patron_id")] long patronId, AddCreditRequest request, Caller caller, HttpContext http, AccountWrites writes,
         NativeJson json, CancellationToken cancellationToken)
     {
-        var creditType = request.CreditType ?? "PAYMENT";
-        if (creditType != "PAYMENT" && !caller.HasScope(Scopes.RefundsWrite))
-        {
-            return ErrorShapes.Result(403, "forbidden",
-                $"A {creditType} credit needs the {Scopes.RefundsWrite} permission; payments:write covers PAYMENT only.");
-        }
+        var creditType = request.CreditType ?? LineTypes.Payment;
         var validation = new Validation().Text("credit_type", creditType, 80)
             .Texts(("payment_type", request.PaymentType, 80), ("library_id", request.LibraryId, 10),
                 ("description", request.Description, AccountRequestChecks.MaxText), ("note", request.Note, AccountRequestChecks.MaxText));
@@ -252,8 +250,4 @@ public static class AccountsApi
 
     internal static IResult Refuse(Failure failure) =>
         ErrorShapes.Result(ApiProblems.StatusOf(failure.Kind), failure.Code, failure.Message, failure.Errors);
-
-    static Task<bool> PatronExistsAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, long patronId, CancellationToken cancellationToken) =>
-        connection.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT EXISTS (SELECT 1 FROM patrons WHERE patron_id = @patronId)",
-            new { patronId }, transaction, cancellationToken: cancellationToken));
 }

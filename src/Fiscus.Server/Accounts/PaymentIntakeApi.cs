@@ -1,4 +1,5 @@
 using Fiscus.Ledger;
+using Fiscus.Ledger.Access;
 using Fiscus.Ledger.Accounts;
 using Fiscus.Server.Auth;
 using Fiscus.Server.Http;
@@ -62,6 +63,6 @@ public static class PaymentIntakeApi
                         request.PaymentType, request.ExternalId,
                     });
             }, json.Options, cancellationToken,
-            new ReferencePreload(command.DebitType, command.PaymentType, command.CashRegisterId ?? caller.ToLedgerActor("api").BoundRegisterId));
+            new ReferencePreload(command.DebitType, command.PaymentType, command.CashRegisterId ?? caller.Binding.CashRegisterId));
     }
 }

@@ -25,8 +25,15 @@ public sealed class AuthorizationProblems : IAuthorizationMiddlewareResultHandle
         }
         if (authorizeResult.Forbidden)
         {
-            var missing = authorizeResult.AuthorizationFailure?.FailedRequirements.OfType<ScopeRequirement>()
-                .Select(r => r.Scope).ToArray() ?? [];
+            var failed = authorizeResult.AuthorizationFailure?.FailedRequirements.ToArray() ?? [];
+            var missing = failed.OfType<ScopeRequirement>().Select(r => r.Scope).ToArray();
+            if (missing.Length == 0 && failed.OfType<UnboundRequirement>().FirstOrDefault() is { } unbound &&
+                Caller.FromPrincipal(context.User)?.Binding.CheckInstallationWide($"what {unbound.Scope} manages") is { } outside)
+            {
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                await WriteAsync(context, 403, outside.Code, outside.Message);
+                return;
+            }
             var message = missing.Length > 0
                 ? $"This needs the {string.Join(", ", missing)} permission, which the caller does not have."
                 : "The caller may not do this.";

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
+using Fiscus.Ledger.Access;
 
 namespace Fiscus.Server.Auth;
 
@@ -47,12 +48,10 @@ public sealed record Caller(
     public bool HasScope(string scope) => Scopes.Contains(scope);
 
     /// <summary>
-    /// Clients bound to a register may only touch that register; clients bound to a library only that
-    /// library's registers. Staff users are not bound.
+    /// Where the caller may act. Staff users are not bound (their <see cref="LibraryId"/> is a home library, a
+    /// default, not a limit); a client's register or library binding confines everything it reads and writes.
     /// </summary>
-    public bool MayUseRegister(int cashRegisterId, string registerLibraryId) =>
-        (CashRegisterId is null || CashRegisterId == cashRegisterId) &&
-        (Kind == CallerKind.User || LibraryId is null || string.Equals(LibraryId, registerLibraryId, StringComparison.Ordinal));
+    public Binding Binding => Kind == CallerKind.Client ? new Binding(LibraryId, CashRegisterId) : Binding.None;
 
     public ClaimsPrincipal ToPrincipal(string authenticationType)
     {

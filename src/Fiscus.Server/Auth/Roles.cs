@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Fiscus.Ledger.Access;
 
 namespace Fiscus.Server.Auth;
 

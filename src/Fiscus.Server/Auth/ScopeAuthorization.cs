@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Access;
 using Microsoft.AspNetCore.Authorization;
 
 namespace Fiscus.Server.Auth;
@@ -20,6 +21,27 @@ public sealed class ScopeRequirementHandler : AuthorizationHandler<ScopeRequirem
     }
 }
 
+/// <summary>
+/// Met when the caller is bound to no register or library: what the scope changes is shared by every library
+/// (<see cref="Scopes.InstallationWide"/>), so no binding could confine it.
+/// </summary>
+public sealed class UnboundRequirement(string scope) : IAuthorizationRequirement
+{
+    public string Scope { get; } = scope;
+}
+
+public sealed class UnboundRequirementHandler : AuthorizationHandler<UnboundRequirement>
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, UnboundRequirement requirement)
+    {
+        if (Caller.FromPrincipal(context.User) is { Binding.IsBound: false })
+        {
+            context.Succeed(requirement);
+        }
+        return Task.CompletedTask;
+    }
+}
+
 public static class ScopeAuthorizationExtensions
 {
     /// <summary>One policy per scope, named after it: <c>.RequireAuthorization(Scopes.RegistersRead)</c>.</summary>
@@ -27,7 +49,14 @@ public static class ScopeAuthorizationExtensions
     {
         foreach (var scope in Scopes.All)
         {
-            builder.AddPolicy(scope, policy => policy.RequireAuthenticatedUser().AddRequirements(new ScopeRequirement(scope)));
+            builder.AddPolicy(scope, policy =>
+            {
+                policy.RequireAuthenticatedUser().AddRequirements(new ScopeRequirement(scope));
+                if (Scopes.InstallationWide.Contains(scope))
+                {
+                    policy.AddRequirements(new UnboundRequirement(scope));
+                }
+            });
         }
         return builder;
     }

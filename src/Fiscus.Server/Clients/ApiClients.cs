@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using Dapper;
 using Fiscus.Ledger;
+using Fiscus.Ledger.Access;
 using Fiscus.Ledger.Database;
 using Fiscus.Server.Audit;
 using Fiscus.Server.Auth;
@@ -188,6 +189,13 @@ public sealed class ApiClients(NpgsqlDataSource dataSource, TimeProvider time, C
                 {
                     validation.Add("scopes", $"'{scope}' is not a scope; known scopes: {string.Join(", ", Scopes.All.Except(Scopes.StaffOnly).Order(StringComparer.Ordinal))}");
                 }
+            }
+        }
+        if (spec.CashRegisterId is not null || spec.LibraryId is not null)
+        {
+            foreach (var scope in spec.Scopes?.Where(Scopes.InstallationWide.Contains) ?? [])
+            {
+                validation.Add("scopes", $"'{scope}' changes what every library shares, so a client bound to a register or a library cannot hold it");
             }
         }
         return validation.IsValid ? null : validation.ToFailure();

@@ -45,6 +45,9 @@ public static class ConstraintFailures
     {
         ["FL003"] = (409, "register_session_closed", "The register was cashed up while this request was being written; send it again.", null),
         ["FL004"] = (400, "register_archived", "The cash register was archived while this request was being written.", "cash_register_id"),
+        // The payment type was made to count as cash while this payment, taken without a register, was being written.
+        ["FL006"] = (409, "payment_type_changed", "The payment type now counts as cash, so the payment needs a cash register; send it again with one.",
+            "cash_register_id"),
     };
 
     public static (int Status, string Code, string Message, string? Field)? TryDescribe(PostgresException exception) =>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Dapper;
 using Fiscus.Ledger;
+using Fiscus.Ledger.Access;
 using Fiscus.Ledger.Database;
 using Fiscus.Server.Audit;
 using Fiscus.Server.Auth;
@@ -47,10 +48,15 @@ public static class PatronsApi
         return group;
     }
 
-    static async Task<Ok<PatronDto[]>> ListAsync(
-        Paging paging, string? cardnumber, string? surname, [FromQuery(Name = "library_id")] string? libraryId, HttpContext http,
+    static async Task<Results<Ok<PatronDto[]>, ProblemHttpResult>> ListAsync(
+        Paging paging, string? cardnumber, string? surname, [FromQuery(Name = "library_id")] string? libraryId, Caller caller, HttpContext http,
         NpgsqlDataSource db, CancellationToken cancellationToken)
     {
+        // A bound client finds only its library's patrons; asking for another library is refused rather than answered empty.
+        if (libraryId is not null && caller.Binding.CheckLibrary(libraryId) is { } outside)
+        {
+            return ApiProblems.From(outside);
+        }
         const string from = """
             FROM patrons
             WHERE (@cardnumber::text IS NULL OR cardnumber = @cardnumber)
@@ -61,7 +67,7 @@ public static class PatronsApi
         {
             cardnumber,
             surnamePrefix = surname is null ? null : EscapeLike(surname.ToLowerInvariant()) + "%",
-            libraryId,
+            libraryId = libraryId ?? caller.Binding.LibraryId,
         };
         var (rows, total) = await PagedQuery.RunAsync<PatronDto>(db, PatronDto.Columns, from, "patron_id", parameters, paging,
             cancellationToken);
@@ -70,11 +76,13 @@ public static class PatronsApi
     }
 
     static async Task<Results<Ok<PatronDto>, ProblemHttpResult>> GetAsync(
-        [FromRoute(Name = "patron_id")] long patronId, NpgsqlDataSource db, CancellationToken cancellationToken)
+        [FromRoute(Name = "patron_id")] long patronId, Caller caller, NpgsqlDataSource db, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var patron = await FindAsync(connection, null, patronId, cancellationToken);
-        return patron is null ? ApiProblems.From(PatronNotFound(patronId)) : TypedResults.Ok(patron);
+        return patron is null ? ApiProblems.From(PatronNotFound(patronId))
+            : caller.Binding.CheckPatron(patronId, patron.LibraryId) is { } outside ? ApiProblems.From(outside)
+            : TypedResults.Ok(patron);
     }
 
     static async Task<Results<Created<PatronDto>, ProblemHttpResult>> CreateAsync(
@@ -96,7 +104,7 @@ public static class PatronsApi
         {
             try
             {
-                var outcome = await InsertAsync(request, AuditActor.From(caller, http), db, time, cancellationToken);
+                var outcome = await InsertAsync(request, caller.Binding, AuditActor.From(caller, http), db, time, cancellationToken);
                 return outcome.Succeeded
                     ? TypedResults.Created(Location(outcome.Value!.PatronId), outcome.Value)
                     : ApiProblems.From(outcome.Failure!);
@@ -110,10 +118,10 @@ public static class PatronsApi
     }
 
     static Task<Outcome<PatronDto>> InsertAsync(
-        CreatePatronRequest request, AuditActor actor, NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken) =>
+        CreatePatronRequest request, Binding binding, AuditActor actor, NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken) =>
         Transactions.RunAsync<Outcome<PatronDto>>(db, async (connection, transaction) =>
         {
-            if (await CheckAsync(connection, transaction, request.LibraryId, request.Cardnumber, null, cancellationToken) is { } failure)
+            if (await CheckAsync(connection, transaction, binding, request.LibraryId, request.Cardnumber, null, cancellationToken) is { } failure)
             {
                 return failure;
             }
@@ -164,7 +172,12 @@ public static class PatronsApi
             {
                 return PatronNotFound(patronId);
             }
-            if (await CheckAsync(connection, transaction, request.LibraryId, request.Cardnumber, patronId, cancellationToken) is { } failure)
+            // Neither the patron as they are nor as they would be may lie outside a bound client's library.
+            if (caller.Binding.CheckPatron(patronId, before.LibraryId) is { } outside)
+            {
+                return outside;
+            }
+            if (await CheckAsync(connection, transaction, caller.Binding, request.LibraryId, request.Cardnumber, patronId, cancellationToken) is { } failure)
             {
                 return failure;
             }
@@ -194,7 +207,7 @@ public static class PatronsApi
         new Validation().Text("cardnumber", cardnumber, 32).Text("surname", surname, 100).Text("firstname", firstname, 100, required: false);
 
     static async Task<Failure?> CheckAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, string libraryId, string cardnumber, long? exceptPatronId,
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Binding binding, string libraryId, string cardnumber, long? exceptPatronId,
         CancellationToken cancellationToken)
     {
         if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
@@ -202,6 +215,10 @@ public static class PatronsApi
             cancellationToken: cancellationToken)))
         {
             return Failure.Invalid("unknown_library", "library_id", $"library_id '{libraryId}' does not name a library.");
+        }
+        if (binding.CheckLibrary(libraryId) is { } outside)
+        {
+            return outside;
         }
         var holder = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
             "SELECT patron_id FROM patrons WHERE cardnumber = @cardnumber AND patron_id IS DISTINCT FROM @exceptPatronId",

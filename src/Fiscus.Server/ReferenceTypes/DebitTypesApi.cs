@@ -1,5 +1,6 @@
 using Dapper;
 using Fiscus.Ledger;
+using Fiscus.Ledger.Access;
 using Fiscus.Ledger.Database;
 using Fiscus.Ledger.Money;
 using Fiscus.Server.Audit;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Dapper;
 using Fiscus.Ledger;
+using Fiscus.Ledger.Access;
 using Fiscus.Ledger.Database;
 using Fiscus.Ledger.Money;
 using Fiscus.Server.Audit;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Dapper;
 using Fiscus.Ledger;
+using Fiscus.Ledger.Access;
 using Fiscus.Ledger.Database;
 using Fiscus.Server.Audit;
 using Fiscus.Server.Auth;
@@ -43,10 +44,15 @@ public static class CashRegistersApi
         return group;
     }
 
-    static async Task<Ok<CashRegisterDto[]>> ListAsync(
+    static async Task<Results<Ok<CashRegisterDto[]>, ProblemHttpResult>> ListAsync(
         Paging paging, [FromQuery(Name = "library_id")] string? libraryId, bool? archived, Caller caller, HttpContext http,
         NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
     {
+        // A bound client lists what it is bound to; asking for another library is refused rather than answered empty.
+        if (libraryId is not null && caller.Binding.CheckLibrary(libraryId) is { } outside)
+        {
+            return ApiProblems.From(outside);
+        }
         const string from = """
             FROM cash_registers
             WHERE (@libraryId::text IS NULL OR library_id = @libraryId)
@@ -58,8 +64,8 @@ public static class CashRegistersApi
         {
             libraryId,
             archived,
-            boundRegister = caller.CashRegisterId,
-            boundLibrary = caller.Kind == CallerKind.Client ? caller.LibraryId : null,
+            boundRegister = caller.Binding.CashRegisterId,
+            boundLibrary = caller.Binding.LibraryId,
         };
         var (rows, total) = await PagedQuery.RunAsync<CashRegisterRow>(db, CashRegisterRow.Columns, from, "cash_register_id", parameters,
             paging, cancellationToken);
@@ -77,9 +83,9 @@ public static class CashRegistersApi
         {
             return ApiProblems.From(RegisterNotFound(cashRegisterId));
         }
-        return caller.MayUseRegister(register.CashRegisterId, register.LibraryId)
-            ? TypedResults.Ok(CashRegisterDto.From(register, options.Currency))
-            : ApiProblems.From(NotPermitted(cashRegisterId));
+        return caller.Binding.CheckRegister(register.CashRegisterId, register.LibraryId) is { } outside
+            ? ApiProblems.From(outside)
+            : TypedResults.Ok(CashRegisterDto.From(register, options.Currency));
     }
 
     static async Task<Results<Created<CashRegisterDto>, ProblemHttpResult>> CreateAsync(
@@ -285,10 +291,6 @@ public static class CashRegistersApi
 
     internal static Failure RegisterNotFound(int cashRegisterId) =>
         Failure.NotFound("register_not_found", string.Create(CultureInfo.InvariantCulture, $"There is no cash register {cashRegisterId}."));
-
-    internal static Failure NotPermitted(int cashRegisterId) =>
-        Failure.Forbidden("register_not_permitted",
-            string.Create(CultureInfo.InvariantCulture, $"This client is bound to another register or library and may not use register {cashRegisterId}."));
 
     static string Location(int cashRegisterId) => string.Create(CultureInfo.InvariantCulture, $"/api/v1/cash_registers/{cashRegisterId}");
 

@@ -1,5 +1,6 @@
 using Dapper;
 using Fiscus.Ledger;
+using Fiscus.Ledger.Access;
 using Fiscus.Ledger.Registers;
 using Fiscus.Server.Accounts;
 using Fiscus.Server.Audit;
@@ -208,6 +209,6 @@ public static class CashupsApi
         {
             return CashRegistersApi.RegisterNotFound(registerId);
         }
-        return caller.MayUseRegister(register.CashRegisterId, register.LibraryId) ? null : CashRegistersApi.NotPermitted(registerId);
+        return caller.Binding.CheckRegister(register.CashRegisterId, register.LibraryId);
     }
 }

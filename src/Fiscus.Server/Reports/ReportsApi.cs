@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Numerics;
 using Dapper;
 using Fiscus.Ledger;
+using Fiscus.Ledger.Access;
 using Fiscus.Ledger.Money;
 using Fiscus.Ledger.Registers;
 using Fiscus.Ledger.Reports;
@@ -217,22 +218,17 @@ public static class ReportsApi
         {
             return query.ToFailure();
         }
-        if (caller.CashRegisterId is { } bound)
+        var binding = caller.Binding;
+        // A bound client's report is its register's or library's; naming another is refused, not narrowed silently.
+        if (binding.CashRegisterId is { } bound)
         {
-            if (registerId is not null && registerId != bound)
-            {
-                return CashRegistersApi.NotPermitted(registerId.Value);
-            }
-            registerId = bound;
+            registerId ??= bound;
         }
-        if (caller.Kind == CallerKind.Client && caller.LibraryId is { } boundLibrary)
+        if (libraryId is not null && binding.CheckLibrary(libraryId) is { } otherLibrary)
         {
-            if (libraryId is not null && !string.Equals(libraryId, boundLibrary, StringComparison.Ordinal))
-            {
-                return Failure.Forbidden("library_not_permitted", $"This client may not read reports of library '{libraryId}'.");
-            }
-            libraryId = boundLibrary;
+            return otherLibrary;
         }
+        libraryId ??= binding.LibraryId;
         if (registerId is { } id)
         {
             var register = await CashRegistersApi.FindAsync(connection, null, id, cancellationToken);
@@ -240,9 +236,9 @@ public static class ReportsApi
             {
                 return CashRegistersApi.RegisterNotFound(id);
             }
-            if (!caller.MayUseRegister(register.CashRegisterId, register.LibraryId))
+            if (binding.CheckRegister(register.CashRegisterId, register.LibraryId) is { } otherRegister)
             {
-                return CashRegistersApi.NotPermitted(id);
+                return otherRegister;
             }
             if (libraryId is not null && !string.Equals(libraryId, register.LibraryId, StringComparison.Ordinal))
             {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Dapper;
 using Fiscus.Ledger;
+using Fiscus.Ledger.Access;
 using Fiscus.Ledger.Accounts;
 using Fiscus.Ledger.Sales;
 using Fiscus.Server.Accounts;

@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Access;
 using Fiscus.Server.Audit;
 using Fiscus.Server.Auth;
 using Fiscus.Server.Http;

@@ -1,4 +1,5 @@
 using Dapper;
+using Fiscus.Ledger.Access;
 using Fiscus.Server.Auth;
 using Fiscus.Server.Dialects.Folio.Cql;
 using Fiscus.Server.Http;

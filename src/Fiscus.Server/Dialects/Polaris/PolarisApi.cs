@@ -1,11 +1,13 @@
 using System.Globalization;
 using Dapper;
 using Fiscus.Ledger;
+using Fiscus.Ledger.Access;
 using Fiscus.Ledger.Accounts;
 using Fiscus.Server.Accounts;
 using Fiscus.Server.Auth;
 using Fiscus.Server.Configuration;
 using Fiscus.Server.Http;
+using Fiscus.Server.Patrons;
 using Npgsql;
 
 namespace Fiscus.Server.Dialects.Polaris;
@@ -36,17 +38,16 @@ public static class PolarisApi
         return group;
     }
 
-    static async Task<IResult> ListAsync(string id, NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
+    static async Task<IResult> ListAsync(string id, Caller caller, NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
     {
         if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var patronId) || patronId <= 0)
         {
             return InvalidPatronId(id);
         }
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "SELECT EXISTS (SELECT 1 FROM patrons WHERE patron_id = @patronId)", new { patronId }, cancellationToken: cancellationToken)))
+        if (await PatronAccess.CheckAsync(connection, null, patronId, caller, cancellationToken) is { } refused)
         {
-            return AccountsApi.Refuse(PatronAccount.NotFound(patronId));
+            return AccountsApi.Refuse(refused);
         }
         var rows = await PolarisTransaction.ListAsync(connection, null, patronId, false, options.Currency, cancellationToken);
         return Results.Json(rows, PolarisJson.Options);
@@ -109,7 +110,7 @@ public static class PolarisApi
     /// </summary>
     static async Task<int?> DefaultRegisterAsync(NpgsqlDataSource db, Caller caller, long patronId, CancellationToken cancellationToken)
     {
-        if (caller.CashRegisterId is { } bound)
+        if (caller.Binding.CashRegisterId is { } bound)
         {
             return bound;
         }

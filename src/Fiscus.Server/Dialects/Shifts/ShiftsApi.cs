@@ -1,4 +1,5 @@
 using Fiscus.Ledger;
+using Fiscus.Ledger.Access;
 using Fiscus.Ledger.Money;
 using Fiscus.Ledger.Shifts;
 using Fiscus.Server.Accounts;
@@ -196,10 +197,14 @@ public static class ShiftsApi
         var shift = await ShiftsLedger.FindAsync(connection, null, shiftId, cancellationToken);
         // Someone else's shift is only for those who read reports (a bound client: of its register or library); to
         // anyone else it does not exist.
-        if (shift is null || !(caller.Kind == CallerKind.User && shift.UserId == caller.Id && caller.HasScope(Scopes.ShiftsWrite)
-                               || caller.HasScope(Scopes.ReportsRead) && caller.MayUseRegister(shift.CashRegisterId, shift.LibraryId)))
+        var own = shift is not null && caller.Kind == CallerKind.User && shift.UserId == caller.Id && caller.HasScope(Scopes.ShiftsWrite);
+        if (shift is null || !own && !caller.HasScope(Scopes.ReportsRead))
         {
             return ErrorShapes.Result(404, "shift_not_found", $"There is no shift {shiftId}.");
+        }
+        if (!own && caller.Binding.CheckRegister(shift.CashRegisterId, shift.LibraryId) is { } outside)
+        {
+            return AccountsApi.Refuse(outside);
         }
         var cash = shift.FrozenCash ?? await ShiftsLedger.CashOfAsync(connection, null, shift.ShiftId, cancellationToken);
         var transactions = await ShiftsLedger.TransactionsOfAsync(connection, shift.ShiftId, cancellationToken);
@@ -214,9 +219,14 @@ public static class ShiftsApi
         [FromQuery(Name = "library_id")] string? libraryId, Caller caller, NpgsqlDataSource db, TimeProvider time, NativeJson json,
         CancellationToken cancellationToken)
     {
+        var binding = caller.Binding;
+        if (libraryId is not null && binding.CheckLibrary(libraryId) is { } outside)
+        {
+            return AccountsApi.Refuse(outside);
+        }
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var stale = await ShiftsLedger.StaleAsync(connection, caller.Kind == CallerKind.Client ? caller.LibraryId ?? libraryId : libraryId,
-            time.GetUtcNow(), cancellationToken);
+        var stale = await ShiftsLedger.StaleAsync(connection, libraryId ?? binding.LibraryId, binding.CashRegisterId, time.GetUtcNow(),
+            cancellationToken);
         var cash = await ShiftsLedger.CashOfAsync(connection, null, stale.Select(s => s.ShiftId).ToArray(), cancellationToken);
         return Results.Json(new ShiftEnvelope<ShiftDto[]>($"{stale.Count} shift(s) left open since before today",
             stale.Select(s => ShiftDto.WithCash(s, cash.GetValueOrDefault(s.ShiftId, ShiftCash.None)) with { Username = s.Username }).ToArray()),

@@ -1,11 +1,12 @@
 using System.Collections.Frozen;
 
-namespace Fiscus.Server.Auth;
+namespace Fiscus.Ledger.Access;
 
 /// <summary>
 /// Every permission in Fiscus is a scope. API clients are granted scopes directly; staff users get the
-/// scopes of their role (<see cref="Roles"/>). Endpoints require scopes, never roles, so one rule serves
-/// both kinds of caller.
+/// scopes of their role. Endpoints require scopes, never roles, so one rule serves both kinds of caller; and
+/// the ledger checks the scopes that depend on what a request asks for (a PAYOUT debit, a credit that is not
+/// a payment), so no transport can get past them.
 /// </summary>
 public static class Scopes
 {
@@ -54,4 +55,11 @@ public static class Scopes
     /// shift is a person's (it is opened and closed with their password).
     /// </summary>
     public static readonly FrozenSet<string> StaffOnly = new[] { UsersWrite, ClientsWrite, ShiftsWrite }.ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Scopes that change what every library shares (reference data, libraries, registers). A client bound to a
+    /// register or a library cannot use them: its binding could not confine what it changed.
+    /// </summary>
+    public static readonly FrozenSet<string> InstallationWide =
+        new[] { ReferenceWrite, LibrariesWrite, RegistersWrite }.ToFrozenSet(StringComparer.Ordinal);
 }
