@@ -105,6 +105,7 @@ public static class FiscusApp
         services.AddAuthorizationBuilder().AddScopePolicies();
         services.AddSingleton<IAuthorizationHandler, ScopeRequirementHandler>();
         services.AddSingleton<IAuthorizationHandler, UnboundRequirementHandler>();
+        services.AddSingleton<IAuthorizationHandler, StaffRequirementHandler>();
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AuthorizationProblems>();
         services.AddRateLimiter(ConfigureRateLimits);
 

@@ -27,6 +27,12 @@ public sealed class AuthorizationProblems : IAuthorizationMiddlewareResultHandle
         {
             var failed = authorizeResult.AuthorizationFailure?.FailedRequirements.ToArray() ?? [];
             var missing = failed.OfType<ScopeRequirement>().Select(r => r.Scope).ToArray();
+            if (missing.Length == 0 && failed.OfType<StaffRequirement>().Any())
+            {
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                await WriteAsync(context, 403, "staff_only", "Only a staff member, signed in as themselves, may do this; an API client cannot.");
+                return;
+            }
             if (missing.Length == 0 && failed.OfType<UnboundRequirement>().FirstOrDefault() is { } unbound &&
                 Caller.FromPrincipal(context.User)?.Binding.CheckInstallationWide($"what {unbound.Scope} manages") is { } outside)
             {

@@ -42,8 +42,26 @@ public sealed class UnboundRequirementHandler : AuthorizationHandler<UnboundRequ
     }
 }
 
+/// <summary>Met when a staff member, not an API client, is signed in: some acts need a person (and their password).</summary>
+public sealed class StaffRequirement : IAuthorizationRequirement;
+
+public sealed class StaffRequirementHandler : AuthorizationHandler<StaffRequirement>
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, StaffRequirement requirement)
+    {
+        if (Caller.FromPrincipal(context.User) is { Kind: CallerKind.User })
+        {
+            context.Succeed(requirement);
+        }
+        return Task.CompletedTask;
+    }
+}
+
 public static class ScopeAuthorizationExtensions
 {
+    /// <summary>The policy of endpoints only a staff member may use, whatever scopes a client holds.</summary>
+    public const string StaffPolicy = "staff";
+
     /// <summary>One policy per scope, named after it: <c>.RequireAuthorization(Scopes.RegistersRead)</c>.</summary>
     public static AuthorizationBuilder AddScopePolicies(this AuthorizationBuilder builder)
     {
@@ -58,6 +76,7 @@ public static class ScopeAuthorizationExtensions
                 }
             });
         }
+        builder.AddPolicy(StaffPolicy, policy => policy.RequireAuthenticatedUser().AddRequirements(new StaffRequirement()));
         return builder;
     }
 }

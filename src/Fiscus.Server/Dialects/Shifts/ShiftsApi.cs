@@ -54,7 +54,8 @@ public static class ShiftsApi
         group.MapGet("/{shift_id:guid}", GetAsync)
             .WithName("getShift").WithSummary("A shift with its cash transactions (your own, or any with reports:read)")
             .Produces<ShiftEnvelope<ShiftDto>>();
-        group.MapPost("/{shift_id:guid}/end", EndOtherAsync).RequireAuthorization(Scopes.CashupsWrite).RequireRateLimiting(AuthApi.StepUpRateLimit)
+        group.MapPost("/{shift_id:guid}/end", EndOtherAsync).RequireAuthorization(Scopes.CashupsWrite, ScopeAuthorizationExtensions.StaffPolicy)
+            .RequireRateLimiting(AuthApi.StepUpRateLimit)
             .WithName("endShiftOf").WithSummary("A manager ends a shift left open, with the cash they counted (their password asked again)")
             .Produces<ShiftEnvelope<ShiftDto>>();
         return routes;
@@ -147,10 +148,6 @@ public static class ShiftsApi
         Guid? shiftId, EndShiftRequest request, Caller caller, HttpContext http, StaffUsers users, IdempotentWrites writes, NpgsqlDataSource db,
         TimeProvider time, FiscusOptions options, NativeJson json, CancellationToken cancellationToken)
     {
-        if (caller.Kind != CallerKind.User)
-        {
-            return ErrorShapes.Result(403, "staff_only", "Shifts are ended by a staff member, with their password.");
-        }
         var validation = new Validation();
         Amount(validation, "actual_cash_end", request.ActualCashEnd, 0, options.Currency);
         if (!validation.IsValid)
