@@ -1,5 +1,9 @@
+using Dapper;
+using Fiscus.Server.Startup;
 using Fiscus.Testing;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace Fiscus.Server.Tests;
 
@@ -40,7 +44,7 @@ public sealed class StartupTests : IAsyncLifetime
         await using var factory = new FiscusFactory(database, new Dictionary<string, string?> { ["FISCUS_ADMIN_PASSWORD"] = "" });
         _ = factory.Services;
 
-        var report = (Startup.StartupReport)factory.Services.GetService(typeof(Startup.StartupReport))!;
+        var report = factory.Services.GetRequiredService<StartupReport>();
         Assert.Matches("^[A-Za-z0-9]{16}$", report.CreatedAdminPassword);
         Assert.False(report.AdminPasswordFromConfiguration);
         using var login = await factory.CreateClient().PostAsync("/api/v1/auth/login",
@@ -87,6 +91,96 @@ public sealed class StartupTests : IAsyncLifetime
         Assert.Equal("100", (await register.ExpectAsync(HttpStatusCode.OK))["starting_float"]!.ToJsonString());
         using var fractional = await client.PostAsync("/api/v1/cash_registers", Json.Body(new { name = "Yen", library_id = "MAIN", starting_float = 10.5m }));
         await fractional.ExpectProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+    }
+
+    [Fact]
+    public async Task A_first_start_serves_as_a_role_that_cannot_alter_the_ledger_or_the_audit_log()
+    {
+        await using var factory = new FiscusFactory(database);
+        _ = factory.Services;
+        var server = factory.Services.GetRequiredService<NpgsqlDataSource>();
+        await using var connection = await server.OpenConnectionAsync();
+
+        Assert.Equal(TestDatabases.RuntimeRole, await connection.ExecuteScalarAsync<string>("SELECT current_user"));
+        Assert.Null(factory.Services.GetRequiredService<StartupReport>().RuntimeRoleWarning);
+        foreach (var sql in new[]
+        {
+            "ALTER TABLE audit_log DISABLE TRIGGER ALL",
+            "ALTER TABLE account_lines DISABLE TRIGGER account_lines_guard_update",
+            "UPDATE account_lines SET amount_minor = 1",
+            "UPDATE audit_log SET actor = 'nobody'",
+            "DELETE FROM account_lines",
+            "DELETE FROM audit_log",
+        })
+        {
+            var error = await Assert.ThrowsAsync<PostgresException>(() => connection.ExecuteAsync(sql));
+            Assert.True(error.SqlState == PostgresErrorCodes.InsufficientPrivilege, $"{sql}: {error.SqlState} {error.MessageText}");
+        }
+    }
+
+    [Fact]
+    public async Task One_role_for_everything_still_starts_and_warns_that_it_can_alter_the_ledger()
+    {
+        // An installation from before there were two roles: FISCUS_DATABASE alone, a superuser owning everything.
+        await using var factory = new FiscusFactory(database, new Dictionary<string, string?>
+        {
+            ["FISCUS_MIGRATION_DATABASE"] = "",
+            ["FISCUS_DATABASE"] = TestDatabases.ConnectionStringFor(database),
+        });
+
+        using var login = await factory.CreateClient().PostAsync("/api/v1/auth/login",
+            Json.Body(new { username = "admin", password = FiscusFactory.AdminPassword }));
+        await login.ExpectAsync(HttpStatusCode.OK);
+
+        var warning = factory.Services.GetRequiredService<StartupReport>().RuntimeRoleWarning;
+        Assert.NotNull(warning);
+        var superuser = new NpgsqlConnectionStringBuilder(TestDatabases.ServerConnectionString).Username;
+        Assert.Contains($"FISCUS_DATABASE signs in as '{superuser}'", warning, StringComparison.Ordinal);
+        Assert.Contains("it is a superuser", warning, StringComparison.Ordinal);
+        Assert.Contains("set FISCUS_MIGRATION_DATABASE", warning, StringComparison.Ordinal);
+        Assert.Contains($"  WARNING: {warning}", StartupBanner.Lines("http://127.0.0.1:5080", factory.Services.GetRequiredService<StartupReport>()));
+    }
+
+    [Fact]
+    public async Task Two_settings_naming_the_same_owner_warn_too()
+    {
+        var owner = TestDatabases.ConnectionStringFor(database);
+        await using var factory = new FiscusFactory(database, new Dictionary<string, string?>
+        {
+            ["FISCUS_MIGRATION_DATABASE"] = owner,
+            ["FISCUS_DATABASE"] = owner,
+        });
+        _ = factory.Services;
+
+        Assert.Contains("it is a superuser", factory.Services.GetRequiredService<StartupReport>().RuntimeRoleWarning, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_banner_says_nothing_of_roles_when_the_runtime_role_is_unprivileged()
+    {
+        var lines = StartupBanner.Lines("http://127.0.0.1:5080", new StartupReport());
+
+        Assert.DoesNotContain(lines, line => line.Contains("WARNING", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_clone_of_the_template_carries_the_runtime_roles_grants()
+    {
+        var clone = TestDatabases.NewName("clone");
+        await TestDatabases.CreateAsync(clone, await TemplateDatabase.NameAsync());
+        try
+        {
+            // No Fiscus has started on the clone: what the role may do came with the copy.
+            await using var connection = new NpgsqlConnection(TestDatabases.RuntimeConnectionStringFor(clone));
+            await connection.OpenAsync();
+            Assert.True(await connection.ExecuteScalarAsync<bool>(
+                "SELECT has_table_privilege('account_lines', 'INSERT') AND has_column_privilege('account_lines', 'amount_outstanding_minor', 'UPDATE')"));
+            Assert.False(await connection.ExecuteScalarAsync<bool>("SELECT has_table_privilege('audit_log', 'DELETE')"));
+        }
+        finally
+        {
+            await TestDatabases.DropAsync(clone);
+        }
     }
 
     static string Flatten(Exception error)
