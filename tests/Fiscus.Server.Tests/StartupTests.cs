@@ -156,6 +156,53 @@ public sealed class StartupTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_READMEs_two_roles_work_with_an_owner_that_is_no_superuser()
+    {
+        // As the README's "Database roles" says: an ordinary role owns the database (and so, on PostgreSQL 15, its
+        // public schema), and the runtime role is created with nothing.
+        var owner = TestDatabases.NewName("owner");
+        var ownDatabase = TestDatabases.NewName("owned");
+        await using (var admin = new NpgsqlConnection(TestDatabases.ConnectionStringFor("postgres")))
+        {
+            await admin.OpenAsync();
+            await admin.ExecuteAsync($"CREATE ROLE {owner} LOGIN PASSWORD 'owner-password' NOSUPERUSER");
+            await admin.ExecuteAsync($"CREATE DATABASE {ownDatabase} OWNER {owner}");
+        }
+        try
+        {
+            await using var factory = new FiscusFactory(ownDatabase, new Dictionary<string, string?>
+            {
+                ["FISCUS_MIGRATION_DATABASE"] = new NpgsqlConnectionStringBuilder(TestDatabases.ConnectionStringFor(ownDatabase))
+                {
+                    Username = owner, Password = "owner-password",
+                }.ConnectionString,
+            });
+            var client = factory.CreateClient();
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+                Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"admin:{FiscusFactory.AdminPassword}")));
+
+            using var patron = await client.PostAsync("/api/v1/patrons", Json.Body(new { cardnumber = "R1", surname = "Roles", library_id = "MAIN" }));
+            var patronId = (await patron.ExpectAsync(HttpStatusCode.Created))["patron_id"]!.GetValue<long>();
+            using var paid = await client.PostAsync($"/api/v1/patrons/{patronId}/account/payments",
+                Json.Body(new { debit_type = "MANUAL", amount = 5m, payment_type = "CASH", register_id = 1 }));
+            await paid.ExpectAsync(HttpStatusCode.Created);
+
+            Assert.Null(factory.Services.GetRequiredService<StartupReport>().RuntimeRoleWarning);
+            await using var connection = await factory.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync();
+            var error = await Assert.ThrowsAsync<PostgresException>(() => connection.ExecuteAsync("ALTER TABLE audit_log DISABLE TRIGGER ALL"));
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, error.SqlState);
+            Assert.Equal(owner, await connection.ExecuteScalarAsync<string>("SELECT tableowner FROM pg_tables WHERE tablename = 'account_lines'"));
+        }
+        finally
+        {
+            await TestDatabases.DropAsync(ownDatabase);
+            await using var admin = new NpgsqlConnection(TestDatabases.ConnectionStringFor("postgres"));
+            await admin.OpenAsync();
+            await admin.ExecuteAsync($"DROP ROLE {owner}");
+        }
+    }
+
+    [Fact]
     public void The_banner_says_nothing_of_roles_when_the_runtime_role_is_unprivileged()
     {
         var lines = StartupBanner.Lines("http://127.0.0.1:5080", new StartupReport());
