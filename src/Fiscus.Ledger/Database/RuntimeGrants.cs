@@ -1,3 +1,4 @@
+using Dapper;
 using Npgsql;
 
 namespace Fiscus.Ledger.Database;
@@ -24,33 +25,26 @@ public static class RuntimeGrants
     {
         await using var connection = await owner.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var command = new NpgsqlCommand($"""
-            SELECT pg_advisory_xact_lock({GrantLockKey}), current_user,
-                   (SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass('schema_migrations'))
-            """, connection, transaction))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"SELECT pg_advisory_xact_lock({GrantLockKey})", transaction: transaction, cancellationToken: cancellationToken));
+        var (ownerRole, schema) = await connection.QuerySingleAsync<(string, string?)>(new CommandDefinition("""
+            SELECT current_user, (SELECT relnamespace::regnamespace::text FROM pg_class WHERE oid = to_regclass('schema_migrations'))
+            """, transaction: transaction, cancellationToken: cancellationToken));
+        if (string.Equals(ownerRole, runtimeRole, StringComparison.Ordinal))
         {
-            await reader.ReadAsync(cancellationToken);
-            var ownerRole = reader.GetString(1);
-            if (string.Equals(ownerRole, runtimeRole, StringComparison.Ordinal))
-            {
-                return false;
-            }
-            var schema = reader.IsDBNull(2)
-                ? throw new InvalidOperationException("schema_migrations was not found: migrate before granting.")
-                : reader.GetString(2);
-            await reader.CloseAsync();
-            await using var grant = new NpgsqlCommand(Sql(schema, runtimeRole), connection, transaction);
-            await grant.ExecuteNonQueryAsync(cancellationToken);
+            return false;
         }
+        await connection.ExecuteAsync(new CommandDefinition(
+            Sql(schema ?? throw new InvalidOperationException("schema_migrations was not found: migrate before granting."), runtimeRole),
+            transaction: transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
         return true;
     }
 
     /// <summary>The statements, revoking first so that whatever was granted before (by hand, or by an older build) goes.</summary>
-    public static string Sql(string schema, string runtimeRole)
+    /// <param name="s">The schema, as regnamespace writes it: an identifier, already quoted where it needs to be.</param>
+    static string Sql(string s, string runtimeRole)
     {
-        var s = Quote(schema);
         var role = Quote(runtimeRole);
         var statements = new List<string>
         {
@@ -88,7 +82,7 @@ public static class RuntimeGrants
     }
 
     /// <summary>An SQL identifier, always quoted (so any role or schema name is taken literally).</summary>
-    public static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
     static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
 }
