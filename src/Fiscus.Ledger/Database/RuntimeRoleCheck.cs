@@ -24,15 +24,34 @@ public static class RuntimeRoleCheck
                     WHERE rolsuper AND rolname <> current_user AND pg_has_role(current_user, oid, 'MEMBER'))
             """, cancellationToken: cancellationToken));
         var problems = new List<string>();
+        // A superuser can do all the rest anyway (and counts as a member of every owner): saying so once is enough.
         if (role.IsSuperuser)
         {
             problems.Add("it is a superuser");
         }
-        else if (role.Becomes is { } superusers)
+        else
         {
-            problems.Add($"it can act as the superuser {superusers}");
+            if (role.Becomes is { } superusers)
+            {
+                problems.Add($"it can act as the superuser {superusers}");
+            }
+            if (await OwnershipAsync(connection, role.Name, cancellationToken) is { } owns)
+            {
+                problems.Add(owns);
+            }
         }
 
+        // More than the declaration on an append-only table matters only when nothing above already says it all.
+        if (problems.Count == 0)
+        {
+            problems.AddRange(await ExcessOnAppendOnlyTablesAsync(connection, cancellationToken));
+        }
+        return new RuntimeRoleReport(role.Name, problems);
+    }
+
+    /// <summary>Fiscus's tables and functions the role owns, itself or through a role it belongs to; null when none.</summary>
+    static async Task<string?> OwnershipAsync(NpgsqlConnection connection, string role, CancellationToken cancellationToken)
+    {
         // The schema is where schema_migrations is, as this role's search path finds it (the server's queries do too).
         var owned = (await connection.QueryAsync<(string Name, bool IsTable, string Owner)>(new CommandDefinition("""
             WITH fiscus AS (SELECT relnamespace AS schema FROM pg_class WHERE oid = to_regclass('schema_migrations'))
@@ -42,25 +61,20 @@ public static class RuntimeRoleCheck
             SELECT p.proname, false, p.proowner::regrole::text FROM pg_proc p, fiscus
             WHERE p.pronamespace = fiscus.schema AND pg_has_role(current_user, p.proowner, 'MEMBER')
             """, cancellationToken: cancellationToken))).AsList();
-        if (owned.Count > 0 && !role.IsSuperuser)
+        if (owned.Count == 0)
         {
-            var owners = owned.Select(o => o.Owner).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-            var who = owners.SequenceEqual([role.Name], StringComparer.Ordinal)
-                ? "it owns"
-                : $"it is (or is a member of) {string.Join(", ", owners)}, which owns";
-            // The ledger's own tables first: they are what an operator is looking for.
-            var appendOnly = RuntimePrivileges.Tables.Where(t => t.IsAppendOnly).Select(t => t.Table).ToList();
-            var names = owned.Where(o => o.IsTable)
-                .OrderBy(o => appendOnly.IndexOf(o.Name) is var i and >= 0 ? i : int.MaxValue).ThenBy(o => o.Name, StringComparer.Ordinal)
-                .Select(o => o.Name);
-            problems.Add($"{who} {owned.Count(o => o.IsTable)} tables and {owned.Count(o => !o.IsTable)} functions of the schema ({Some(names)})");
+            return null;
         }
-
-        if (problems.Count == 0)
-        {
-            problems.AddRange(await ExcessOnAppendOnlyTablesAsync(connection, cancellationToken));
-        }
-        return new RuntimeRoleReport(role.Name, problems);
+        var owners = owned.Select(o => o.Owner).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var who = owners.SequenceEqual([role], StringComparer.Ordinal)
+            ? "it owns"
+            : $"it is (or is a member of) {string.Join(", ", owners)}, which owns";
+        // The ledger's own tables first: they are what an operator is looking for.
+        var appendOnly = RuntimePrivileges.Tables.Where(t => t.IsAppendOnly).Select(t => t.Table).ToList();
+        var names = owned.Where(o => o.IsTable)
+            .OrderBy(o => appendOnly.IndexOf(o.Name) is var i and >= 0 ? i : int.MaxValue).ThenBy(o => o.Name, StringComparer.Ordinal)
+            .Select(o => o.Name);
+        return $"{who} {owned.Count(o => o.IsTable)} tables and {owned.Count(o => !o.IsTable)} functions of the schema ({Some(names)})";
     }
 
     /// <summary>UPDATE of other columns, DELETE, TRUNCATE or TRIGGER on a ledger or audit table: granted by hand, or through a role.</summary>
