@@ -34,7 +34,8 @@ bench_start() {
   fi
   fiscus_pg_start pg-bench "${FISCUS_BENCH_PG_PORT:-5482}" --fresh max_connections=200
   fiscus_pg_ensure_database "$name"
-  BENCH_DATABASE="${FISCUS_PG_CONNECTION/Database=postgres/Database=$name}"
+  # Fiscus runs as in production (./run): migrating as the owner, serving as the runtime role.
+  fiscus_pg_export_roles "$name"
   local bin sock port
   bin=$(fiscus_pg_bindir)
   sock=$(printf '%s' "$FISCUS_PG_CONNECTION" | sed -n 's/.*Host=\([^;]*\).*/\1/p')
@@ -42,7 +43,7 @@ bench_start() {
   BENCH_PSQL=("$bin/psql" -h "$sock" -p "$port" -U fiscus -d "$name" -v ON_ERROR_STOP=1 -q)
   BENCH_PGBENCH=("$bin/pgbench" -h "$sock" -p "$port" -U fiscus)
 
-  FISCUS_DATABASE="$BENCH_DATABASE" FISCUS_ADMIN_PASSWORD="$BENCH_PASSWORD" FISCUS_URLS="$BENCH_URL" \
+  FISCUS_ADMIN_PASSWORD="$BENCH_PASSWORD" FISCUS_URLS="$BENCH_URL" \
     FISCUS_LOGIN_ATTEMPTS_PER_MINUTE=1000 Logging__LogLevel__Default=Warning Logging__LogLevel__Fiscus=Warning \
     dotnet src/Fiscus.Server/bin/Release/net10.0/fiscus.dll >"$FISCUS_HOME/bench-server.log" 2>&1 &
   bench_server_pid=$!

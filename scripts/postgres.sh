@@ -4,7 +4,8 @@
 # through a Unix socket in a directory only that user (and root) can enter.
 #
 # Source this file, then: fiscus_pg_start NAME PORT [--fresh] [extra postgres -c options...]
-# It exports FISCUS_PG_CONNECTION (an Npgsql connection string to database "postgres").
+# It exports FISCUS_PG_CONNECTION (an Npgsql connection string to database "postgres", as the superuser fiscus);
+# fiscus_pg_export_roles DATABASE then exports the owner's and the runtime role's connections for Fiscus.
 
 FISCUS_HOME="${FISCUS_HOME:-$(pwd)/.fiscus}"
 FISCUS_PG_STARTED=()
@@ -134,13 +135,38 @@ fiscus_pg_stop_started() {
   FISCUS_PG_STARTED=()
 }
 
-# Creates a database in the private cluster if it does not exist yet.
-fiscus_pg_ensure_database() {
+# Runs psql on the private cluster as its superuser: fiscus_pg_psql DATABASE [psql options...]
+fiscus_pg_psql() {
   local database="$1" bin sock port
+  shift
   bin=$(fiscus_pg_bindir)
   sock=$(printf '%s' "$FISCUS_PG_CONNECTION" | sed -n 's/.*Host=\([^;]*\).*/\1/p')
   port=$(printf '%s' "$FISCUS_PG_CONNECTION" | sed -n 's/.*Port=\([^;]*\).*/\1/p')
-  if ! "$bin/psql" -h "$sock" -p "$port" -U fiscus -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$database'" | grep -q 1; then
-    "$bin/createdb" -h "$sock" -p "$port" -U fiscus "$database"
+  "$bin/psql" -h "$sock" -p "$port" -U fiscus -d "$database" -v ON_ERROR_STOP=1 -qtA "$@"
+}
+
+# Creates a database in the private cluster if it does not exist yet.
+fiscus_pg_ensure_database() {
+  local database="$1"
+  if ! fiscus_pg_psql postgres -c "SELECT 1 FROM pg_database WHERE datname = '$database'" | grep -q 1; then
+    fiscus_pg_psql postgres -c "CREATE DATABASE \"$database\""
   fi
+}
+
+# The role Fiscus serves requests as. The superuser "fiscus" that initdb made owns the schema and migrates it
+# (FISCUS_MIGRATION_DATABASE); this login role owns nothing and gets only what Fiscus grants it at start-up, so
+# nothing the server does can switch off the ledger's guards. No password: the cluster trusts its private socket.
+FISCUS_PG_RUNTIME_ROLE=fiscus_app
+
+# Exports FISCUS_MIGRATION_DATABASE (the owner) and FISCUS_DATABASE (the runtime role) for DATABASE in the
+# private cluster, creating the runtime role if it is missing (a cluster made before there were two roles
+# gets it now; its tables stay owned by fiscus, which is what the owner should be).
+fiscus_pg_export_roles() {
+  local database="$1"
+  fiscus_pg_psql postgres -c "DO \$\$ BEGIN
+      CREATE ROLE $FISCUS_PG_RUNTIME_ROLE LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; -- there already, perhaps made at this very moment
+    END \$\$" >/dev/null
+  export FISCUS_MIGRATION_DATABASE="${FISCUS_PG_CONNECTION/Database=postgres/Database=$database}"
+  export FISCUS_DATABASE="${FISCUS_MIGRATION_DATABASE/Username=fiscus/Username=$FISCUS_PG_RUNTIME_ROLE}"
 }

@@ -56,7 +56,10 @@ public static class FiscusApp
             builder.UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>());
             return builder.Build();
         });
-        services.TryAddSingleton<Migrator>();
+        services.TryAddSingleton(sp => SchemaOwner.For(
+            sp.GetRequiredService<FiscusOptions>(), sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILoggerFactory>()));
+        // Migrations change the schema, so they run as its owner (which is FISCUS_DATABASE's role when there is one role).
+        services.TryAddSingleton(sp => new Migrator(sp.GetRequiredService<SchemaOwner>().DataSource, sp.GetRequiredService<ILogger<Migrator>>()));
         services.TryAddSingleton<Passwords>();
         services.TryAddSingleton<StaffUsers>();
         services.TryAddSingleton<ApiClients>();

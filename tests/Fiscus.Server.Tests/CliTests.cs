@@ -12,15 +12,19 @@ public sealed class CliTests : IAsyncLifetime
 
     public Task DisposeAsync() => TestDatabases.DropAsync(database);
 
-    async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
+    /// <summary>Runs a verb as ./run does: migrations as the owner, the verb's own work as the runtime role.</summary>
+    Task<(int Code, string Output, string Error)> RunAsync(params string[] args) => RunWithAsync(new Dictionary<string, string?>
+    {
+        ["FISCUS_MIGRATION_DATABASE"] = TestDatabases.ConnectionStringFor(database),
+        ["FISCUS_DATABASE"] = TestDatabases.RuntimeConnectionStringFor(database),
+    }, args);
+
+    async Task<(int Code, string Output, string Error)> RunWithAsync(Dictionary<string, string?> settings, params string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var code = await FiscusCli.RunAsync(args, new Dictionary<string, string?>
-        {
-            ["FISCUS_DATABASE"] = TestDatabases.ConnectionStringFor(database),
-            ["FISCUS_TIME_ZONE"] = "UTC",
-        }, output, error);
+        settings["FISCUS_TIME_ZONE"] = "UTC";
+        var code = await FiscusCli.RunAsync(args, settings, output, error);
         return (code, output.ToString(), error.ToString());
     }
 
@@ -35,6 +39,30 @@ public sealed class CliTests : IAsyncLifetime
         var second = await RunAsync("migrate");
         Assert.Equal(0, second.Code);
         Assert.Contains("schema is up to date", second.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Migrate_grants_the_runtime_role_its_privileges_and_warns_of_nothing()
+    {
+        var migrated = await RunAsync("migrate");
+
+        Assert.Equal(0, migrated.Code);
+        Assert.Equal("", migrated.Error);
+        await using var connection = new Npgsql.NpgsqlConnection(TestDatabases.RuntimeConnectionStringFor(database));
+        await connection.OpenAsync();
+        await using var privileges = new Npgsql.NpgsqlCommand(
+            "SELECT has_table_privilege('audit_log', 'INSERT') AND NOT has_table_privilege('audit_log', 'DELETE')", connection);
+        Assert.Equal(true, await privileges.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task Migrate_with_one_role_for_everything_warns_that_it_can_alter_the_ledger()
+    {
+        var migrated = await RunWithAsync(new Dictionary<string, string?> { ["FISCUS_DATABASE"] = TestDatabases.ConnectionStringFor(database) }, "migrate");
+
+        Assert.Equal(0, migrated.Code);
+        Assert.StartsWith("fiscus: warning: FISCUS_DATABASE signs in as ", migrated.Error, StringComparison.Ordinal);
+        Assert.Contains("it is a superuser", migrated.Error, StringComparison.Ordinal);
     }
 
     [Fact]

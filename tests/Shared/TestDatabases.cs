@@ -25,6 +25,52 @@ public static class TestDatabases
     public static string ConnectionStringFor(string database) =>
         new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = database, Pooling = true }.ConnectionString;
 
+    /// <summary>
+    /// The login role the server under test works as, as in production: it owns nothing and gets its privileges
+    /// from Fiscus's start-up (FISCUS_MIGRATION_DATABASE is the superuser of <see cref="ServerConnectionString"/>).
+    /// Roles belong to the whole server, so one role serves every test database (their grants travel with a clone).
+    /// </summary>
+    public const string RuntimeRole = "fiscus_test_runtime";
+
+    /// <summary>
+    /// The private cluster trusts its Unix socket and ignores it; a server in FISCUS_TEST_DATABASE that asks for
+    /// passwords gets this one (a role created there by an earlier run keeps the password it was given then).
+    /// </summary>
+    const string RuntimePassword = "fiscus-test-runtime-password";
+
+    static readonly Lazy<bool> RuntimeRoleCreated = new(CreateRuntimeRole);
+
+    /// <summary>A connection string for <paramref name="database"/> as <see cref="RuntimeRole"/>, creating the role first if the server has none.</summary>
+    public static string RuntimeConnectionStringFor(string database)
+    {
+        _ = RuntimeRoleCreated.Value;
+        return new NpgsqlConnectionStringBuilder(ConnectionStringFor(database)) { Username = RuntimeRole, Password = RuntimePassword }.ConnectionString;
+    }
+
+    // Synchronous: it is asked for while a test host is being configured, which cannot await.
+    static bool CreateRuntimeRole()
+    {
+        using var connection = new NpgsqlConnection(ConnectionStringFor("postgres"));
+        connection.Open();
+        using var exists = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = @role)", connection);
+        exists.Parameters.AddWithValue("role", RuntimeRole);
+        if ((bool)exists.ExecuteScalar()!)
+        {
+            return true;
+        }
+        using var create = new NpgsqlCommand(
+            $"CREATE ROLE {RuntimeRole} LOGIN PASSWORD '{RuntimePassword}' NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION", connection);
+        try
+        {
+            create.ExecuteNonQuery();
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DuplicateObject or PostgresErrorCodes.UniqueViolation)
+        {
+            // The other test assembly, running at the same time, created it first.
+        }
+        return true;
+    }
+
     public static async Task CreateAsync(string database, string? template = null)
     {
         await using var connection = new NpgsqlConnection(ConnectionStringFor("postgres"));

@@ -105,11 +105,15 @@ public sealed class FiscusCli(TextWriter output, TextWriter error)
             {
                 output.WriteLine($"applied {migration.Version:D4} {migration.Name}");
             }
-            var created = await PrepareAsync(services, cancellationToken);
+            var prepared = await PrepareAsync(services, cancellationToken);
             output.WriteLine(applied.Count == 0 ? "schema is up to date" : $"{applied.Count} migration(s) applied");
-            if (created)
+            if (prepared.Created)
             {
                 output.WriteLine("new installation: reference data seeded");
+            }
+            if (prepared.RuntimeRoleWarning is { } warning)
+            {
+                error.WriteLine($"fiscus: warning: {warning}");
             }
             return 0;
         });
@@ -293,9 +297,10 @@ public sealed class FiscusCli(TextWriter output, TextWriter error)
         return client;
     }
 
-    Task<bool> PrepareAsync(IServiceProvider services, CancellationToken cancellationToken) =>
-        DatabaseStartup.PrepareAsync(services.GetRequiredService<NpgsqlDataSource>(), services.GetRequiredService<Migrator>(),
-            services.GetRequiredService<FiscusOptions>(), services.GetRequiredService<TimeProvider>(), cancellationToken);
+    Task<DatabasePreparation> PrepareAsync(IServiceProvider services, CancellationToken cancellationToken) =>
+        DatabaseStartup.PrepareAsync(services.GetRequiredService<SchemaOwner>(), services.GetRequiredService<NpgsqlDataSource>(),
+            services.GetRequiredService<Migrator>(), services.GetRequiredService<FiscusOptions>(), services.GetRequiredService<TimeProvider>(),
+            cancellationToken);
 
     void PrintSecret(ApiClient client, string secret)
     {

@@ -12,8 +12,15 @@ public sealed class FiscusOptions
 {
     public const string DefaultUrls = "http://127.0.0.1:5080";
 
-    /// <summary>FISCUS_DATABASE: Npgsql connection string.</summary>
+    /// <summary>FISCUS_DATABASE: Npgsql connection string of the role the server works as (its requests, housekeeping, the CLI's verbs).</summary>
     public required string Database { get; init; }
+
+    /// <summary>
+    /// FISCUS_MIGRATION_DATABASE: Npgsql connection string of the role that owns the schema. When set, migrations,
+    /// first-start seeding and the runtime role's grants run through it, and FISCUS_DATABASE's role needs to own
+    /// nothing. Unset, FISCUS_DATABASE does everything (as every installation did before there were two roles).
+    /// </summary>
+    public string? MigrationDatabase { get; init; }
 
     /// <summary>FISCUS_CURRENCY: ISO 4217 code, default USD.</summary>
     public required Currency Currency { get; init; }
@@ -67,6 +74,7 @@ public sealed class FiscusOptions
         return new FiscusOptions
         {
             Database = database,
+            MigrationDatabase = NullIfEmpty(configuration["FISCUS_MIGRATION_DATABASE"]),
             Currency = currency,
             AdminPassword = NullIfEmpty(configuration["FISCUS_ADMIN_PASSWORD"]),
             DefaultTimeZone = NullIfEmpty(configuration["FISCUS_TIME_ZONE"]) ?? MachineTimeZone(),

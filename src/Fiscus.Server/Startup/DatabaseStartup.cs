@@ -1,3 +1,4 @@
+using Dapper;
 using Fiscus.Ledger.Database;
 using Fiscus.Ledger.ReferenceData;
 using Fiscus.Server.Auth;
@@ -17,21 +18,35 @@ public sealed class StartupReport
     public string? CreatedAdminPassword { get; set; }
 
     public bool AdminPasswordFromConfiguration { get; set; }
+
+    /// <summary>Why FISCUS_DATABASE's role could alter the ledger and what to do about it; null when it cannot.</summary>
+    public string? RuntimeRoleWarning { get; set; }
 }
+
+/// <summary>What <see cref="DatabaseStartup.PrepareAsync"/> did and found.</summary>
+/// <param name="Created">This call created the installation (a first start).</param>
+/// <param name="RuntimeRoleWarning">Why FISCUS_DATABASE's role could alter the ledger; null when it cannot.</param>
+public sealed record DatabasePreparation(bool Created, string? RuntimeRoleWarning);
 
 /// <summary>
 /// Brings the database to this build's schema and, on a first start, records the currency, seeds the
-/// reference data and creates the admin. Runs before the server accepts requests; every step is safe when
-/// several instances start together (advisory locks) and a no-op when already done.
+/// reference data and creates the admin; then gives the runtime role its privileges and checks that it cannot
+/// alter the ledger. Runs before the server accepts requests; every step is safe when several instances start
+/// together (advisory locks) and a no-op when already done.
 /// </summary>
+/// <remarks>
+/// Everything here that writes runs as the schema owner (<see cref="SchemaOwner"/>): it is the start-up's work,
+/// not a request's, and the first start writes rows (the installation) that the runtime role may only read.
+/// </remarks>
 public sealed class DatabaseStartup(
-    NpgsqlDataSource db, Migrator migrator, Passwords passwords, FiscusOptions options, TimeProvider time, StartupReport report)
+    NpgsqlDataSource db, SchemaOwner owner, Migrator migrator, Passwords passwords, FiscusOptions options, TimeProvider time,
+    StartupReport report, ILogger<DatabaseStartup> logger)
     : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await PrepareAsync(db, migrator, options, time, cancellationToken);
-        await Transactions.RunAsync(db, async (connection, transaction) =>
+        var prepared = await PrepareAsync(owner, db, migrator, options, time, cancellationToken);
+        await Transactions.RunAsync(owner.DataSource, async (connection, transaction) =>
         {
             var password = await StaffUsers.EnsureFirstAdminAsync(
                 connection, transaction, passwords, options.AdminPassword, time.GetUtcNow(), cancellationToken);
@@ -39,21 +54,42 @@ public sealed class DatabaseStartup(
             report.AdminPasswordFromConfiguration = password is not null && options.AdminPassword is not null;
         }, cancellationToken);
         report.FirstStart = report.FirstStart || report.CreatedAdminPassword is not null;
+        report.RuntimeRoleWarning = prepared.RuntimeRoleWarning;
+        if (prepared.RuntimeRoleWarning is { } warning)
+        {
+            logger.LogWarning("{RuntimeRoleWarning}", warning);
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Migrations and first-start seeding, shared with the command line.</summary>
-    /// <returns>Whether this call created the installation.</returns>
-    public static async Task<bool> PrepareAsync(
-        NpgsqlDataSource db, Migrator migrator, FiscusOptions options, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>Migrations, first-start seeding and the runtime role's privileges, shared with the command line.</summary>
+    public static async Task<DatabasePreparation> PrepareAsync(
+        SchemaOwner owner, NpgsqlDataSource runtime, Migrator migrator, FiscusOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!TimeZones.IsIana(options.DefaultTimeZone))
         {
             throw new ConfigurationException($"FISCUS_TIME_ZONE '{options.DefaultTimeZone}' is not an IANA time zone such as Europe/London.");
         }
         await migrator.MigrateAsync(cancellationToken);
-        return await Transactions.RunAsync(db, (connection, transaction) => Installation.EnsureAsync(
+        var created = await Transactions.RunAsync(owner.DataSource, (connection, transaction) => Installation.EnsureAsync(
             connection, transaction, options.Currency, options.DefaultTimeZone, time.GetUtcNow(), cancellationToken), cancellationToken);
+
+        await using var connection = await runtime.OpenConnectionAsync(cancellationToken);
+        if (owner.IsSeparateRole)
+        {
+            // Whoever FISCUS_DATABASE signs in as is the role to grant to: no third setting to keep in step.
+            var role = await connection.ExecuteScalarAsync<string>(new CommandDefinition("SELECT current_user", cancellationToken: cancellationToken));
+            await RuntimeGrants.ApplyAsync(owner.DataSource, role!, cancellationToken);
+        }
+        var check = await RuntimeRoleCheck.CheckAsync(connection, cancellationToken);
+        return new DatabasePreparation(created, check.CanAlterLedger ? RuntimeRoleWarning(check) : null);
     }
+
+    /// <summary>Says which role, why it matters and what to do, in one paragraph for the log and the banner.</summary>
+    public static string RuntimeRoleWarning(RuntimeRoleReport check) =>
+        $"FISCUS_DATABASE signs in as '{check.Role}', which can alter the ledger and the audit log behind Fiscus's guards: " +
+        $"{string.Join("; ", check.Problems)}. Serve requests as a role that owns nothing: set FISCUS_MIGRATION_DATABASE to the " +
+        "schema owner's connection and FISCUS_DATABASE to that role's, and Fiscus grants it only what it needs " +
+        "(README, \"Database roles\").";
 }

@@ -21,7 +21,13 @@ public sealed class StartupBanner(IServer server, IHostApplicationLifetime lifet
         {
             return; // in-process test server: nobody to tell
         }
-        var url = addresses.First().TrimEnd('/');
+        Console.Out.WriteLine(string.Join(Environment.NewLine, Lines(addresses.First().TrimEnd('/'), report)));
+        Console.Out.Flush();
+    }
+
+    /// <summary>What the banner says for a server at <paramref name="url"/>.</summary>
+    public static IReadOnlyList<string> Lines(string url, StartupReport report)
+    {
         var lines = new List<string>
         {
             "",
@@ -40,8 +46,13 @@ public sealed class StartupBanner(IServer server, IHostApplicationLifetime lifet
                 lines.Add("  This password is shown only now. Change it with: ./run user password --username admin");
             }
         }
+        if (report.RuntimeRoleWarning is { } warning)
+        {
+            // Also logged; repeated here because the banner is what the person who started Fiscus reads.
+            lines.Add("");
+            lines.Add($"  WARNING: {warning}");
+        }
         lines.Add("");
-        Console.Out.WriteLine(string.Join(Environment.NewLine, lines));
-        Console.Out.Flush();
+        return lines;
     }
 }

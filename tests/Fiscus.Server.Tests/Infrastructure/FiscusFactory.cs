@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Fiscus.Server.Tests.Infrastructure;
 
-/// <summary>The real Fiscus pipeline in process, on a database of the test's own.</summary>
+/// <summary>The real Fiscus pipeline in process, on a database of the test's own, working as the runtime role.</summary>
 public sealed class FiscusFactory(string database, IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
 {
     public const string AdminPassword = "admin-test-password";
@@ -17,7 +17,10 @@ public sealed class FiscusFactory(string database, IReadOnlyDictionary<string, s
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseSetting("FISCUS_DATABASE", TestDatabases.ConnectionStringFor(Database));
+        // Two roles, as ./run sets up: the superuser owns and migrates the schema, the server works as a role that
+        // owns nothing, so every test also proves the runtime role's privileges are enough (and no more is needed).
+        builder.UseSetting("FISCUS_MIGRATION_DATABASE", TestDatabases.ConnectionStringFor(Database));
+        builder.UseSetting("FISCUS_DATABASE", TestDatabases.RuntimeConnectionStringFor(Database));
         builder.UseSetting("FISCUS_ADMIN_PASSWORD", AdminPassword);
         builder.UseSetting("FISCUS_TIME_ZONE", "UTC");
         // Tests sign in hundreds of times from one address; the limit itself has its own test.
