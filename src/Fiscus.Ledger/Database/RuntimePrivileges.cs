@@ -22,6 +22,8 @@ public static class RuntimePrivileges
         AppendOnly("installation", insert: false),
         // Written by migrations (the owner); /health/ready reads the schema version.
         AppendOnly("schema_migrations", insert: false),
+        // Written by migration 0007 (the owner); `fiscus verify` reads from which line the money rules hold.
+        AppendOnly("ledger_rules", insert: false),
 
         // The ledger. A line changes only its outstanding amount and status (as the update trigger also says);
         // offsets, register movements, sales, reconciliations and shift cash transactions never change.
