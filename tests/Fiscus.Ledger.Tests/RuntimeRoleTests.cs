@@ -43,6 +43,8 @@ public sealed class RuntimeRoleTests(RuntimeRoleDatabase database) : IClassFixtu
                 { "edit an offset", "UPDATE account_offsets SET amount_minor = 0" },
                 { "edit the audit log", "UPDATE audit_log SET actor = 'nobody'" },
                 { "edit a register movement", "UPDATE register_movements SET amount_minor = 0" },
+                { "forge a register movement with no line behind it",
+                  "INSERT INTO register_movements SELECT register_session_id, cash_register_id, now(), 'out', 'CASH', NULL, NULL, NULL, 1, 12345, true FROM register_sessions LIMIT 1" },
                 { "rewrite the migration history", "UPDATE schema_migrations SET checksum = 'edited'" },
                 { "change the installation's currency", "UPDATE installation SET currency_code = 'EUR'" },
                 { "write a second installation row", "INSERT INTO installation (singleton, currency_code, currency_exponent, created_at) VALUES (false, 'EUR', 2, now())" },

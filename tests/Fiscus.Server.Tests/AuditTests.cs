@@ -30,7 +30,7 @@ public sealed class AuditTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtu
     [Fact]
     public async Task A_client_write_is_audited_with_the_client()
     {
-        var client = await fiscus.ClientAsync(["reference:write"]);
+        var client = await fiscus.ClientAsync(["reference:write", "refunds:write"]);
         var code = fiscus.Unique("CLI");
 
         using var response = await client.Http.PostAsync("/api/v1/payment_types", Json.Body(new { code, description = "By a client" }));

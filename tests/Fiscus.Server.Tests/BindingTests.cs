@@ -185,7 +185,7 @@ public sealed class BindingTests(FiscusFixture fiscus) : IClassFixture<FiscusFix
         }
 
         // A client given the scopes before it was bound (or bound behind the API's back) still cannot use them.
-        var client = await fiscus.ClientAsync(["reference:write", "libraries:write", "registers:write", "reference:read"]);
+        var client = await fiscus.ClientAsync(["reference:write", "libraries:write", "registers:write", "reference:read", "refunds:write"]);
         await fiscus.ScalarAsync<int>("UPDATE api_clients SET cash_register_id = @register WHERE client_id = @ClientId RETURNING 1",
             new { register, client.ClientId });
         var bound = fiscus.WithBearer(await fiscus.ClientTokenAsync(client.ClientId, client.Secret));

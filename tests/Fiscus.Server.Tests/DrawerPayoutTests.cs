@@ -92,6 +92,47 @@ public sealed class DrawerPayoutTests(FiscusFixture fiscus) : IClassFixture<Fisc
         Assert.Equal(0m, await fiscus.BalanceAsync(patron));
     }
 
+    /// <summary>
+    /// A tender minted with reference:write alone would let payments:write clear debts with money nobody counts (found
+    /// by a hostile review: a client created a "Forgiven" method over FOLIO's /payments and paid a 20.00 debt with it).
+    /// </summary>
+    [Fact]
+    public async Task Only_whoever_may_write_debts_off_adds_a_payment_type()
+    {
+        var patron = await fiscus.PatronAsync();
+        await fiscus.DebitAsync(patron, 20m);
+        var folio = await fiscus.ClientAsync(["reference:read", "reference:write", "payments:write"]);
+        var name = fiscus.Unique("Forgiven");
+
+        using (var method = await folio.Http.PostAsync("/payments", Json.Body(new { nameMethod = name })))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, method.StatusCode);
+            Assert.Contains("refunds:write", await method.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        using (var type = await folio.Http.PostAsync("/api/v1/payment_types", Json.Body(new { code = fiscus.Unique("FORGIVE"), description = name })))
+        {
+            await type.ExpectProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        }
+        using (var archived = await (await fiscus.AdminAsync()).PostAsync("/api/v1/payment_types/CARD/archive", null))
+        {
+            await archived.ExpectAsync(HttpStatusCode.OK);
+        }
+        using (var back = await folio.Http.PostAsync("/api/v1/payment_types/CARD/unarchive", null))
+        {
+            await back.ExpectProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        }
+        using (var restored = await (await fiscus.StaffAsync("manager")).Http.PostAsync("/api/v1/payment_types/CARD/unarchive", null))
+        {
+            await restored.ExpectAsync(HttpStatusCode.OK);
+        }
+        Assert.Equal(0, await fiscus.ScalarAsync<int>("SELECT count(*) FROM payment_types WHERE description = @name", new { name }));
+        Assert.Equal(20m, await fiscus.BalanceAsync(patron));
+
+        var settings = await fiscus.ClientAsync(["reference:read", "reference:write", "refunds:write"]);
+        using var added = await settings.Http.PostAsync("/payments", Json.Body(new { nameMethod = name }));
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+    }
+
     [Theory]
     [InlineData("PAYOUT", "debit_type_reserved")]
     [InlineData("VOID", "debit_type_reserved")]

@@ -55,11 +55,16 @@ public sealed class FrozenCashTests(FiscusFixture fiscus) : IClassFixture<Fiscus
         var summary = (await fiscus.SessionAsync(register))["summary"]!;
         Assert.False(summary.PaymentType(card)["counts_as_cash"]!.GetValue<bool>());
         Assert.True(summary.PaymentType(tokens)["counts_as_cash"]!.GetValue<bool>());
+        Assert.Equal((5m, 0m), (summary.PaymentType(card).Money("total"), summary.PaymentType(card).Money("drawer_total")));
 
         // Money taken after the edit counts as the type now says.
         await fiscus.SellAsync(register, 4m, paymentType: card);
         await fiscus.SellAsync(register, 2m, paymentType: tokens);
         Assert.Equal((117m, 11700L), await ExpectedAsync());
+        var mixed = (await fiscus.SessionAsync(register))["summary"]!;
+        Assert.Equal((9m, 4m, true), (mixed.PaymentType(card).Money("total"), mixed.PaymentType(card).Money("drawer_total"),
+            mixed.PaymentType(card)["counts_as_cash"]!.GetValue<bool>()));
+        Assert.Equal((5m, 3m), (mixed.PaymentType(tokens).Money("total"), mixed.PaymentType(tokens).Money("drawer_total")));
 
         using (var end = await cashier.Http.PostAsync("/api/v1/shifts/end", Json.Body(new { password = cashier.Password, actual_cash_end = 11700 })))
         {

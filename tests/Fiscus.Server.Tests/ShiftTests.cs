@@ -57,7 +57,8 @@ public sealed class ShiftTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtu
     [Fact]
     public async Task The_seeds_four_curl_examples_work_as_written_and_count_the_cash_sales()
     {
-        var kasir = await CashierAsync();
+        // A manager: paying cash out of a drawer (the seed's expense) needs refunds:write, which a cashier does not hold.
+        var kasir = await CashierAsync("manager");
 
         // Start Shift (the body exactly as in the seed; the password is the cashier's own).
         using var start = await kasir.PostAsync("/api/v1/shifts/start", $$"""
@@ -250,7 +251,7 @@ public sealed class ShiftTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtu
     public async Task Cash_in_and_out_are_journaled_to_the_register_as_paid_in_and_paid_out()
     {
         var register = await fiscus.RegisterAsync(startingFloat: 50m);
-        var kasir = await CashierAsync();
+        var kasir = await CashierAsync("manager");
         using (var start = await kasir.StartAsync(5000, register))
         {
             await start.ExpectAsync(HttpStatusCode.Created);
@@ -454,12 +455,41 @@ public sealed class ShiftTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtu
             shift["expected_cash_end"]!.GetValue<long>());
     }
 
+    /// <summary>
+    /// Cash out is money leaving a drawer, like a payout or a refund (security review: a cashier paid 5,000.00 out of a
+    /// drawer holding 100.00 as a "refund" and the shift still balanced). A cashier pays cash in; cash out needs
+    /// refunds:write, and never more than the drawer should hold.
+    /// </summary>
+    [Fact]
+    public async Task Cash_out_needs_refunds_write_and_no_more_than_the_drawer_holds()
+    {
+        var register = await fiscus.RegisterAsync();
+        var kasir = await CashierAsync();
+        await (await kasir.StartAsync(10000, register)).ExpectAsync(HttpStatusCode.Created);
+
+        await RefusedAsync(await kasir.CashAsync("cash_out", 500000, "refund"), HttpStatusCode.Forbidden, "forbidden");
+        await RefusedAsync(await kasir.CashAsync("cash_out", 100, "expense"), HttpStatusCode.Forbidden, "forbidden");
+        await (await kasir.CashAsync("cash_in", 500, "deposit")).ExpectAsync(HttpStatusCode.Created);
+        Assert.Equal(10500, (await DataAsync(await kasir.Http.GetAsync("/api/v1/shifts/active"), HttpStatusCode.OK, "Active shift retrieved successfully"))
+            ["expected_cash"]!.GetValue<long>());
+        await (await kasir.EndAsync(10500)).ExpectAsync(HttpStatusCode.OK);
+
+        var manager = await CashierAsync("manager");
+        await (await manager.StartAsync(10000, register)).ExpectAsync(HttpStatusCode.Created);
+        await RefusedAsync(await manager.CashAsync("cash_out", 10001, "drop"), HttpStatusCode.Conflict, "insufficient_cash");
+        await (await manager.CashAsync("cash_out", 10000, "drop")).ExpectAsync(HttpStatusCode.Created);
+        await RefusedAsync(await manager.CashAsync("cash_out", 1, "drop"), HttpStatusCode.Conflict, "insufficient_cash");
+        Assert.Equal(0, (await DataAsync(await manager.Http.GetAsync("/api/v1/shifts/active"), HttpStatusCode.OK, "Active shift retrieved successfully"))
+            ["expected_cash"]!.GetValue<long>());
+        await (await manager.EndAsync(0)).ExpectAsync(HttpStatusCode.OK);
+    }
+
     [Fact]
     public async Task A_cash_transaction_retried_with_its_key_is_paid_once()
     {
         var register = await fiscus.RegisterAsync();
-        var kasir = await CashierAsync();
-        await (await kasir.StartAsync(0, register)).ExpectAsync(HttpStatusCode.Created);
+        var kasir = await CashierAsync("manager");
+        await (await kasir.StartAsync(2000, register)).ExpectAsync(HttpStatusCode.Created);
         const string Body = "{\"type\": \"cash_out\", \"amount\": 1200, \"category\": \"expense\", \"description\": \"milk\"}";
 
         using var first = await kasir.PostAsync("/api/v1/shifts/cash-transaction", Body, key: "till-7-0001");
@@ -475,7 +505,7 @@ public sealed class ShiftTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtu
     public async Task A_shift_is_read_by_its_cashier_or_by_a_manager_and_reported_with_its_difference()
     {
         var register = await fiscus.RegisterAsync();
-        var kasir = await CashierAsync();
+        var kasir = await CashierAsync("manager");
         var shiftId = (await (await kasir.StartAsync(1000, register)).ExpectAsync(HttpStatusCode.Created))["data"]!["id"]!.GetValue<Guid>();
         await (await kasir.CashAsync("cash_out", 300, "drop")).ExpectAsync(HttpStatusCode.Created);
         await (await kasir.EndAsync(650)).ExpectAsync(HttpStatusCode.OK);
@@ -509,7 +539,7 @@ public sealed class ShiftTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtu
         var lines = (await csv.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, lines.Length);
         Assert.EndsWith(",10.00,0.00,3.00,0.00,0.00,7.00,6.50,-0.50", lines[1]);
-        using var cashierReport = await kasir.Http.GetAsync($"/api/v1/reports/shifts?from={today}");
+        using var cashierReport = await colleague.Http.GetAsync($"/api/v1/reports/shifts?from={today}");
         Assert.Equal(HttpStatusCode.Forbidden, cashierReport.StatusCode);
     }
     [Fact]

@@ -35,10 +35,9 @@ public sealed record Binding(string? LibraryId, int? CashRegisterId)
     public Failure? CheckLibrary(string libraryId) =>
         PermitsLibrary(libraryId) ? null : Refuse($"may not act for library '{libraryId}'");
 
+    /// <remarks>The refusal does not say where the patron belongs: a bound client learns nothing of other libraries' patrons.</remarks>
     public Failure? CheckPatron(long patronId, string patronLibraryId) =>
-        PermitsLibrary(patronLibraryId)
-            ? null
-            : Refuse(Invariant($"may not see or change patron {patronId}, who belongs to library '{patronLibraryId}'"));
+        PermitsLibrary(patronLibraryId) ? null : Refuse(Invariant($"may not see or change patron {patronId}"));
 
     /// <summary>Refuses a change to what every library shares (reference data, libraries, registers).</summary>
     public Failure? CheckInstallationWide(string what) =>

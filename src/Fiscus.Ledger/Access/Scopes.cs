@@ -38,7 +38,7 @@ public static class Scopes
         (RegistersRead, "read cash registers, their sessions and cash-ups"),
         (ReferenceRead, "read libraries, debit, credit and payment types, fee/fine owners (and FOLIO's /payments, /owners)"),
         (PatronsWrite, "create and update patrons"),
-        (RefundsWrite, "void, cancel, write off and refund"),
+        (RefundsWrite, "void, cancel, write off and refund; pay money out of a drawer (payouts, shift cash out); add payment types"),
         (CashupsWrite, "cash up registers"),
         (ReportsRead, "read reports"),
         (ReferenceWrite, "manage debit, credit and payment types and fee/fine owners (and FOLIO's /payments)"),
@@ -60,6 +60,13 @@ public static class Scopes
     /// Scopes that change what every library shares (reference data, libraries, registers). A client bound to a
     /// register or a library cannot use them: its binding could not confine what it changed.
     /// </summary>
+    /// <summary>
+    /// Adding a tender (a new payment type, or an archived one brought back) lets whoever takes payments clear debts
+    /// in it, with no money Fiscus can count: a write-off in all but name. So it needs <c>refunds:write</c> as well,
+    /// and nobody can mint a tender who could not already write debts off.
+    /// </summary>
+    public static readonly string[] AddPaymentType = [ReferenceWrite, RefundsWrite];
+
     public static readonly FrozenSet<string> InstallationWide =
         new[] { ReferenceWrite, LibrariesWrite, RegistersWrite }.ToFrozenSet(StringComparer.Ordinal);
 }

@@ -32,10 +32,11 @@ public static class LineTypes
     public static bool IsMoneyIn(string creditType) => creditType is Payment or Purchase or PaidIn or CashupSurplus;
 
     /// <summary>
-    /// Whether writing this line needs <c>refunds:write</c>: money paid back out (a PAYOUT, a VOID) or a debt
-    /// reduced without money (an adjustment credit). The writer checks it on every line as a backstop; each
-    /// command checks it first, to refuse with a clear 403.
+    /// Whether writing this line needs <c>refunds:write</c>: money paid out of the library (a PAYOUT, a VOID, cash
+    /// paid out of a drawer) or a debt reduced without money (an adjustment credit). The writer checks it on every
+    /// line as a backstop; each command checks it first, to refuse with a clear 403. (A cash-up deficit only records
+    /// what a count found missing; the cash-up itself needs cashups:write.)
     /// </summary>
     public static bool NeedsRefundsScope(NewLine line) =>
-        line.DebitTypeCode is Payout or Void || line.CreditTypeCode is { } credit && !IsMoneyIn(credit);
+        line.DebitTypeCode is Payout or Void or PaidOut || line.CreditTypeCode is { } credit && !IsMoneyIn(credit);
 }

@@ -75,9 +75,21 @@ public static class RuntimeGrants
                 END $grant$
                 """);
         }
-        // Fiscus's functions change nothing the caller could not change itself (none is SECURITY DEFINER); the
-        // queries and triggers the server runs call them (case folding, the ledger's consistency checks).
+        // The queries and triggers the server runs call Fiscus's functions (case folding, the ledger's checks). The only
+        // SECURITY DEFINER ones are trigger functions (register movements), which no one can call but a trigger, and
+        // every plpgsql function has a fixed search_path (migration 0008), so a temporary table cannot stand in for a
+        // table they read.
         statements.Add($"GRANT EXECUTE ON ALL ROUTINES IN SCHEMA {s} TO {role}");
+        // Temporary tables serve no query of Fiscus's; where the owner may, nobody gets them by default (PUBLIC).
+        statements.Add($"""
+            DO $temp$ BEGIN
+                IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+                   OR (SELECT datdba = (SELECT oid FROM pg_roles WHERE rolname = current_user) FROM pg_database WHERE datname = current_database()) THEN
+                    EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
+                END IF;
+                EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM %I', current_database(), {Literal(runtimeRole)});
+            END $temp$
+            """);
         return string.Join(";\n", statements) + ";";
     }
 

@@ -9,7 +9,7 @@ namespace Fiscus.Ledger.Database;
 /// Derived from the SQL the server runs: every <c>INSERT</c>, every column an <c>UPDATE ... SET</c> names, the few
 /// <c>DELETE</c>s, and the row locks (<c>SELECT ... FOR UPDATE/NO KEY UPDATE/SHARE/KEY SHARE</c> need UPDATE on at
 /// least one column of the table, which every locked table here has). Triggers run as the role that fired them,
-/// so what they write counts too (<c>register_movements</c> is only ever written by triggers). Every table is
+/// so what they write counts too — except <c>register_movements</c>, derived by triggers that run as the owner. Every table is
 /// readable. Nothing gets TRUNCATE, REFERENCES or TRIGGER, and no role but the owner can ALTER, DROP or
 /// GRANT: the append-only triggers stand between the server and the ledger, and now nothing the server can do
 /// takes them away.
@@ -29,7 +29,8 @@ public static class RuntimePrivileges
         // offsets, register movements, sales, reconciliations and shift cash transactions never change.
         AppendOnly("account_lines", update: ["amount_outstanding_minor", "status"]),
         AppendOnly("account_offsets"),
-        AppendOnly("register_movements"),
+        // Derived by the ledger's triggers, which write them as the owner (migration 0008): never by the server itself.
+        AppendOnly("register_movements", insert: false),
         AppendOnly("sales"),
         AppendOnly("cashup_reconciliations"),
         AppendOnly("shift_cash_transactions"),

@@ -77,23 +77,27 @@ public static class RuntimeRoleCheck
         return $"{who} {owned.Count(o => o.IsTable)} tables and {owned.Count(o => !o.IsTable)} functions of the schema ({Some(names)})";
     }
 
-    /// <summary>UPDATE of other columns, DELETE, TRUNCATE or TRIGGER on a ledger or audit table: granted by hand, or through a role.</summary>
+    /// <summary>
+    /// UPDATE of other columns, DELETE, TRUNCATE or TRIGGER on a ledger or audit table, or INSERT into one only the
+    /// owner's triggers write (register movements): granted by hand, or through a role.
+    /// </summary>
     static async Task<IEnumerable<string>> ExcessOnAppendOnlyTablesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         var appendOnly = RuntimePrivileges.Tables.Where(t => t.IsAppendOnly).ToList();
         var rows = await connection.QueryAsync<(string Table, string Privilege, string? Column)>(new CommandDefinition("""
             WITH fiscus AS (SELECT relnamespace AS schema FROM pg_class WHERE oid = to_regclass('schema_migrations')),
                  tables AS (SELECT c.oid, c.relname FROM pg_class c, fiscus WHERE c.relnamespace = fiscus.schema AND c.relname = ANY(@names))
-            SELECT t.relname, p.privilege, NULL FROM tables t, unnest(ARRAY['DELETE', 'TRUNCATE', 'TRIGGER']) AS p(privilege)
+            SELECT t.relname, p.privilege, NULL FROM tables t, unnest(ARRAY['INSERT', 'DELETE', 'TRUNCATE', 'TRIGGER']) AS p(privilege)
             WHERE has_table_privilege(t.oid, p.privilege)
             UNION ALL
             SELECT t.relname, 'UPDATE', a.attname FROM tables t JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
             WHERE has_column_privilege(t.oid, a.attnum, 'UPDATE')
             ORDER BY 1, 2, 3
             """, new { names = appendOnly.Select(t => t.Table).ToArray() }, cancellationToken: cancellationToken));
-        var declared = appendOnly.ToDictionary(t => t.Table, t => t.UpdateColumns, StringComparer.Ordinal);
+        var declared = appendOnly.ToDictionary(t => t.Table, StringComparer.Ordinal);
         return rows
-            .Where(r => r.Column is null || !declared[r.Table].Contains(r.Column, StringComparer.Ordinal))
+            .Where(r => r.Privilege == "INSERT" ? !declared[r.Table].Insert
+                : r.Column is null || !declared[r.Table].UpdateColumns.Contains(r.Column, StringComparer.Ordinal))
             .GroupBy(r => r.Privilege)
             .Select(g => $"it holds {g.Key} on {Some(g.Select(r => r.Column is null ? r.Table : $"{r.Table}.{r.Column}").Distinct())}");
     }

@@ -88,19 +88,30 @@ public static class CashierShifts
         return (await FindAsync(connection, transaction, shiftId, cancellationToken))!;
     }
 
-    /// <summary>Pays cash into or out of the drawer of the caller's open shift: a PAID_IN credit or PAID_OUT debit on its register.</summary>
+    /// <summary>
+    /// Pays cash into or out of the drawer of the caller's open shift: a PAID_IN credit or PAID_OUT debit on its register.
+    /// Cash out is money leaving a drawer, so it needs refunds:write (as a refund or a payout does) and no more than the
+    /// drawer should hold.
+    /// </summary>
     public static async Task<Outcome<CashTransaction>> AddCashAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, string type, long amountMinor, string category, string? description,
         LedgerActor actor, DateTimeOffset now, CancellationToken cancellationToken)
     {
         now = Timestamps.ToDatabasePrecision(now);
-        // Share-locked: the shift cannot end between this check and the line that the trigger stamps with it.
-        var shift = await connection.QuerySingleOrDefaultAsync<(Guid ShiftId, int CashRegisterId, string LibraryId, bool Archived, Guid UserUuid)?>(
-            new CommandDefinition("""
-                SELECT s.shift_id, s.cash_register_id, r.library_id, r.archived, u.user_uuid
+        var paidIn = type == CashIn;
+        if (!paidIn && actor.Require(Access.Scopes.RefundsWrite, "Cash paid out of a drawer") is { } forbidden)
+        {
+            return forbidden;
+        }
+        // Share-locked: the shift cannot end between this check and the line that the trigger stamps with it. Cash out
+        // takes the row for itself, so two cash-outs cannot both see the same cash in the drawer (lines on their way in
+        // share-lock it too, and are waited for).
+        var shift = await connection.QuerySingleOrDefaultAsync<(Guid ShiftId, int CashRegisterId, string LibraryId, bool Archived, Guid UserUuid, long StartCashMinor)?>(
+            new CommandDefinition($"""
+                SELECT s.shift_id, s.cash_register_id, r.library_id, r.archived, u.user_uuid, s.start_cash_minor
                 FROM shifts s JOIN cash_registers r USING (cash_register_id) JOIN staff_users u USING (user_id)
                 WHERE s.user_id = @UserId AND s.status = 'open'
-                FOR SHARE OF s
+                FOR {(paidIn ? "SHARE" : "NO KEY UPDATE")} OF s
                 """, new { actor.UserId }, transaction, cancellationToken: cancellationToken));
         if (shift is not { } open)
         {
@@ -110,6 +121,12 @@ public static class CashierShifts
         {
             return Failure.Conflict("register_archived", Invariant($"The shift's register {open.CashRegisterId} has been archived."));
         }
+        if (!paidIn && (await CashOfAsync(connection, transaction, open.ShiftId, cancellationToken)).ExpectedMinor(open.StartCashMinor) is var inDrawer
+            && amountMinor > inDrawer)
+        {
+            return Failure.Conflict("insufficient_cash",
+                Invariant($"The drawer should hold {inDrawer} minor units; {amountMinor} cannot be paid out of it."));
+        }
         var references = new LedgerReferences(connection, transaction, cancellationToken);
         var cash = await references.PaymentTypeAsync(CashPaymentType, "type");
         if (cash.Failure is { } cashFailure)
@@ -117,7 +134,6 @@ public static class CashierShifts
             return cashFailure;
         }
         var writer = new LedgerWriter(connection, transaction, actor, now, cancellationToken);
-        var paidIn = type == CashIn;
         var line = await writer.AddLineAsync(new NewLine
         {
             CreditTypeCode = paidIn ? "PAID_IN" : null,

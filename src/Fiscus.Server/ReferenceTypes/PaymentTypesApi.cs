@@ -37,12 +37,12 @@ public static class PaymentTypesApi
 {
     internal static readonly TypeTable Table = new("payment_types", "payment_type", "payment type", "PaymentType", "Payment types",
         "code, description, counts_as_cash, allowed_refund, is_system, archived, payment_type_uuid AS payment_type_id, owner_id",
-        ["archived", "counts_as_cash"]);
+        ["archived", "counts_as_cash"], UnarchiveScopes: Scopes.AddPaymentType);
 
     public static RouteGroupBuilder MapPaymentTypes(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapReferenceType<PaymentTypeDto, PaymentTypeDto>(Table, (row, _) => row);
-        group.MapPost("/", CreateAsync).RequireAuthorization(Scopes.ReferenceWrite)
+        group.MapPost("/", CreateAsync).RequireAuthorization(Scopes.AddPaymentType)
             .WithName("addPaymentType").WithSummary("Add a payment type");
         group.MapPut("/{code}", UpdateAsync).RequireAuthorization(Scopes.ReferenceWrite)
             .WithName("updatePaymentType").WithSummary("Update a payment type");

@@ -27,8 +27,10 @@ public interface IReferenceTypeRow
 /// One of the three code-keyed reference tables (debit, credit and payment types). Table and column names
 /// here are constants of ours, never client input.
 /// </summary>
+/// <param name="UnarchiveScopes">What bringing an archived type back needs (default: reference:write).</param>
 internal sealed record TypeTable(
-    string Table, string Entity, string Noun, string Operation, string Tag, string Columns, string[] BooleanFilters)
+    string Table, string Entity, string Noun, string Operation, string Tag, string Columns, string[] BooleanFilters,
+    string[]? UnarchiveScopes = null)
 {
     public string Route => $"/api/v1/{Table}";
 
@@ -79,7 +81,7 @@ internal static class ReferenceTypeEndpoints
                     var outcome = await SetArchivedAsync<TRow>(db, table, code, archived, AuditActor.From(caller, http), time, cancellationToken);
                     return outcome.Succeeded ? TypedResults.Ok(toDto(outcome.Value!, options.Currency)) : ApiProblems.From(outcome.Failure!);
                 })
-                .RequireAuthorization(Scopes.ReferenceWrite)
+                .RequireAuthorization(archived ? [Scopes.ReferenceWrite] : table.UnarchiveScopes ?? [Scopes.ReferenceWrite])
                 .WithName($"{(archived ? "archive" : "unarchive")}{table.Operation}")
                 .WithSummary(archived ? $"Archive a {table.Noun} (refused for new money)" : $"Restore an archived {table.Noun}");
         }

@@ -13,9 +13,13 @@ public sealed record RelatedDebitDto(string DebitTypeCode, TypeDescriptionDto De
 public sealed record PayoutGroupDto(
     string DebitTypeCode, string? CreditTypeCode, TypeDescriptionDto CreditType, RelatedDebitDto? RelatedDebit, decimal Total);
 
+/// <param name="DrawerTotal">
+/// What this type left in the drawer: the net of its lines that counted as cash when they were written (the part of
+/// <c>total</c> in <c>expected_cash_in_drawer</c>; all of it or none unless the type's counts_as_cash changed mid-session).
+/// </param>
 public sealed record PaymentTypeTotalDto(
     string PaymentType, string Description, bool CountsAsCash, long IncomeCount, decimal Income, long PayoutCount, decimal Payouts,
-    long PaidInCount, decimal PaidIn, long PaidOutCount, decimal PaidOut, decimal Total);
+    long PaidInCount, decimal PaidIn, long PaidOutCount, decimal PaidOut, decimal Total, decimal DrawerTotal);
 
 public sealed record CountTotalDto(long Count, decimal Total);
 
@@ -55,7 +59,7 @@ public sealed record SummaryDto(
         c.ToMajor(s.PayoutTotalMinor), c.ToMajor(s.TotalMinor),
         s.TotalGrouped.Select(t => new PaymentTypeTotalDto(t.PaymentType, t.Description, t.CountsAsCash, t.IncomeCount, c.ToMajor(t.IncomeMinor),
             t.PayoutCount, c.ToMajor(t.PayoutMinor), t.PaidInCount, c.ToMajor(t.PaidInMinor), t.PaidOutCount, c.ToMajor(t.PaidOutMinor),
-            c.ToMajor(t.NetMinor))).ToList(),
+            c.ToMajor(t.NetMinor), c.ToMajor(t.DrawerMinor))).ToList(),
         new CountTotalDto(s.Payouts.Count, c.ToMajor(s.Payouts.TotalMinor)), new CountTotalDto(s.Refunds.Count, c.ToMajor(s.Refunds.TotalMinor)),
         Count(s.PaidIn, c), Count(s.PaidOut, c),
         c.ToMajor(s.ExpectedCashInDrawerMinor), c.ToMajor(s.BankableMinor),

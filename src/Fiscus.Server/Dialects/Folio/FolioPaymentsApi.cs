@@ -61,7 +61,7 @@ public static partial class FolioPaymentsApi
         group.MapGet("/", ListAsync).RequireAuthorization(Scopes.ReferenceRead).WithErrorShape(new FolioTextErrors("list payments"))
             .WithName("folioListPayments").WithSummary("Payment methods, by CQL query, paged (mod-feesfines GET /payments)")
             .Produces<FolioPaymentCollection>();
-        group.MapPost("/", CreateAsync).RequireAuthorization(Scopes.ReferenceWrite).WithErrorShape(new FolioTextErrors("add payment", "create payments"))
+        group.MapPost("/", CreateAsync).RequireAuthorization(Scopes.AddPaymentType).WithErrorShape(new FolioTextErrors("add payment", "create payments"))
             .WithName("folioCreatePayment").WithSummary("Add a payment method (a Fiscus payment type)").Produces<FolioPayment>(201);
         group.MapGet("/{paymentId}", GetAsync).RequireAuthorization(Scopes.ReferenceRead).WithErrorShape(new FolioTextErrors("get payment"))
             .WithName("folioGetPayment").WithSummary("A payment method; its version is the ETag").Produces<FolioPayment>();
