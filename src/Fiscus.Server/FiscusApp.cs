@@ -106,6 +106,7 @@ public static class FiscusApp
         services.AddSingleton<IAuthorizationHandler, ScopeRequirementHandler>();
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AuthorizationProblems>();
         services.AddRateLimiter(ConfigureRateLimits);
+        services.AddHsts(o => o.MaxAge = TimeSpan.FromDays(365));
 
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         services.AddOpenApi("v1", o => o.AddSchemaTransformer<DialectSchemaNames>().AddDocumentTransformer((document, _, _) =>
@@ -122,6 +123,8 @@ public static class FiscusApp
 
     public static WebApplication UseFiscus(this WebApplication app)
     {
+        app.UseMiddleware<SecurityHeaders>();
+        app.UseHsts();
         app.UseMiddleware<RequestLog>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
