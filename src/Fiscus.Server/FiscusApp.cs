@@ -123,6 +123,7 @@ public static class FiscusApp
 
     public static WebApplication UseFiscus(this WebApplication app)
     {
+        app.UseTrustedProxies(app.Services.GetRequiredService<FiscusOptions>().TrustedProxies);
         app.UseMiddleware<SecurityHeaders>();
         app.UseHsts();
         app.UseMiddleware<RequestLog>();
@@ -130,6 +131,7 @@ public static class FiscusApp
         app.UseStatusCodePages();
         app.UseMiddleware<BodySizeLimit>(app.Services.GetRequiredService<FiscusOptions>().MaxBodyBytes);
         app.UseAuthentication();
+        app.UseMiddleware<CrossSiteRequests>();
         app.UseAuthorization();
         app.UseRateLimiter();
 

@@ -66,6 +66,8 @@ public sealed class StartupTests : IAsyncLifetime
     [InlineData("FISCUS_TIME_ZONE", "Nowhere/Special")]
     [InlineData("FISCUS_BASIC_AUTH", "perhaps")]
     [InlineData("FISCUS_SESSION_SECONDS", "-5")]
+    [InlineData("FISCUS_TRUSTED_PROXIES", "10.0.0.0/33")]
+    [InlineData("FISCUS_TRUSTED_PROXIES", "10.0.0.5, proxy.internal")]
     [InlineData("FISCUS_ADMIN_PASSWORD", "aaaaaaaa")]
     [InlineData("FISCUS_ADMIN_PASSWORD", "Password2024!")]
     public async Task A_bad_setting_refuses_to_start_and_names_the_setting(string key, string value)

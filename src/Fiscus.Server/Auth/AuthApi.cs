@@ -33,6 +33,7 @@ public static class AuthApi
     {
         var group = routes.MapGroup("/api/v1/auth").WithTags("Authentication");
         group.MapPost("/login", LoginAsync).AllowAnonymous().RequireRateLimiting(LoginRateLimit)
+            .WithMetadata(SetsSessionCookie.Instance)
             .WithName("login").WithSummary("Sign a staff user in; returns a token and sets the access_token cookie");
         group.MapPost("/logout", LogoutAsync).RequireAuthorization()
             .WithName("logout").WithSummary("Revoke the current token and clear the cookie");

@@ -26,6 +26,9 @@ public sealed class FiscusAuthentication(
     public const string CookieName = "access_token";
     public const string OkapiTokenHeader = "X-Okapi-Token";
 
+    /// <summary>The principal's authentication type when the cookie signed it in (what the cross-site check looks for).</summary>
+    public const string CookieMethod = "cookie";
+
     /// <summary>HttpContext item holding why the presented credentials were refused, for the 401 body.</summary>
     public const string FailureItem = "fiscus.authentication_failure";
 
@@ -63,7 +66,7 @@ public sealed class FiscusAuthentication(
         }
         if (Request.Cookies.TryGetValue(CookieName, out var cookie) && cookie.Length > 0)
         {
-            return await FromTokenAsync(cookie, "cookie");
+            return await FromTokenAsync(cookie, CookieMethod);
         }
         return AuthenticateResult.NoResult();
     }
