@@ -36,25 +36,15 @@ public sealed partial class StaffUsers(NpgsqlDataSource dataSource, Passwords pa
     }
 
     /// <summary>
-    /// Checks a username and password. Takes as long for an unknown user as for a wrong password, and
-    /// upgrades the stored hash when the hasher's parameters have moved on.
+    /// Stores a stronger hash of a password just verified (the hasher's parameters have moved on), unless the password
+    /// changed meanwhile. Checking passwords is <see cref="SignIns"/>'s.
     /// </summary>
-    public async Task<StaffUser?> VerifyAsync(string username, string password, CancellationToken cancellationToken)
+    public async Task UpgradeHashAsync(StaffUser user, string hash, CancellationToken cancellationToken)
     {
-        var user = username.Length is > 0 and <= 64 ? await FindByUsernameAsync(username, cancellationToken) : null;
-        var (valid, rehash) = passwords.Verify(user?.PasswordHash, password);
-        if (!valid || user is null || user.DisabledAt is not null)
-        {
-            return null;
-        }
-        if (rehash)
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE staff_users SET password_hash = @hash WHERE user_id = @UserId AND password_hash = @PasswordHash",
-                new { hash = passwords.Hash(password), user.UserId, user.PasswordHash }, cancellationToken: cancellationToken));
-        }
-        return user;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE staff_users SET password_hash = @hash WHERE user_id = @UserId AND password_hash = @PasswordHash",
+            new { hash, user.UserId, user.PasswordHash }, cancellationToken: cancellationToken));
     }
 
     public async Task<Outcome<StaffUser>> CreateAsync(NewUser request, AuditActor actor, CancellationToken cancellationToken)
