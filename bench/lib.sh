@@ -5,7 +5,7 @@
 #   bench_start DATABASE   builds, starts PostgreSQL and Fiscus; sets BENCH_URL, BENCH_PASSWORD, BENCH_PSQL (array)
 #   bench_stop_server      stops Fiscus (the cluster stops when the script exits)
 
-BENCH_PASSWORD="bench-admin-password"
+BENCH_PASSWORD="bench-ledger-secret-2718"
 BENCH_URL="http://127.0.0.1:${FISCUS_BENCH_PORT:-5090}"
 bench_server_pid=""
 

@@ -8,8 +8,13 @@ using System.Text.Json.Nodes;
 // N concurrent clients for a fixed time, and prints payments per second and latency percentiles.
 //
 //   dotnet Fiscus.Bench.dll --url http://127.0.0.1:5090 --password <admin password> [--clients 16] [--seconds 10] [--patrons 64]
+//   dotnet Fiscus.Bench.dll basic-flood --url ... --password ... [--clients 32] [--seconds 10]   (see BasicFlood.cs)
 
 var options = Options.Parse(args);
+if (args is ["basic-flood", ..])
+{
+    return await BasicFlood.RunAsync(options);
+}
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Clients * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
 {
     BaseAddress = new Uri(options.Url),

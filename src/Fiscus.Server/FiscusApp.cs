@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using System.Threading.RateLimiting;
 using Fiscus.Ledger.Database;
 using Fiscus.Server.Accounts;
 using Fiscus.Server.Auth;
@@ -21,7 +20,6 @@ using Fiscus.Server.Startup;
 using Fiscus.Server.Users;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
@@ -110,7 +108,8 @@ public static class FiscusApp
         services.AddSingleton<IAuthorizationHandler, UnboundRequirementHandler>();
         services.AddSingleton<IAuthorizationHandler, StaffRequirementHandler>();
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AuthorizationProblems>();
-        services.AddRateLimiter(ConfigureRateLimits);
+        services.AddSignIns();
+        services.AddHsts(o => o.MaxAge = TimeSpan.FromDays(365));
 
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         services.AddOpenApi("v1", o => o.AddSchemaTransformer<DialectSchemaNames>().AddDocumentTransformer((document, _, _) =>
@@ -127,13 +126,16 @@ public static class FiscusApp
 
     public static WebApplication UseFiscus(this WebApplication app)
     {
+        app.UseTrustedProxies(app.Services.GetRequiredService<FiscusOptions>().TrustedProxies);
+        app.UseMiddleware<SecurityHeaders>();
+        app.UseHsts();
         app.UseMiddleware<RequestLog>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<BodySizeLimit>(app.Services.GetRequiredService<FiscusOptions>().MaxBodyBytes);
         app.UseAuthentication();
+        app.UseMiddleware<CrossSiteRequests>();
         app.UseAuthorization();
-        app.UseRateLimiter();
 
         app.MapOpenApi("/api/v1/openapi.json");
         app.UseSwaggerUI(o =>
@@ -192,34 +194,5 @@ public static class FiscusApp
         return configuration["FISCUS_URLS"] is { Length: > 0 } fiscusUrls ? fiscusUrls
             : configuration["urls"] is { Length: > 0 } urls ? urls
             : FiscusOptions.DefaultUrls;
-    }
-
-    static void ConfigureRateLimits(RateLimiterOptions options)
-    {
-        options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-        options.OnRejected = async (context, cancellationToken) =>
-        {
-            context.HttpContext.Response.Headers.RetryAfter = "60";
-            await ErrorShapes.For(context.HttpContext).WriteAsync(context.HttpContext, 429, "rate_limited",
-                "Too many password attempts; wait a minute.", null);
-        };
-        // Per client address; behind a reverse proxy configure forwarded headers so this is the real client.
-        options.AddPolicy(AuthApi.LoginRateLimit, http => RateLimitPartition.GetFixedWindowLimiter(
-            http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-            _ => new FixedWindowRateLimiterOptions
-            {
-                PermitLimit = http.RequestServices.GetRequiredService<FiscusOptions>().LoginAttemptsPerMinute,
-                Window = TimeSpan.FromMinutes(1),
-                QueueLimit = 0,
-            }));
-        // Per signed-in principal: tills behind one address do not share it, and a stolen session cannot guess faster.
-        options.AddPolicy(AuthApi.StepUpRateLimit, http => RateLimitPartition.GetFixedWindowLimiter(
-            Caller.FromPrincipal(http.User)?.Principal ?? http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-            _ => new FixedWindowRateLimiterOptions
-            {
-                PermitLimit = http.RequestServices.GetRequiredService<FiscusOptions>().LoginAttemptsPerMinute,
-                Window = TimeSpan.FromMinutes(1),
-                QueueLimit = 0,
-            }));
     }
 }

@@ -14,9 +14,9 @@ public sealed class FirstRunJourneyTests(FiscusFixture fiscus) : IClassFixture<F
         var admin = fiscus.WithBearer((await login.ExpectAsync(HttpStatusCode.OK))["access_token"]!.GetValue<string>());
 
         using var cashier = await admin.PostAsync("/api/v1/users",
-            Json.Body(new { username = "casey", password = "casey-counter-1", role = "cashier", library_id = "MAIN" }));
+            Json.Body(new { username = "casey", password = "early-counter-shift-1", role = "cashier", library_id = "MAIN" }));
         await cashier.ExpectAsync(HttpStatusCode.Created);
-        using var cashierLogin = await anonymous.PostAsync("/api/v1/auth/login", Json.Body(new { username = "casey", password = "casey-counter-1" }));
+        using var cashierLogin = await anonymous.PostAsync("/api/v1/auth/login", Json.Body(new { username = "casey", password = "early-counter-shift-1" }));
         await cashierLogin.ExpectAsync(HttpStatusCode.OK);
 
         using var kiosk = await admin.PostAsync("/api/v1/clients",

@@ -19,18 +19,18 @@ public sealed class StartupTests : IAsyncLifetime
     [Fact]
     public async Task The_first_start_creates_the_admin_from_FISCUS_ADMIN_PASSWORD_and_seeds_once()
     {
-        await using (var first = new FiscusFactory(database, new Dictionary<string, string?> { ["FISCUS_ADMIN_PASSWORD"] = "first-admin-pw" }))
+        await using (var first = new FiscusFactory(database, new Dictionary<string, string?> { ["FISCUS_ADMIN_PASSWORD"] = "first-start-secret-pw" }))
         {
             using var login = await first.CreateClient().PostAsync("/api/v1/auth/login",
-                Json.Body(new { username = "admin", password = "first-admin-pw" }));
+                Json.Body(new { username = "admin", password = "first-start-secret-pw" }));
             await login.ExpectAsync(HttpStatusCode.OK);
         }
 
         // A later start with another password changes nothing: the admin exists, the data is seeded.
-        await using var second = new FiscusFactory(database, new Dictionary<string, string?> { ["FISCUS_ADMIN_PASSWORD"] = "other-admin-pw" });
-        using var old = await second.CreateClient().PostAsync("/api/v1/auth/login", Json.Body(new { username = "admin", password = "first-admin-pw" }));
+        await using var second = new FiscusFactory(database, new Dictionary<string, string?> { ["FISCUS_ADMIN_PASSWORD"] = "other-start-secret-pw" });
+        using var old = await second.CreateClient().PostAsync("/api/v1/auth/login", Json.Body(new { username = "admin", password = "first-start-secret-pw" }));
         await old.ExpectAsync(HttpStatusCode.OK);
-        using var newer = await second.CreateClient().PostAsync("/api/v1/auth/login", Json.Body(new { username = "admin", password = "other-admin-pw" }));
+        using var newer = await second.CreateClient().PostAsync("/api/v1/auth/login", Json.Body(new { username = "admin", password = "other-start-secret-pw" }));
         await newer.ExpectAsync(HttpStatusCode.Unauthorized);
         await using var connection = new Npgsql.NpgsqlConnection(TestDatabases.ConnectionStringFor(database));
         await connection.OpenAsync();
@@ -70,6 +70,10 @@ public sealed class StartupTests : IAsyncLifetime
     [InlineData("FISCUS_TIME_ZONE", "Nowhere/Special")]
     [InlineData("FISCUS_BASIC_AUTH", "perhaps")]
     [InlineData("FISCUS_SESSION_SECONDS", "-5")]
+    [InlineData("FISCUS_TRUSTED_PROXIES", "10.0.0.0/33")]
+    [InlineData("FISCUS_TRUSTED_PROXIES", "10.0.0.5, proxy.internal")]
+    [InlineData("FISCUS_ADMIN_PASSWORD", "aaaaaaaa")]
+    [InlineData("FISCUS_ADMIN_PASSWORD", "Password2024!")]
     public async Task A_bad_setting_refuses_to_start_and_names_the_setting(string key, string value)
     {
         await using var factory = new FiscusFactory(database, new Dictionary<string, string?> { [key] = value });

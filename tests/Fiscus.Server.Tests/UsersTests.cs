@@ -87,6 +87,42 @@ public sealed class UsersTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtu
         await fiscus.LoginAsync(user.Username, password);
     }
 
+    [Theory]
+    [InlineData("admin", "aaaaaaaa")]
+    [InlineData("admin", "aaaaaaaaaaaa")]
+    [InlineData("manager", "eleven-char")]
+    [InlineData("cashier", "Library2024!")]
+    [InlineData("cashier", "12345678")]
+    [InlineData("cashier", "qwertyuiop")]
+    public async Task Weak_passwords_are_refused_on_creation_for_the_role(string role, string password)
+    {
+        var username = fiscus.Unique("weak");
+
+        using var response = await (await fiscus.AdminAsync()).PostAsync("/api/v1/users", Json.Body(new { username, password, role }));
+
+        var problem = await response.ExpectProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        Assert.NotNull(problem["errors"]!["password"]);
+        Assert.Equal(0, await fiscus.ScalarAsync<long>("SELECT count(*) FROM staff_users WHERE username = @username", new { username }));
+    }
+
+    [Fact]
+    public async Task A_reset_password_must_meet_the_rules_of_the_users_own_role_and_name()
+    {
+        var manager = await fiscus.UserAsync("manager");
+        var admin = await fiscus.AdminAsync();
+
+        // Long enough for a cashier, not for a manager; and a long one that contains the username.
+        using var tooShort = await admin.PostAsync($"/api/v1/users/{manager.UserId}/password", Json.Body(new { password = "tram-stop-9" }));
+        using var ownName = await admin.PostAsync($"/api/v1/users/{manager.UserId}/password",
+            Json.Body(new { password = $"{manager.Username.ToUpperInvariant()}-and-more" }));
+
+        Assert.Contains("12", (await tooShort.ExpectProblemAsync(HttpStatusCode.BadRequest, "validation_failed"))["error"]!.GetValue<string>(),
+            StringComparison.Ordinal);
+        Assert.Contains("username", (await ownName.ExpectProblemAsync(HttpStatusCode.BadRequest, "validation_failed"))["error"]!.GetValue<string>(),
+            StringComparison.Ordinal);
+        await fiscus.LoginAsync(manager.Username, manager.Password);
+    }
+
     [Fact]
     public async Task A_chosen_password_must_meet_the_rules()
     {

@@ -24,15 +24,10 @@ public sealed record WhoAmIDto(
 /// </summary>
 public static class AuthApi
 {
-    public const string LoginRateLimit = "login";
-
-    /// <summary>Re-entering one's password (shift start and end): limited per signed-in person, not per address.</summary>
-    public const string StepUpRateLimit = "step-up";
-
     public static RouteGroupBuilder MapAuth(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/auth").WithTags("Authentication");
-        group.MapPost("/login", LoginAsync).AllowAnonymous().RequireRateLimiting(LoginRateLimit)
+        group.MapPost("/login", LoginAsync).AllowAnonymous().WithMetadata(SetsSessionCookie.Instance)
             .WithName("login").WithSummary("Sign a staff user in; returns a token and sets the access_token cookie");
         group.MapPost("/logout", LogoutAsync).RequireAuthorization()
             .WithName("logout").WithSummary("Revoke the current token and clear the cookie");
@@ -41,25 +36,25 @@ public static class AuthApi
         return group;
     }
 
-    static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> LoginAsync(
-        LoginRequest request, HttpContext http, StaffUsers users, NpgsqlDataSource db, TimeProvider time, FiscusOptions options,
+    static async Task<Results<Ok<LoginResponse>, ProblemHttpResult, SignInRefusal>> LoginAsync(
+        LoginRequest request, HttpContext http, SignIns signIns, NpgsqlDataSource db, TimeProvider time, FiscusOptions options,
         CancellationToken cancellationToken)
     {
-        var user = await users.VerifyAsync(request.Username, request.Password, cancellationToken);
-        if (user is null)
+        var signIn = await signIns.LoginAsync(http, request.Username, request.Password, cancellationToken);
+        if (signIn.Refusal is { } refusal)
         {
-            await Transactions.RunAsync(db, (connection, transaction) => AuditLog.WriteAsync(connection, transaction,
-                AuditActor.Anonymous("anonymous", http), time.GetUtcNow(), "auth.login_failed", "staff_user", null,
-                new { username = request.Username.Length > 64 ? request.Username[..64] : request.Username }, cancellationToken), cancellationToken);
+            return refusal;
+        }
+        if (signIn.Value is not { } user)
+        {
             return TypedResults.Problem(ApiProblems.Create(401, "invalid_credentials", "Wrong username or password."));
         }
-        var caller = new Caller(CallerKind.User, user.UserId, user.UserUuid, user.Username, user.Role, Roles.ScopesOf(user.Role),
-            user.LibraryId, null, null);
+        var caller = SignIns.CallerOf(user);
         var issued = await Transactions.RunAsync(db, async (connection, transaction) =>
         {
             var now = time.GetUtcNow();
             var token = await Tokens.IssueAsync(connection, transaction, user.UserId, null, options.SessionSeconds, now, cancellationToken);
-            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "auth.login", "staff_user",
+            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, KnownSignInAddresses.LoginAction, "staff_user",
                 user.UserId.ToString(System.Globalization.CultureInfo.InvariantCulture), null, cancellationToken);
             return token;
         }, cancellationToken);

@@ -17,6 +17,11 @@ public sealed class AuthorizationProblems : IAuthorizationMiddlewareResultHandle
     {
         if (authorizeResult.Challenged)
         {
+            if (context.Items[SignInRefusal.Item] is SignInRefusal refusal)
+            {
+                await refusal.ExecuteAsync(context);
+                return;
+            }
             var failure = context.Items[FiscusAuthentication.FailureItem] as string;
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             context.Response.Headers.WWWAuthenticate = "Bearer realm=\"Fiscus\"";

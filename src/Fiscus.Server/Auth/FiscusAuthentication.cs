@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using Fiscus.Server.Configuration;
-using Fiscus.Server.Users;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 
@@ -18,13 +17,15 @@ public sealed class FiscusAuthentication(
     ILoggerFactory logger,
     UrlEncoder encoder,
     Tokens tokens,
-    StaffUsers users,
-    CallerCache cache,
+    SignIns signIns,
     FiscusOptions fiscus) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Fiscus";
     public const string CookieName = "access_token";
     public const string OkapiTokenHeader = "X-Okapi-Token";
+
+    /// <summary>The principal's authentication type when the cookie signed it in (what the cross-site check looks for).</summary>
+    public const string CookieMethod = "cookie";
 
     /// <summary>HttpContext item holding why the presented credentials were refused, for the 401 body.</summary>
     public const string FailureItem = "fiscus.authentication_failure";
@@ -63,7 +64,7 @@ public sealed class FiscusAuthentication(
         }
         if (Request.Cookies.TryGetValue(CookieName, out var cookie) && cookie.Length > 0)
         {
-            return await FromTokenAsync(cookie, "cookie");
+            return await FromTokenAsync(cookie, CookieMethod);
         }
         return AuthenticateResult.NoResult();
     }
@@ -92,21 +93,15 @@ public sealed class FiscusAuthentication(
         {
             return AuthenticateResult.Fail("The Basic credentials must be username:password.");
         }
-        // A password hash takes tens of milliseconds by design; an integration sending Basic on every
-        // request is checked once and then remembered for a few seconds.
-        if (cache.TryGet("basic", decoded, out var known))
+        // Throttled like every sign-in, and remembered so that an integration sending Basic on every request is not
+        // hashed every time. A refusal (429, or 503 when hashing is saturated) is answered by AuthorizationProblems.
+        var signIn = await signIns.BasicAsync(Context, decoded[..colon], decoded[(colon + 1)..], Context.RequestAborted);
+        if (signIn.Refusal is { } refusal)
         {
-            return Success(known, "basic");
+            Context.Items[SignInRefusal.Item] = refusal;
+            return AuthenticateResult.Fail(refusal.Message);
         }
-        var user = await users.VerifyAsync(decoded[..colon], decoded[(colon + 1)..], Context.RequestAborted);
-        if (user is null)
-        {
-            return AuthenticateResult.Fail("Wrong username or password.");
-        }
-        var caller = new Caller(CallerKind.User, user.UserId, user.UserUuid, user.Username, user.Role,
-            Roles.ScopesOf(user.Role), user.LibraryId, null, null);
-        cache.Add("basic", decoded, caller);
-        return Success(caller, "basic");
+        return signIn.Value is { } caller ? Success(caller, "basic") : AuthenticateResult.Fail("Wrong username or password.");
     }
 
     AuthenticateResult Success(Caller caller, string method) =>

@@ -24,14 +24,14 @@ public static class OAuthApi
     public static RouteGroupBuilder MapOAuth(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/oauth").WithTags("Authentication");
-        group.MapPost("/token", TokenAsync).AllowAnonymous().RequireRateLimiting(AuthApi.LoginRateLimit)
+        group.MapPost("/token", TokenAsync).AllowAnonymous()
             .Accepts<IFormCollection>("application/x-www-form-urlencoded")
             .WithName("tokenOAuth").WithSummary("Exchange API client credentials for a bearer token");
         return group;
     }
 
-    static async Task<Results<Ok<TokenResponse>, BadRequest<OAuthError>, JsonHttpResult<OAuthError>>> TokenAsync(
-        HttpContext http, Clients.ApiClients clients, NpgsqlDataSource db, TimeProvider time, FiscusOptions options,
+    static async Task<Results<Ok<TokenResponse>, BadRequest<OAuthError>, JsonHttpResult<OAuthError>, SignInRefusal>> TokenAsync(
+        HttpContext http, SignIns signIns, NpgsqlDataSource db, TimeProvider time, FiscusOptions options,
         CancellationToken cancellationToken)
     {
         // Read by hand: a token request is a form post from a machine, not a browser form with an antiforgery token.
@@ -59,8 +59,12 @@ public static class OAuthApi
         {
             return TypedResults.BadRequest(new OAuthError("invalid_request", "client_id and client_secret are required."));
         }
-        var client = await clients.VerifyAsync(clientId, secret, cancellationToken);
-        if (client is null)
+        var signIn = await signIns.ClientAsync(http, clientId, secret, cancellationToken);
+        if (signIn.Refusal is { } refusal)
+        {
+            return refusal;
+        }
+        if (signIn.Value is not { } client)
         {
             return TypedResults.Json(new OAuthError("unauthorized_client", "Unknown client, wrong secret or disabled client."),
                 statusCode: StatusCodes.Status403Forbidden);

@@ -2,12 +2,9 @@ using Microsoft.AspNetCore.Identity;
 
 namespace Fiscus.Server.Auth;
 
-/// <summary>Staff passwords: ASP.NET Core Identity's PBKDF2 hasher and the rules a password must meet.</summary>
+/// <summary>Staff passwords: ASP.NET Core Identity's PBKDF2 hasher (the rules a password must meet are <see cref="PasswordPolicy"/>).</summary>
 public sealed class Passwords
 {
-    public const int MinLength = 8;
-    public const int MaxLength = 256;
-
     readonly PasswordHasher<object> hasher = new();
     // Verified against when the username is unknown, so a failed login takes as long either way.
     readonly string decoyHash;
@@ -26,14 +23,4 @@ public sealed class Passwords
             ? (false, false)
             : (result != PasswordVerificationResult.Failed, result == PasswordVerificationResult.SuccessRehashNeeded);
     }
-
-    /// <returns>Why the password is not acceptable, or null.</returns>
-    public static string? Problem(string? password) => password switch
-    {
-        null => "password is required",
-        { Length: < MinLength } => $"password must be at least {MinLength} characters",
-        { Length: > MaxLength } => $"password must be at most {MaxLength} characters",
-        _ when string.IsNullOrWhiteSpace(password) => "password must not be blank",
-        _ => null,
-    };
 }

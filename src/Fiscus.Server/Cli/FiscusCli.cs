@@ -124,7 +124,10 @@ public sealed class FiscusCli(TextWriter output, TextWriter error)
     {
         var user = new Command("user", "Manage staff users.");
         var username = new Option<string>("--username") { Required = true, Description = "Login name" };
-        var password = new Option<string>("--password") { Description = "Password (at least 8 characters)" };
+        var password = new Option<string>("--password")
+        {
+            Description = "Password: at least 12 characters for admins and managers, 8 for cashiers; not a common one",
+        };
         var role = new Option<string>("--role") { Required = true, Description = "admin, manager or cashier" };
         role.AcceptOnlyFromAmong([.. Roles.All]);
         var library = new Option<string?>("--library") { Description = "Home library code, e.g. MAIN" };

@@ -57,6 +57,9 @@ public sealed class FiscusOptions
     /// <summary>FISCUS_CASHUP_NOTE_REQUIRED: a counted amount that differs from the expected one needs a note.</summary>
     public bool CashupNoteRequired { get; init; }
 
+    /// <summary>FISCUS_TRUSTED_PROXIES: reverse proxies whose X-Forwarded-* headers are believed (none by default).</summary>
+    public IReadOnlyList<System.Net.IPNetwork> TrustedProxies { get; init; } = [];
+
     public static FiscusOptions FromConfiguration(IConfiguration configuration)
     {
         var database = configuration["FISCUS_DATABASE"];
@@ -86,6 +89,7 @@ public sealed class FiscusOptions
             CashupNoteRequired = Bool(configuration, "FISCUS_CASHUP_NOTE_REQUIRED", false),
             PolarisPaymentMethods = ParsePaymentMethods(
                 NullIfEmpty(configuration["FISCUS_POLARIS_PAYMENT_METHODS"]) ?? DefaultPolarisPaymentMethods),
+            TrustedProxies = Http.TrustedProxies.Parse(configuration[Http.TrustedProxies.Setting]),
         };
     }
 

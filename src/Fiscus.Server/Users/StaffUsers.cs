@@ -10,7 +10,7 @@ namespace Fiscus.Server.Users;
 
 /// <summary>
 /// Staff user administration, shared by the REST API and the command line so both apply the same rules:
-/// usernames unique regardless of case, passwords of at least <see cref="Passwords.MinLength"/> characters,
+/// usernames unique regardless of case, passwords that meet <see cref="PasswordPolicy"/> for the user's role,
 /// a known role and library, and never fewer than one active admin.
 /// </summary>
 public sealed partial class StaffUsers(NpgsqlDataSource dataSource, Passwords passwords, TimeProvider time, CallerCache cache)
@@ -36,32 +36,22 @@ public sealed partial class StaffUsers(NpgsqlDataSource dataSource, Passwords pa
     }
 
     /// <summary>
-    /// Checks a username and password. Takes as long for an unknown user as for a wrong password, and
-    /// upgrades the stored hash when the hasher's parameters have moved on.
+    /// Stores a stronger hash of a password just verified (the hasher's parameters have moved on), unless the password
+    /// changed meanwhile. Checking passwords is <see cref="SignIns"/>'s.
     /// </summary>
-    public async Task<StaffUser?> VerifyAsync(string username, string password, CancellationToken cancellationToken)
+    public async Task UpgradeHashAsync(StaffUser user, string hash, CancellationToken cancellationToken)
     {
-        var user = username.Length is > 0 and <= 64 ? await FindByUsernameAsync(username, cancellationToken) : null;
-        var (valid, rehash) = passwords.Verify(user?.PasswordHash, password);
-        if (!valid || user is null || user.DisabledAt is not null)
-        {
-            return null;
-        }
-        if (rehash)
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE staff_users SET password_hash = @hash WHERE user_id = @UserId AND password_hash = @PasswordHash",
-                new { hash = passwords.Hash(password), user.UserId, user.PasswordHash }, cancellationToken: cancellationToken));
-        }
-        return user;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE staff_users SET password_hash = @hash WHERE user_id = @UserId AND password_hash = @PasswordHash",
+            new { hash, user.UserId, user.PasswordHash }, cancellationToken: cancellationToken));
     }
 
     public async Task<Outcome<StaffUser>> CreateAsync(NewUser request, AuditActor actor, CancellationToken cancellationToken)
     {
         var validation = new Validation();
         ValidateUsername(validation, request.Username);
-        if (Passwords.Problem(request.Password) is { } passwordProblem)
+        if (PasswordPolicy.Problem(request.Password, request.Role, request.Username) is { } passwordProblem)
         {
             validation.Add("password", passwordProblem);
         }
@@ -182,23 +172,25 @@ public sealed partial class StaffUsers(NpgsqlDataSource dataSource, Passwords pa
     {
         var generated = password is null;
         password ??= Secrets.NewPassword();
-        if (Passwords.Problem(password) is { } problem)
-        {
-            return Failure.Invalid("password", problem);
-        }
-        var hash = passwords.Hash(password);
         var outcome = await Transactions.RunAsync<Outcome<(StaffUser, string)>>(dataSource, async (connection, transaction) =>
         {
-            var now = time.GetUtcNow();
-            var user = await connection.QuerySingleOrDefaultAsync<StaffUser>(new CommandDefinition($"""
-                UPDATE staff_users SET password_hash = @hash, password_changed_at = @now, updated_at = @now
-                WHERE user_id = @userId
-                RETURNING {StaffUser.Columns}
-                """, new { hash, now, userId }, transaction, cancellationToken: cancellationToken));
-            if (user is null)
+            var current = await LockAsync(connection, transaction, userId, cancellationToken);
+            if (current is null)
             {
                 return UserNotFound(userId);
             }
+            // The policy depends on the role and username, so it is checked on the locked row. A generated password
+            // is 16 random characters; the policy is for the ones people choose.
+            if (!generated && PasswordPolicy.Problem(password, current.Role, current.Username) is { } problem)
+            {
+                return Failure.Invalid("password", problem);
+            }
+            var now = time.GetUtcNow();
+            var user = await connection.QuerySingleAsync<StaffUser>(new CommandDefinition($"""
+                UPDATE staff_users SET password_hash = @hash, password_changed_at = @now, updated_at = @now
+                WHERE user_id = @userId
+                RETURNING {StaffUser.Columns}
+                """, new { hash = passwords.Hash(password), now, userId }, transaction, cancellationToken: cancellationToken));
             await Tokens.RevokeAllAsync(connection, transaction, userId, null, now, cancellationToken);
             await AuditLog.WriteAsync(connection, transaction, actor, now, "user.password_reset", "staff_user", Id(user),
                 new { generated }, cancellationToken);
@@ -222,7 +214,7 @@ public sealed partial class StaffUsers(NpgsqlDataSource dataSource, Passwords pa
             return null;
         }
         var password = configuredPassword ?? Secrets.NewPassword();
-        if (Passwords.Problem(password) is { } problem)
+        if (configuredPassword is not null && PasswordPolicy.Problem(password, Roles.Admin, "admin") is { } problem)
         {
             throw new Configuration.ConfigurationException($"FISCUS_ADMIN_PASSWORD is not acceptable: {problem}.");
         }

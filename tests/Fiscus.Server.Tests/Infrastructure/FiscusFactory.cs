@@ -9,7 +9,7 @@ namespace Fiscus.Server.Tests.Infrastructure;
 /// <summary>The real Fiscus pipeline in process, on a database of the test's own, working as the runtime role.</summary>
 public sealed class FiscusFactory(string database, IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
 {
-    public const string AdminPassword = "admin-test-password";
+    public const string AdminPassword = "quiet-ledger-test-4182";
 
     public TestClock Clock { get; } = new();
 

@@ -77,7 +77,7 @@ public sealed class FiscusFixture : IAsyncLifetime
     public async Task<TestUser> UserAsync(string role, string? libraryId = null)
     {
         var username = Unique(role);
-        var password = $"{username}-password";
+        var password = $"{Unique("tally")}-river-stone";
         var admin = await AdminAsync();
         using var response = await admin.PostAsync("/api/v1/users",
             Json.Body(new { username, password, role, library_id = libraryId }));

@@ -34,13 +34,13 @@ public static class ShiftsApi
     public static IEndpointRouteBuilder MapShifts(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/shifts").WithTags("Cashier shifts").WithErrorShape(ShiftErrors.Instance).RequireAuthorization();
-        group.MapPost("/start", StartAsync).RequireAuthorization(Scopes.ShiftsWrite).RequireRateLimiting(AuthApi.StepUpRateLimit)
+        group.MapPost("/start", StartAsync).RequireAuthorization(Scopes.ShiftsWrite)
             .WithName("startShift").WithSummary("Start a shift with the cash in the drawer (password asked again)")
             .Produces<ShiftEnvelope<ShiftDto>>(201);
         group.MapPost("/cash-transaction", CashTransactionAsync).RequireAuthorization(Scopes.ShiftsWrite)
             .WithName("createCashTransaction").WithSummary("Pay cash into (cash_in) or out of (cash_out) the drawer of your open shift")
             .Produces<ShiftEnvelope<CashTransactionDto>>(201);
-        group.MapPost("/end", EndAsync).RequireAuthorization(Scopes.ShiftsWrite).RequireRateLimiting(AuthApi.StepUpRateLimit)
+        group.MapPost("/end", EndAsync).RequireAuthorization(Scopes.ShiftsWrite)
             .WithName("endShift").WithSummary("End your shift with the cash counted (password asked again): expected, actual, difference")
             .Produces<ShiftEnvelope<ShiftDto>>();
         group.MapGet("/active", ActiveAsync).RequireAuthorization(Scopes.ShiftsWrite)
@@ -55,14 +55,13 @@ public static class ShiftsApi
             .WithName("getShift").WithSummary("A shift with its cash transactions (your own, or any with reports:read)")
             .Produces<ShiftEnvelope<ShiftDto>>();
         group.MapPost("/{shift_id:guid}/end", EndOtherAsync).RequireAuthorization(Scopes.CashupsWrite, ScopeAuthorizationExtensions.StaffPolicy)
-            .RequireRateLimiting(AuthApi.StepUpRateLimit)
             .WithName("endShiftOf").WithSummary("A manager ends a shift left open, with the cash they counted (their password asked again)")
             .Produces<ShiftEnvelope<ShiftDto>>();
         return routes;
     }
 
     static async Task<IResult> StartAsync(
-        StartShiftRequest request, Caller caller, HttpContext http, StaffUsers users, IdempotentWrites writes, NpgsqlDataSource db,
+        StartShiftRequest request, Caller caller, HttpContext http, SignIns signIns, IdempotentWrites writes,
         TimeProvider time, FiscusOptions options, NativeJson json, CancellationToken cancellationToken)
     {
         var validation = new Validation();
@@ -75,7 +74,7 @@ public static class ShiftsApi
         {
             return AccountsApi.Refuse(validation.ToFailure());
         }
-        if (await StepUpAsync(caller, request.Password, http, users, db, time, cancellationToken) is { } refused)
+        if (await StepUpAsync(caller, request.Password, http, signIns, cancellationToken) is { } refused)
         {
             return refused;
         }
@@ -135,17 +134,17 @@ public static class ShiftsApi
     }
 
     static Task<IResult> EndAsync(
-        EndShiftRequest request, Caller caller, HttpContext http, StaffUsers users, IdempotentWrites writes, NpgsqlDataSource db,
+        EndShiftRequest request, Caller caller, HttpContext http, SignIns signIns, IdempotentWrites writes,
         TimeProvider time, FiscusOptions options, NativeJson json, CancellationToken cancellationToken) =>
-        EndShiftAsync(null, request, caller, http, users, writes, db, time, options, json, cancellationToken);
+        EndShiftAsync(null, request, caller, http, signIns, writes, time, options, json, cancellationToken);
 
     static Task<IResult> EndOtherAsync(
-        [FromRoute(Name = "shift_id")] Guid shiftId, EndShiftRequest request, Caller caller, HttpContext http, StaffUsers users,
-        IdempotentWrites writes, NpgsqlDataSource db, TimeProvider time, FiscusOptions options, NativeJson json, CancellationToken cancellationToken) =>
-        EndShiftAsync(shiftId, request, caller, http, users, writes, db, time, options, json, cancellationToken);
+        [FromRoute(Name = "shift_id")] Guid shiftId, EndShiftRequest request, Caller caller, HttpContext http, SignIns signIns,
+        IdempotentWrites writes, TimeProvider time, FiscusOptions options, NativeJson json, CancellationToken cancellationToken) =>
+        EndShiftAsync(shiftId, request, caller, http, signIns, writes, time, options, json, cancellationToken);
 
     static async Task<IResult> EndShiftAsync(
-        Guid? shiftId, EndShiftRequest request, Caller caller, HttpContext http, StaffUsers users, IdempotentWrites writes, NpgsqlDataSource db,
+        Guid? shiftId, EndShiftRequest request, Caller caller, HttpContext http, SignIns signIns, IdempotentWrites writes,
         TimeProvider time, FiscusOptions options, NativeJson json, CancellationToken cancellationToken)
     {
         var validation = new Validation();
@@ -154,7 +153,7 @@ public static class ShiftsApi
         {
             return AccountsApi.Refuse(validation.ToFailure());
         }
-        if (await StepUpAsync(caller, request.Password, http, users, db, time, cancellationToken) is { } refused)
+        if (await StepUpAsync(caller, request.Password, http, signIns, cancellationToken) is { } refused)
         {
             return refused;
         }
@@ -230,23 +229,18 @@ public static class ShiftsApi
             json.Options);
     }
 
-    /// <summary>The password again, for starting and ending a shift: the person at the till is the one signed in.</summary>
-    static async Task<IResult?> StepUpAsync(
-        Caller caller, string password, HttpContext http, StaffUsers users, NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>
+    /// The password again, for starting and ending a shift: the person at the till is the one signed in. Throttled per
+    /// person and audited when wrong (<see cref="SignIns.StepUpAsync"/>).
+    /// </summary>
+    static async Task<IResult?> StepUpAsync(Caller caller, string password, HttpContext http, SignIns signIns, CancellationToken cancellationToken)
     {
         if (caller.Kind != CallerKind.User)
         {
             return ErrorShapes.Result(403, "staff_only", "Shifts belong to staff members; an API client cannot run one.");
         }
-        var user = await users.VerifyAsync(caller.Name, password, cancellationToken);
-        if (user is not null && user.UserId == caller.Id)
-        {
-            return null;
-        }
-        await Fiscus.Ledger.Database.Transactions.RunAsync(db, (connection, transaction) => AuditLog.WriteAsync(connection, transaction,
-            AuditActor.From(caller, http), time.GetUtcNow(), "auth.step_up_failed", "staff_user", caller.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            new { path = http.Request.Path.Value }, cancellationToken), cancellationToken);
-        return ErrorShapes.Result(401, "invalid_password", "Invalid password.");
+        var signIn = await signIns.StepUpAsync(http, caller, password, cancellationToken);
+        return signIn.Refusal ?? (signIn.Value is null ? ErrorShapes.Result(401, "invalid_password", "Invalid password.") : null);
     }
 
     /// <summary>A whole number of minor units (this dialect's money, as Square's), from <paramref name="minimum"/> up to the ledger's bound.</summary>

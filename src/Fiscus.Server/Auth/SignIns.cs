@@ -1,0 +1,174 @@
+using Fiscus.Server.Audit;
+using Fiscus.Server.Clients;
+using Fiscus.Server.Users;
+
+namespace Fiscus.Server.Auth;
+
+/// <summary>What a sign-in came to: the signed-in value, a refusal before any check, or (neither) wrong credentials.</summary>
+public sealed record SignInResult<T>(T? Value, SignInRefusal? Refusal) where T : class
+{
+    public static SignInResult<T> Wrong { get; } = new(null, null);
+}
+
+/// <summary>
+/// Every check of a password or client secret, in one place and one order: the throttle first (nothing is
+/// computed for an address or account whose budget is spent, not even a cache look-up that could confirm a
+/// guess), then what is remembered, then the hash, with a failure reserved beforehand and given back on success;
+/// failures and lock-outs are audited. Used by <c>POST /auth/login</c>, HTTP Basic, the shift step-up and
+/// <c>POST /oauth/token</c>.
+/// </summary>
+public sealed class SignIns(
+    SignInThrottle throttle,
+    SignInAudit audit,
+    KnownSignInAddresses knownAddresses,
+    VerifiedPasswords verified,
+    Passwords passwords,
+    StaffUsers users,
+    ApiClients clients,
+    CallerCache cache)
+{
+    /// <summary><c>POST /api/v1/auth/login</c>.</summary>
+    public async Task<SignInResult<StaffUser>> LoginAsync(HttpContext http, string username, string password, CancellationToken cancellationToken)
+    {
+        var subject = SignInSubject.Of(http, username);
+        if (await throttle.CheckAsync(subject, cancellationToken) is { } refusal)
+        {
+            return new(null, refusal);
+        }
+        var actor = AuditActor.Anonymous("anonymous", http);
+        var checkedPassword = await CheckPasswordAsync(subject, actor, username, password, cancellationToken);
+        if (checkedPassword.Value is null && checkedPassword.Refusal is null)
+        {
+            await audit.FailedAsync(actor, subject, "auth.login_failed", "staff_user", null,
+                new { username = SignInAudit.Truncate(username) }, cancellationToken);
+        }
+        return checkedPassword;
+    }
+
+    /// <summary>HTTP Basic: the caller, remembered for <see cref="CallerCache.Lifetime"/> as a bearer token's is.</summary>
+    public async Task<SignInResult<Caller>> BasicAsync(HttpContext http, string username, string password, CancellationToken cancellationToken)
+    {
+        var subject = SignInSubject.Of(http, username);
+        if (await throttle.CheckAsync(subject, cancellationToken) is { } refusal)
+        {
+            return new(null, refusal);
+        }
+        var credential = username + ":" + password;
+        if (!cache.TryGet("basic", credential, out var caller))
+        {
+            var actor = AuditActor.Anonymous("anonymous", http);
+            var checkedPassword = await CheckPasswordAsync(subject, actor, username, password, cancellationToken);
+            if (checkedPassword.Value is not { } user)
+            {
+                if (checkedPassword.Refusal is null)
+                {
+                    await audit.FailedAsync(actor, subject, "auth.basic_failed", "staff_user", null,
+                        new { username = SignInAudit.Truncate(username) }, cancellationToken);
+                }
+                return new(null, checkedPassword.Refusal);
+            }
+            caller = CallerOf(user);
+            cache.Add("basic", credential, caller);
+        }
+        // Basic has no login of its own to record: its first success from an address each day makes the address known.
+        await knownAddresses.RecordBasicAsync(http, caller, subject.Address, cancellationToken);
+        return new(caller, null);
+    }
+
+    /// <summary>The shift step-up: the signed-in person types their password again; counted per person.</summary>
+    public async Task<SignInResult<StaffUser>> StepUpAsync(HttpContext http, Caller caller, string password, CancellationToken cancellationToken)
+    {
+        var subject = SignInSubject.OfPerson(http, caller.Id);
+        if (await throttle.CheckAsync(subject, cancellationToken) is { } refusal)
+        {
+            return new(null, refusal);
+        }
+        var actor = AuditActor.From(caller, http);
+        var checkedPassword = await CheckPasswordAsync(subject, actor, caller.Name, password, cancellationToken);
+        if (checkedPassword.Value is { } user && user.UserId == caller.Id)
+        {
+            return checkedPassword;
+        }
+        if (checkedPassword.Refusal is null)
+        {
+            await audit.FailedAsync(actor, subject, "auth.step_up_failed", "staff_user",
+                caller.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), new { path = http.Request.Path.Value }, cancellationToken);
+        }
+        return new(null, checkedPassword.Refusal);
+    }
+
+    /// <summary>
+    /// <c>POST /api/v1/oauth/token</c>: counted per address only. A client secret is 256 random bits, so a budget per
+    /// client would protect nothing and only give anyone a way to lock a kiosk out.
+    /// </summary>
+    public async Task<SignInResult<ApiClient>> ClientAsync(HttpContext http, string clientId, string secret, CancellationToken cancellationToken)
+    {
+        var subject = SignInSubject.Of(http, null);
+        if (await throttle.ReserveAsync(subject, cancellationToken) is not { } reservation)
+        {
+            return new(null, SignInRefusal.Throttled(throttle.RetryAfterSeconds()));
+        }
+        if (await clients.VerifyAsync(clientId, secret, cancellationToken) is { } client)
+        {
+            throttle.Release(reservation);
+            return new(client, null);
+        }
+        var actor = AuditActor.Anonymous("anonymous", http);
+        await audit.LockedOutAsync(actor, throttle.Failed(reservation), cancellationToken);
+        await audit.FailedAsync(actor, subject, "auth.token_failed", "api_client", null, new { client_id = SignInAudit.Truncate(clientId) },
+            cancellationToken);
+        return SignInResult<ApiClient>.Wrong;
+    }
+
+    /// <summary>The staff user signed in as, with the scopes of their role.</summary>
+    public static Caller CallerOf(StaffUser user) => new(CallerKind.User, user.UserId, user.UserUuid, user.Username, user.Role,
+        Roles.ScopesOf(user.Role), user.LibraryId, null, null);
+
+    /// <summary>
+    /// Checks a staff password: from memory when these credentials were verified against the user's current hash,
+    /// else PBKDF2 (once for all concurrent identical checks, in a bounded number of slots), with a failure reserved.
+    /// An unknown or disabled user costs the same hash, so the time taken does not tell them apart.
+    /// </summary>
+    async Task<SignInResult<StaffUser>> CheckPasswordAsync(
+        SignInSubject subject, AuditActor actor, string username, string password, CancellationToken cancellationToken)
+    {
+        var user = username.Length is > 0 and <= 64 ? await users.FindByUsernameAsync(username, cancellationToken) : null;
+        var enabled = user is { DisabledAt: null } ? user : null;
+        if (enabled is not null && verified.Remembers(username, password, enabled.PasswordHash))
+        {
+            throttle.Succeeded(subject);
+            return new(enabled, null);
+        }
+        // Shared by concurrent checks of the same credentials, so it must not stop when the first asker goes away.
+        return await verified.OnceAsync(username, password, async () =>
+        {
+            if (await throttle.ReserveAsync(subject, CancellationToken.None) is not { } reservation)
+            {
+                return new SignInResult<StaffUser>(null, SignInRefusal.Throttled(throttle.RetryAfterSeconds()));
+            }
+            using var slot = await verified.HashingSlotAsync();
+            if (!slot.IsAcquired)
+            {
+                throttle.Release(reservation);
+                return new SignInResult<StaffUser>(null, SignInRefusal.Busy);
+            }
+            var (valid, rehash) = verified.Compute(user?.PasswordHash, password);
+            if (!valid || enabled is null)
+            {
+                await audit.LockedOutAsync(actor, throttle.Failed(reservation), CancellationToken.None);
+                return SignInResult<StaffUser>.Wrong;
+            }
+            throttle.Release(reservation);
+            throttle.Succeeded(subject);
+            var hash = enabled.PasswordHash;
+            if (rehash)
+            {
+                // The hasher's parameters have moved on since this hash was stored: store a stronger one.
+                hash = passwords.Hash(password);
+                await users.UpgradeHashAsync(enabled, hash, CancellationToken.None);
+            }
+            verified.Remember(username, password, hash);
+            return new SignInResult<StaffUser>(enabled with { PasswordHash = hash }, null);
+        }, cancellationToken);
+    }
+}

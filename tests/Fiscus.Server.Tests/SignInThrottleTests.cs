@@ -1,0 +1,286 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Fiscus.Server.Auth;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Fiscus.Server.Tests;
+
+/// <summary>
+/// One sign-in budget for every way a password or secret is checked (login, HTTP Basic, OAuth tokens, the shift
+/// step-up), the lockout that guessers elsewhere cannot turn against the real user, verified Basic credentials that
+/// do not cost a password hash per request, and a bounded audit of every failure. Address-dependent tests run on
+/// real Kestrel with clients on distinct loopback addresses.
+/// </summary>
+public sealed class SignInThrottleTests(FiscusFixture fiscus) : IClassFixture<FiscusFixture>
+{
+    [Fact]
+    public async Task Forty_wrong_Basic_passwords_are_refused_after_the_budget_like_logins_and_audited()
+    {
+        await using var server = RealServer.Start(fiscus.Factory.Database, Budget(3));
+        var guesser = server.From("127.0.0.31");
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 40; i++)
+        {
+            using var response = await Basic(guesser, "admin", $"guess{i}").GetAsync("/api/v1/cash_registers");
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                await response.ExpectProblemAsync(HttpStatusCode.TooManyRequests, "rate_limited");
+                Assert.InRange(int.Parse(response.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture), 1, 60);
+            }
+        }
+        using var login = await guesser.PostAsync("/api/v1/auth/login", Json.Body(new { username = "admin", password = "guess-again" }));
+        // Refused before any check: even the right password gets no answer about itself from here.
+        using var right = await Basic(guesser, "admin", FiscusFactory.AdminPassword).GetAsync("/api/v1/cash_registers");
+
+        Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.Unauthorized, 3), .. Enumerable.Repeat(HttpStatusCode.TooManyRequests, 37)], statuses);
+        await login.ExpectProblemAsync(HttpStatusCode.TooManyRequests, "rate_limited");
+        Assert.Equal(HttpStatusCode.TooManyRequests, right.StatusCode);
+        Assert.Equal(3, await CountAsync("auth.basic_failed", "127.0.0.31", "admin"));
+        Assert.Equal(["address", "username"], await fiscus.QueryAsync<string>("""
+            SELECT details->>'scope' FROM audit_log WHERE action = 'auth.locked_out' AND remote_address = '127.0.0.31' ORDER BY 1
+            """));
+    }
+
+    [Fact]
+    public async Task A_busy_Basic_integration_does_not_spend_the_budget_of_its_address()
+    {
+        await using var server = RealServer.Start(fiscus.Factory.Database, Budget(2));
+        var user = await fiscus.UserAsync("manager");
+        var integration = Basic(server.From("127.0.0.33"), user.Username, user.Password);
+
+        for (var i = 0; i < 20; i++)
+        {
+            using var ok = await integration.GetAsync("/api/v1/cash_registers");
+            await ok.ExpectAsync(HttpStatusCode.OK);
+            server.Factory.Clock.Advance(TimeSpan.FromSeconds(1));
+        }
+        var statuses = new List<HttpStatusCode>();
+        foreach (var password in (string[])["typo-one-here", "typo-two-here", user.Password])
+        {
+            using var response = await Basic(server.From("127.0.0.33"), user.Username, password).GetAsync("/api/v1/cash_registers");
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests], statuses);
+    }
+
+    [Fact]
+    public async Task A_spent_username_budget_stops_guessers_elsewhere_but_not_the_user_at_an_address_they_signed_in_from()
+    {
+        await using var server = RealServer.Start(fiscus.Factory.Database, Budget(3));
+        var admin = await fiscus.UserAsync("admin");
+        // The real user signs in at their desk; their Basic integration runs on the back-office server.
+        using (var desk = await Login(server.From("127.0.0.41"), admin.Username, admin.Password))
+        {
+            await desk.ExpectAsync(HttpStatusCode.OK);
+        }
+        using (var backOffice = await Basic(server.From("127.0.0.46"), admin.Username, admin.Password).GetAsync("/api/v1/cash_registers"))
+        {
+            await backOffice.ExpectAsync(HttpStatusCode.OK);
+        }
+
+        // A botnet: one wrong guess from each of three addresses spends the username's budget.
+        foreach (var bot in (string[])["127.0.0.42", "127.0.0.43", "127.0.0.44"])
+        {
+            using var guess = await Login(server.From(bot), admin.Username, "a-wrong-guess-1");
+            Assert.Equal(HttpStatusCode.Unauthorized, guess.StatusCode);
+        }
+        server.Factory.Clock.Advance(TimeSpan.FromSeconds(6)); // past the caller cache: the exemption, not the cache, lets Basic in
+
+        using var newBot = await Login(server.From("127.0.0.45"), admin.Username, "a-wrong-guess-2");
+        using var newBotRight = await Login(server.From("127.0.0.45"), admin.Username, admin.Password);
+        using var strangerBasic = await Basic(server.From("127.0.0.47"), admin.Username, admin.Password).GetAsync("/api/v1/cash_registers");
+        using var atTheDesk = await Login(server.From("127.0.0.41"), admin.Username, admin.Password);
+        using var integration = await Basic(server.From("127.0.0.46"), admin.Username, admin.Password).GetAsync("/api/v1/cash_registers");
+        using var otherUser = await Login(server.From("127.0.0.45"), "admin", FiscusFactory.AdminPassword);
+
+        await newBot.ExpectProblemAsync(HttpStatusCode.TooManyRequests, "rate_limited");
+        await newBotRight.ExpectProblemAsync(HttpStatusCode.TooManyRequests, "rate_limited");
+        await strangerBasic.ExpectProblemAsync(HttpStatusCode.TooManyRequests, "rate_limited");
+        await atTheDesk.ExpectAsync(HttpStatusCode.OK);
+        await integration.ExpectAsync(HttpStatusCode.OK);
+        await otherUser.ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal(1, await fiscus.ScalarAsync<long>("""
+            SELECT count(*) FROM audit_log WHERE action = 'auth.locked_out' AND details->>'scope' = 'username' AND details->>'value' = lower(@Username)
+            """, new { admin.Username }));
+    }
+
+    [Fact]
+    public async Task A_Basic_sign_in_from_a_new_address_is_recorded_once_a_day()
+    {
+        await using var server = RealServer.Start(fiscus.Factory.Database, Budget(100));
+        var user = await fiscus.UserAsync("cashier");
+
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await Basic(server.From("127.0.0.51"), user.Username, user.Password).GetAsync("/api/v1/auth/me");
+            await response.ExpectAsync(HttpStatusCode.OK);
+            server.Factory.Clock.Advance(TimeSpan.FromSeconds(6));
+        }
+        using (var elsewhere = await Basic(server.From("127.0.0.52"), user.Username, user.Password).GetAsync("/api/v1/auth/me"))
+        {
+            await elsewhere.ExpectAsync(HttpStatusCode.OK);
+        }
+        server.Factory.Clock.Advance(TimeSpan.FromDays(1));
+        using (var tomorrow = await Basic(server.From("127.0.0.51"), user.Username, user.Password).GetAsync("/api/v1/auth/me"))
+        {
+            await tomorrow.ExpectAsync(HttpStatusCode.OK);
+        }
+
+        Assert.Equal(["127.0.0.51", "127.0.0.51", "127.0.0.52"], await fiscus.QueryAsync<string>("""
+            SELECT remote_address FROM audit_log WHERE action = 'auth.basic' AND user_id = @UserId ORDER BY remote_address
+            """, new { user.UserId }));
+    }
+
+    [Fact]
+    public async Task The_audit_of_a_flood_is_bounded_and_summarised_once_per_window()
+    {
+        await using var server = RealServer.Start(fiscus.Factory.Database, Budget(2));
+        var flooder = server.From("127.0.0.61");
+        var names = Enumerable.Range(0, 12).Select(_ => fiscus.Unique("flood")).ToArray();
+
+        foreach (var name in names)
+        {
+            using var response = await Login(flooder, name, "wrong-every-time");
+        }
+        server.Factory.Clock.Advance(SignInThrottle.Window);
+        await server.Factory.Services.GetRequiredService<SignInAudit>().FlushAsync(false, CancellationToken.None);
+
+        Assert.Equal(2, await fiscus.ScalarAsync<long>(
+            "SELECT count(*) FROM audit_log WHERE action = 'auth.login_failed' AND remote_address = '127.0.0.61'"));
+        var summary = Assert.Single(await fiscus.QueryAsync<string>(
+            "SELECT details::text FROM audit_log WHERE action = 'auth.throttled' AND remote_address = '127.0.0.61'"));
+        var details = JsonNode.Parse(summary)!;
+        Assert.Equal(("address", 10), (details["scope"]!.GetValue<string>(), details["refused"]!.GetValue<int>()));
+    }
+
+    [Fact]
+    public async Task Verified_Basic_credentials_are_not_hashed_again_until_the_password_changes()
+    {
+        var user = await NeverSignedInAsync();
+        using var hashes = new HashCounter(fiscus.Factory.Services);
+
+        using (var first = await fiscus.WithBasic(user.Username, user.Password).GetAsync("/api/v1/auth/me"))
+        {
+            await first.ExpectAsync(HttpStatusCode.OK);
+        }
+        var afterFirst = hashes.Count;
+        // Past the 5-second caller cache, many times, and 16 at once: the user row is read, the hash is not computed.
+        for (var i = 0; i < 5; i++)
+        {
+            fiscus.Clock.Advance(TimeSpan.FromSeconds(6));
+            using var again = await fiscus.WithBasic(user.Username, user.Password).GetAsync("/api/v1/auth/me");
+            await again.ExpectAsync(HttpStatusCode.OK);
+        }
+        fiscus.Clock.Advance(TimeSpan.FromSeconds(6));
+        var burst = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => fiscus.WithBasic(user.Username, user.Password).GetAsync("/api/v1/auth/me")));
+        Assert.All(burst, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var afterMany = hashes.Count;
+        // A new password: the remembered one no longer matches the stored hash.
+        using (var reset = await (await fiscus.AdminAsync()).PostAsync($"/api/v1/users/{user.UserId}/password", null))
+        {
+            await reset.ExpectAsync(HttpStatusCode.OK);
+        }
+        using var old = await fiscus.WithBasic(user.Username, user.Password).GetAsync("/api/v1/auth/me");
+
+        Assert.Equal(1, afterFirst);
+        Assert.Equal(afterFirst, afterMany);
+        await old.ExpectProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+        Assert.Equal(afterMany + 1, hashes.Count);
+    }
+
+    [Fact]
+    public async Task Concurrent_checks_of_the_same_new_credentials_share_one_hash()
+    {
+        var user = await NeverSignedInAsync();
+        using var hashes = new HashCounter(fiscus.Factory.Services);
+
+        var burst = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => fiscus.WithBasic(user.Username, user.Password).GetAsync("/api/v1/auth/me")));
+
+        Assert.All(burst, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.Equal(1, hashes.Count);
+    }
+
+    [Fact]
+    public async Task A_flood_of_wrong_passwords_is_turned_away_as_busy_beyond_the_hashing_slots_and_their_queue()
+    {
+        using var hashes = new HashCounter(fiscus.Factory.Services);
+
+        var flood = await Task.WhenAll(Enumerable.Range(0, 200).Select(i =>
+            fiscus.WithBasic("admin", $"flood-guess-{i}").GetAsync("/api/v1/cash_registers")));
+
+        Assert.All(flood, r => Assert.True(r.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.ServiceUnavailable, r.StatusCode.ToString()));
+        var busy = flood.Where(r => r.StatusCode == HttpStatusCode.ServiceUnavailable).ToList();
+        Assert.NotEmpty(busy);
+        await busy[0].ExpectProblemAsync(HttpStatusCode.ServiceUnavailable, "busy");
+        Assert.Equal("1", busy[0].Headers.GetValues("Retry-After").Single());
+        Assert.Equal(flood.Length - busy.Count, hashes.Count);
+    }
+
+    [Fact]
+    public async Task Failed_token_requests_and_Basic_sign_ins_are_audited_with_who_they_claimed_to_be()
+    {
+        var client = await fiscus.ClientAsync(["registers:read"]);
+        var username = fiscus.Unique("nobody");
+
+        using var token = await fiscus.Anonymous().PostAsync("/api/v1/oauth/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = client.ClientId, ["client_secret"] = "fss_wrong",
+        }));
+        using var basic = await fiscus.WithBasic(username, "not-a-password").GetAsync("/api/v1/cash_registers");
+
+        Assert.Equal(HttpStatusCode.Forbidden, token.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, basic.StatusCode);
+        Assert.True(await fiscus.ScalarAsync<bool>(
+            "SELECT EXISTS (SELECT 1 FROM audit_log WHERE action = 'auth.token_failed' AND details->>'client_id' = @ClientId)", new { client.ClientId }));
+        Assert.True(await fiscus.ScalarAsync<bool>(
+            "SELECT EXISTS (SELECT 1 FROM audit_log WHERE action = 'auth.basic_failed' AND details->>'username' = @username)", new { username }));
+    }
+
+    [Fact]
+    public async Task Token_requests_share_the_address_budget()
+    {
+        await using var server = RealServer.Start(fiscus.Factory.Database, Budget(2));
+        var client = await fiscus.ClientAsync(["registers:read"]);
+        var http = server.From("127.0.0.71");
+
+        var statuses = new List<HttpStatusCode>();
+        foreach (var secret in (string[])["fss_wrong1", "fss_wrong2", client.Secret])
+        {
+            using var response = await http.PostAsync("/api/v1/oauth/token", new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "client_credentials", ["client_id"] = client.ClientId, ["client_secret"] = secret,
+            }));
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.Forbidden, HttpStatusCode.Forbidden, HttpStatusCode.TooManyRequests], statuses);
+    }
+
+    /// <summary>A cashier created by the admin who has not signed in yet (<see cref="FiscusFixture.UserAsync"/> logs in).</summary>
+    async Task<(long UserId, string Username, string Password)> NeverSignedInAsync()
+    {
+        var username = fiscus.Unique("fresh");
+        var password = $"{fiscus.Unique("lamp")}-harbour-light";
+        using var created = await (await fiscus.AdminAsync()).PostAsync("/api/v1/users", Json.Body(new { username, password, role = "cashier" }));
+        return ((await created.ExpectAsync(HttpStatusCode.Created))["user_id"]!.GetValue<long>(), username, password);
+    }
+
+    static Dictionary<string, string?> Budget(int attempts) => new() { ["FISCUS_LOGIN_ATTEMPTS_PER_MINUTE"] = attempts.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+
+    static HttpClient Basic(HttpClient http, string username, string password)
+    {
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{username}:{password}")));
+        return http;
+    }
+
+    static Task<HttpResponseMessage> Login(HttpClient http, string username, string password) =>
+        http.PostAsync("/api/v1/auth/login", Json.Body(new { username, password }));
+
+    Task<long> CountAsync(string action, string address, string username) => fiscus.ScalarAsync<long>(
+        "SELECT count(*) FROM audit_log WHERE action = @action AND remote_address = @address AND details->>'username' = @username",
+        new { action, address, username });
+}
