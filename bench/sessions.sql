@@ -23,10 +23,12 @@ BEGIN
                                register_session_id, library_id, interface, status, description, quantity, posted_at)
     OVERRIDING SYSTEM VALUE
     SELECT debit_id, debit_type, amount, 0, register, session, library, 'pos', 'PAID', 'bench item', 1, at FROM bench_sales;
-    INSERT INTO account_lines (account_line_id, credit_type_code, amount_minor, amount_outstanding_minor, payment_type,
+    -- counts_as_cash as the money-rules trigger would stamp it.
+    INSERT INTO account_lines (account_line_id, credit_type_code, amount_minor, amount_outstanding_minor, payment_type, counts_as_cash,
                                cash_register_id, register_session_id, library_id, interface, description, posted_at)
     OVERRIDING SYSTEM VALUE
-    SELECT credit_id, 'PURCHASE', -amount, 0, payment_type, register, session, library, 'pos', 'bench item', at FROM bench_sales;
+    SELECT credit_id, 'PURCHASE', -amount, 0, b.payment_type, p.counts_as_cash, register, session, library, 'pos', 'bench item', at
+    FROM bench_sales b JOIN payment_types p ON p.code = b.payment_type;
     INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at)
     SELECT NULL, debit_id, 'CREATE', amount, at FROM bench_sales
     UNION ALL SELECT credit_id, NULL, 'CREATE', -amount, at FROM bench_sales
