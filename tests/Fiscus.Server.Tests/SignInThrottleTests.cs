@@ -108,6 +108,46 @@ public sealed class SignInThrottleTests(FiscusFixture fiscus) : IClassFixture<Fi
     }
 
     [Fact]
+    public async Task A_name_that_only_folds_to_a_username_signs_no_one_in_and_has_no_budget_of_its_own()
+    {
+        await using var server = RealServer.Start(fiscus.Factory.Database, Budget(3));
+        // PostgreSQL's lower() folds U+0130 (İ) to i; .NET's ToLowerInvariant keeps it. Such a name found the admin (and
+        // signed in as them) while the throttle counted it as another account.
+        string[] variants = ["adm\u0130n", "ADM\u0130N", "Adm\u0130n", "adm\u0131n", "\u212Aoha-admin"];
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < variants.Length; i++)
+        {
+            using var right = await Login(server.From($"127.0.1.{i + 1}"), variants[i], FiscusFactory.AdminPassword);
+            statuses.Add(right.StatusCode);
+        }
+        using (var basic = await Basic(server.From("127.0.1.9"), "ADM\u0130N", FiscusFactory.AdminPassword).GetAsync("/api/v1/auth/me"))
+        {
+            statuses.Add(basic.StatusCode);
+        }
+        // Spend the admin's budget from three addresses: the variant, right password and all, is no way around it.
+        foreach (var bot in (string[])["127.0.1.11", "127.0.1.12", "127.0.1.13"])
+        {
+            using var guess = await Login(server.From(bot), "admin", "a-wrong-guess");
+            statuses.Add(guess.StatusCode);
+        }
+        using (var around = await Login(server.From("127.0.1.14"), "adm\u0130n", FiscusFactory.AdminPassword))
+        {
+            statuses.Add(around.StatusCode);
+        }
+        // Nor is a variant a budget of its own to spend: one guess from each of four more addresses is four failures.
+        for (var i = 0; i < 4; i++)
+        {
+            using var guess = await Login(server.From($"127.0.1.{21 + i}"), "adm\u0130n", $"a-wrong-guess-{i}");
+            statuses.Add(guess.StatusCode);
+        }
+
+        Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.Unauthorized, variants.Length + 1 + 3 + 1 + 4)], statuses);
+        Assert.Null(SignInSubject.Of(new Microsoft.AspNetCore.Http.DefaultHttpContext(), "ADM\u0130N").Username);
+        Assert.Equal("admin", SignInSubject.Of(new Microsoft.AspNetCore.Http.DefaultHttpContext(), "ADMIN").Username);
+    }
+
+    [Fact]
     public async Task A_Basic_sign_in_from_a_new_address_is_recorded_once_a_day()
     {
         await using var server = RealServer.Start(fiscus.Factory.Database, Budget(100));

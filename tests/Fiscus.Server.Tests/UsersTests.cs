@@ -22,6 +22,9 @@ public sealed class UsersTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtu
 
     [Theory]
     [InlineData("""{"username": "has space", "password": "a-good-password", "role": "cashier"}""", "username")]
+    // .NET's $ matches before a final newline; the table's CHECK does not (this was a 500).
+    [InlineData("""{"username": "zed\n", "password": "a-good-password", "role": "cashier"}""", "username")]
+    [InlineData("""{"username": "zed\u0000", "password": "a-good-password", "role": "cashier"}""", "username")]
     [InlineData("""{"username": "shortpw", "password": "short", "role": "cashier"}""", "password")]
     [InlineData("""{"username": "badrole", "password": "a-good-password", "role": "superuser"}""", "role")]
     [InlineData("""{"username": "badlib", "password": "a-good-password", "role": "cashier", "library_id": "NOPE"}""", "library_id")]

@@ -28,7 +28,10 @@ public sealed class KnownSignInAddresses(NpgsqlDataSource db, TimeProvider time)
 
     readonly ConcurrentDictionary<(long UserId, string Address), DateOnly> recordedToday = new();
 
-    /// <summary>The address keys (<see cref="SignInSubject.KeyOf(string)"/>) <paramref name="username"/> signed in from lately.</summary>
+    /// <summary>
+    /// The address keys (<see cref="SignInSubject.KeyOf(string)"/>) <paramref name="username"/> (lower-cased, as
+    /// <see cref="SignInSubject.Username"/>) signed in from lately.
+    /// </summary>
     public async Task<IReadOnlySet<string>> OfAsync(string username, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -36,7 +39,7 @@ public sealed class KnownSignInAddresses(NpgsqlDataSource db, TimeProvider time)
             SELECT a.remote_address
             FROM staff_users u
             JOIN audit_log a ON a.entity = 'staff_user' AND a.entity_id = u.user_id::text
-            WHERE lower(u.username) = lower(@username) AND a.action IN (@LoginAction, @BasicAction)
+            WHERE lower(u.username) = @username AND a.action IN (@LoginAction, @BasicAction)
               AND a.occurred_at > @since AND a.remote_address IS NOT NULL
             GROUP BY a.remote_address
             ORDER BY max(a.occurred_at) DESC

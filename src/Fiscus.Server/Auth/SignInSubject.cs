@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Fiscus.Server.Users;
 
 namespace Fiscus.Server.Auth;
 
@@ -8,17 +9,23 @@ namespace Fiscus.Server.Auth;
 /// sign-ins) and the signed-in person re-entering their password (shift step-up).
 /// </summary>
 /// <param name="Address">The client's address as a throttle key: an IPv4 address, or an IPv6 /64 (see <see cref="KeyOf"/>).</param>
-/// <param name="Username">The username tried, lower-cased (usernames are case-insensitive); null when it cannot name a user.</param>
+/// <param name="Username">
+/// The username tried, lower-cased (usernames are case-insensitive); null when it cannot name a user (see <see cref="Of"/>).
+/// </param>
 /// <param name="PersonId">The staff user re-entering their password.</param>
 public sealed record SignInSubject(string Address, string? Username, long? PersonId)
 {
-    /// <summary>Longest username Fiscus accepts; a longer one names no one and is not tracked.</summary>
-    const int MaxUsernameLength = 64;
+    /// <summary>
+    /// A name that is not a valid username (<see cref="StaffUsers.IsUsername"/>) names no one: it gets no budget of its
+    /// own (<c>admİn</c>, <c>admın</c> or <c>ADMİN</c> must not be a second budget for <c>admin</c>, nor a way to reach it
+    /// through PostgreSQL's Unicode <c>lower()</c>), so only the address pays for it. A valid one is ASCII, so
+    /// lower-casing it is the same in .NET and PostgreSQL.
+    /// </summary>
+    public static SignInSubject Of(HttpContext http, string? username) =>
+        new(KeyOf(http.Connection.RemoteIpAddress), Normalize(username), null);
 
-    public static SignInSubject Of(HttpContext http, string? username) => new(
-        KeyOf(http.Connection.RemoteIpAddress),
-        username is { Length: > 0 and <= MaxUsernameLength } ? username.ToLowerInvariant() : null,
-        null);
+    /// <summary>The username as budgets count it (ASCII lower case), or null when it cannot be anyone's.</summary>
+    public static string? Normalize(string? username) => StaffUsers.IsUsername(username) ? username!.ToLowerInvariant() : null;
 
     public static SignInSubject OfPerson(HttpContext http, long userId) => new(KeyOf(http.Connection.RemoteIpAddress), null, userId);
 

@@ -36,7 +36,7 @@ public sealed class SignIns(
             return new(null, refusal);
         }
         var actor = AuditActor.Anonymous("anonymous", http);
-        var checkedPassword = await CheckPasswordAsync(subject, actor, username, password, cancellationToken);
+        var checkedPassword = await CheckPasswordAsync(subject, actor, subject.Username ?? username, password, cancellationToken);
         if (checkedPassword.Value is null && checkedPassword.Refusal is null)
         {
             await audit.FailedAsync(actor, subject, "auth.login_failed", "staff_user", null,
@@ -57,7 +57,7 @@ public sealed class SignIns(
         if (!cache.TryGet("basic", credential, out var caller))
         {
             var actor = AuditActor.Anonymous("anonymous", http);
-            var checkedPassword = await CheckPasswordAsync(subject, actor, username, password, cancellationToken);
+            var checkedPassword = await CheckPasswordAsync(subject, actor, subject.Username ?? username, password, cancellationToken);
             if (checkedPassword.Value is not { } user)
             {
                 if (checkedPassword.Refusal is null)
@@ -84,7 +84,8 @@ public sealed class SignIns(
             return new(null, refusal);
         }
         var actor = AuditActor.From(caller, http);
-        var checkedPassword = await CheckPasswordAsync(subject, actor, caller.Name, password, cancellationToken);
+        var checkedPassword = await CheckPasswordAsync(subject, actor, SignInSubject.Normalize(caller.Name) ?? caller.Name, password,
+            cancellationToken);
         if (checkedPassword.Value is { } user && user.UserId == caller.Id)
         {
             return checkedPassword;
@@ -127,12 +128,14 @@ public sealed class SignIns(
     /// <summary>
     /// Checks a staff password: from memory when these credentials were verified against the user's current hash,
     /// else PBKDF2 (once for all concurrent identical checks, in a bounded number of slots), with a failure reserved.
-    /// An unknown or disabled user costs the same hash, so the time taken does not tell them apart.
+    /// An unknown or disabled user, or a name that cannot be a username (never looked up), costs the same hash, so the
+    /// time taken does not tell them apart.
     /// </summary>
+    /// <param name="username">The username lower-cased (<see cref="SignInSubject.Normalize"/>), or as sent when it is not valid.</param>
     async Task<SignInResult<StaffUser>> CheckPasswordAsync(
         SignInSubject subject, AuditActor actor, string username, string password, CancellationToken cancellationToken)
     {
-        var user = username.Length is > 0 and <= 64 ? await users.FindByUsernameAsync(username, cancellationToken) : null;
+        var user = await users.FindByUsernameAsync(username, cancellationToken);
         var enabled = user is { DisabledAt: null } ? user : null;
         if (enabled is not null && verified.Remembers(username, password, enabled.PasswordHash))
         {

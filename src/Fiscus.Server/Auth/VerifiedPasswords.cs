@@ -96,8 +96,9 @@ public sealed class VerifiedPasswords(Passwords passwords, TimeProvider time, IM
         return passwords.Verify(passwordHash, password);
     }
 
+    /// <summary>The credentials' id: <paramref name="username"/> comes lower-cased from <see cref="SignInSubject.Normalize"/>.</summary>
     string Id(string username, string password) =>
-        Convert.ToBase64String(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(username.ToLowerInvariant() + "\n" + password)));
+        Convert.ToBase64String(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(username + "\n" + password)));
 
     public void Dispose() => hashing.Dispose();
 }

@@ -27,12 +27,20 @@ public sealed partial class StaffUsers(NpgsqlDataSource dataSource, Passwords pa
             $"SELECT {StaffUser.Columns} FROM staff_users WHERE user_id = @userId", new { userId }, cancellationToken: cancellationToken));
     }
 
+    /// <summary>
+    /// The user of this name, in any case. Only a valid (ASCII) name is looked up, and it is lower-cased here: PostgreSQL's
+    /// <c>lower()</c> of the parameter would fold non-ASCII letters too (<c>ADMİN</c> would find <c>admin</c>).
+    /// </summary>
     public async Task<StaffUser?> FindByUsernameAsync(string username, CancellationToken cancellationToken)
     {
+        if (!IsUsername(username))
+        {
+            return null;
+        }
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await connection.QuerySingleOrDefaultAsync<StaffUser>(new CommandDefinition(
-            $"SELECT {StaffUser.Columns} FROM staff_users WHERE lower(username) = lower(@username)",
-            new { username }, cancellationToken: cancellationToken));
+            $"SELECT {StaffUser.Columns} FROM staff_users WHERE lower(username) = @lowered",
+            new { lowered = username.ToLowerInvariant() }, cancellationToken: cancellationToken));
     }
 
     /// <summary>
@@ -234,7 +242,7 @@ public sealed partial class StaffUsers(NpgsqlDataSource dataSource, Passwords pa
         {
             validation.Add("username", "username is required");
         }
-        else if (!UsernamePattern().IsMatch(username))
+        else if (!IsUsername(username))
         {
             validation.Add("username", "username must be 1 to 64 letters, digits, '.', '_', '@' or '-'");
         }
@@ -299,6 +307,14 @@ public sealed partial class StaffUsers(NpgsqlDataSource dataSource, Passwords pa
 
     static string Id(long id) => id.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    [GeneratedRegex("^[A-Za-z0-9._@-]{1,64}$")]
+    /// <summary>
+    /// Whether <paramref name="username"/> is one Fiscus could have given a user: 1 to 64 ASCII letters, digits, '.', '_',
+    /// '@' or '-' (as the table's CHECK says). Sign-in uses it too, since only such a name can be looked up without
+    /// PostgreSQL's and .NET's Unicode case rules disagreeing about what it matches.
+    /// </summary>
+    public static bool IsUsername(string? username) => username is not null && UsernamePattern().IsMatch(username);
+
+    // \z, not $: .NET's $ also matches before a final newline, so "zed\n" would pass here and fail the table's CHECK (a 500).
+    [GeneratedRegex(@"^[A-Za-z0-9._@-]{1,64}\z")]
     private static partial Regex UsernamePattern();
 }
