@@ -290,6 +290,22 @@ public sealed class AuthTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtur
     }
 
     [Fact]
+    public async Task A_NUL_in_a_username_is_a_failed_sign_in_recorded_with_the_NUL_escaped()
+    {
+        // PostgreSQL refuses NUL in text (the look-up) and \u0000 in jsonb (the failure's row): both were a 500.
+        var username = fiscus.Unique("nul") + "\0";
+
+        using var login = await fiscus.Anonymous().PostAsync("/api/v1/auth/login", Json.Body(new { username, password = "not-the-password" }));
+        using var basic = await fiscus.WithBasic(username, "not-the-password").GetAsync("/api/v1/auth/me");
+
+        await login.ExpectProblemAsync(HttpStatusCode.Unauthorized, "invalid_credentials");
+        await basic.ExpectProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+        var recorded = username.Replace("\0", "\\u0000", StringComparison.Ordinal);
+        Assert.Equal(["auth.basic_failed", "auth.login_failed"], await fiscus.QueryAsync<string>(
+            "SELECT action FROM audit_log WHERE details->>'username' = @recorded ORDER BY action", new { recorded }));
+    }
+
+    [Fact]
     public async Task Tokens_are_stored_only_as_hashes()
     {
         var user = await fiscus.UserAsync("cashier");

@@ -168,6 +168,8 @@ public sealed class FolioPaymentsTests(FiscusFixture fiscus) : IClassFixture<Fis
     [InlineData("""{"nameMethod": "Cheque", "colour": "red"}""", "colour", "Unrecognized field \"colour\"")]
     [InlineData("""{"nameMethod": "Cheque", "id": "not-a-uuid"}""", "id", "must match")]
     [InlineData("""{"nameMethod": "Cheque", "id": "0bab56e5-1ab6-0ac2-afdf-8b2df0434382"}""", "id", "must match")]
+    // The whole value must match, as in FOLIO (.NET's $ alone also matches before a final newline).
+    [InlineData("""{"nameMethod": "Cheque", "id": "0bab56e5-1ab6-4ac2-afdf-8b2df0434382\n"}""", "id", "must match")]
     [InlineData("""{"nameMethod": "Cheque", "ownerId": "0bab56e5-1ab6-4ac2-cfdf-8b2df0434382"}""", "ownerId", "must match")]
     [InlineData("""{"nameMethod": "Cheque", "allowedRefundMethod": "yes"}""", "allowedRefundMethod", "must be a boolean")]
     [InlineData("""{"nameMethod": "Cheque", "metadata": {"createdDate": "2018-03-19T14:22:07Z", "by": "x"}}""", "metadata.by", "Unrecognized field")]

@@ -16,6 +16,7 @@ public static class AuditLog
     static readonly JsonSerializerOptions DetailsJson = new(JsonSerializerDefaults.Web)
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonbSafeStrings() },
     };
 
     /// <summary>The insert as a batch command, to travel in one round trip with other statements.</summary>

@@ -17,6 +17,7 @@ public static partial class TimeZones
         && TimeZoneInfo.TryFindSystemTimeZoneById(name, out var zone)
         && zone.HasIanaId;
 
-    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)+$", RegexOptions.CultureInvariant)]
+    // \z, not $ (which also matches before a final newline).
+    [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)+\z", RegexOptions.CultureInvariant)]
     private static partial Regex Canonical();
 }

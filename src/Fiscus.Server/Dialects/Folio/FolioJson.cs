@@ -295,7 +295,10 @@ public static class FolioPaymentBody
             return null;
         }
         var text = value.GetString()!;
-        if (!Regex.IsMatch(text, pattern, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100)))
+        // The schema's pattern ends in $, which in .NET also matches before a final newline; FOLIO (Java's matches())
+        // refuses "...\n", so the whole text must match here too. The error still quotes the schema's own pattern.
+        var whole = pattern.EndsWith('$') ? pattern[..^1] + @"\z" : pattern;
+        if (!Regex.IsMatch(text, whole, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100)))
         {
             errors.Add(FolioError.Pattern(key, pattern, Short(text)));
             return null;

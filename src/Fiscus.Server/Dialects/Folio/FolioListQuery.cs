@@ -68,6 +68,7 @@ public sealed partial record FolioListQuery(CqlSqlQuery Cql, int Offset, int Lim
     static int Number(string? value, int fallback) =>
         string.IsNullOrEmpty(value) ? fallback : int.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture);
 
-    [GeneratedRegex("^[a-zA-Z]{2}$")]
+    // \z, not $ (which also matches before a final newline).
+    [GeneratedRegex(@"^[a-zA-Z]{2}\z")]
     private static partial Regex Lang();
 }
