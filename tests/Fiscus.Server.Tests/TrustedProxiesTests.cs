@@ -97,6 +97,27 @@ public sealed class TrustedProxiesTests(FiscusFixture fiscus) : IClassFixture<Fi
         Assert.Equal(expected, response.StatusCode);
     }
 
+    [Fact]
+    public void ASP_NET_Cores_own_forwarded_headers_switch_refuses_to_start_and_points_to_FISCUS_TRUSTED_PROXIES()
+    {
+        // ASPNETCORE_FORWARDEDHEADERS_ENABLED=true reaches the configuration as this key; the framework would then believe
+        // X-Forwarded-For from any peer, FISCUS_TRUSTED_PROXIES unset or not.
+        var error = Assert.ThrowsAny<Exception>(() => RealServer.Start(fiscus.Factory.Database,
+            new Dictionary<string, string?> { ["ForwardedHeaders_Enabled"] = "true" }));
+
+        var messages = string.Join(" | ", Messages(error));
+        Assert.Contains("ASPNETCORE_FORWARDEDHEADERS_ENABLED", messages, StringComparison.Ordinal);
+        Assert.Contains("FISCUS_TRUSTED_PROXIES", messages, StringComparison.Ordinal);
+    }
+
+    static IEnumerable<string> Messages(Exception error)
+    {
+        for (Exception? e = error; e is not null; e = e.InnerException)
+        {
+            yield return e.Message;
+        }
+    }
+
     static Dictionary<string, string?> Settings(string proxies) => new()
     {
         ["FISCUS_TRUSTED_PROXIES"] = proxies,

@@ -69,6 +69,7 @@ public sealed class FiscusOptions
                 "FISCUS_DATABASE is not set. Start Fiscus with ./run (which provides a private PostgreSQL) " +
                 "or set FISCUS_DATABASE to an Npgsql connection string.");
         }
+        Http.TrustedProxies.RefuseFrameworkForwarding(configuration);
         var currencyCode = configuration["FISCUS_CURRENCY"] ?? "USD";
         if (!Currency.TryFromCode(currencyCode, out var currency))
         {

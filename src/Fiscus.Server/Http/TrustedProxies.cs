@@ -41,6 +41,24 @@ public static class TrustedProxies
         return networks;
     }
 
+    /// <summary>
+    /// Refuses ASP.NET Core's own switch for forwarded headers (<c>ASPNETCORE_FORWARDEDHEADERS_ENABLED=true</c>, read as
+    /// the configuration key <c>ForwardedHeaders_Enabled</c>). It adds the framework's forwarded-headers filter ahead of
+    /// Fiscus's pipeline and clears its list of known proxies, so X-Forwarded-For and -Proto would be believed from any
+    /// peer, whatever <see cref="Setting"/> says: every guess could claim a fresh address, and the audit log would record
+    /// whatever the client wrote.
+    /// </summary>
+    public static void RefuseFrameworkForwarding(IConfiguration configuration)
+    {
+        if (string.Equals(configuration["ForwardedHeaders_Enabled"], "true", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ConfigurationException(
+                "ASPNETCORE_FORWARDEDHEADERS_ENABLED=true makes ASP.NET Core believe X-Forwarded-For and X-Forwarded-Proto from any " +
+                $"client, so Fiscus will not start with it. Unset it and list your reverse proxies in {Setting} instead " +
+                "(e.g. '10.0.0.5, 192.168.1.0/24').");
+        }
+    }
+
     /// <summary>First in the pipeline, so everything after it sees the client as the proxy saw it.</summary>
     public static IApplicationBuilder UseTrustedProxies(this IApplicationBuilder app, IReadOnlyList<IPNetwork> proxies)
     {

@@ -30,7 +30,15 @@ public sealed class RealServer : IAsyncDisposable
     {
         var factory = new FiscusFactory(database, settings);
         factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        factory.StartServer();
+        try
+        {
+            factory.StartServer();
+        }
+        catch
+        {
+            factory.Dispose();
+            throw;
+        }
         var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         return new RealServer(factory, new Uri(address));
     }
