@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Collections.Frozen;
+using System.Globalization;
+using System.Text;
 
 namespace Fiscus.Server.Auth;
 
@@ -7,13 +10,27 @@ namespace Fiscus.Server.Auth;
 /// admins and managers, who can move money and people; 8 for cashiers, who type it at the till), at most 256,
 /// and not one of the passwords attackers try first: a common or library word (<c>CommonPasswords.txt</c>),
 /// one character or a short pattern repeated, a run such as <c>12345678</c> or <c>abcdefgh</c>, a keyboard row
-/// such as <c>qwertyuiop</c>, or anything containing the username. No composition rules (NIST advises
-/// against them): a long phrase is better than a short mix of symbols.
+/// such as <c>qwertyuiop</c>, anything containing the username, or little more than such parts put together.
+/// No composition rules (NIST advises against them): a long phrase is better than a short mix of symbols.
 /// </summary>
 /// <remarks>
-/// The checks look at the password lower-cased, and again at its core: without the digits and symbols people
-/// put before and after a word (<c>Library2024!</c> is <c>library</c>) and with the usual letter swaps undone
-/// (<c>p@ssw0rd</c> is <c>password</c>). Generated passwords are random and skip these checks.
+/// <para>
+/// The checks look at what a person would see and type: invisible characters (zero-width spaces, joiners, controls,
+/// variation selectors) taken out, spaces at either end trimmed, full-width letters and digits (an East Asian
+/// keyboard's full-width mode) read as their ASCII selves and every kind of space as a space; length is counted in
+/// characters as a reader counts them (text elements: an emoji or an accented letter is one). NIST asks for NFKC;
+/// Fiscus runs in .NET's invariant globalization mode, where <see cref="string.Normalize(NormalizationForm)"/> leaves
+/// non-ASCII text as it is, so the compatibility forms people can actually type are folded here instead.
+/// </para>
+/// <para>
+/// Then the password lower-cased, and again at its core: without every digit and symbol before and after its
+/// letters (<c>Password12345!</c> is <c>password</c>) and with the usual letter swaps undone (<c>p@ssw0rd</c> is
+/// <c>password</c>). Finally its predictable parts are taken out: every run of letters that is a common word (as
+/// typed or with the swaps undone), runs of digits (<c>123</c>) and of letters (<c>abcd</c>), stretches of a keyboard
+/// row (<c>qwer</c>) and a character typed three times or more; what is left must be at least
+/// <see cref="MinOwnCharacters"/> characters (<c>Qwerty123456</c> leaves nothing, <c>library-of-alexandria</c>
+/// plenty). Generated passwords are random and skip these checks.
+/// </para>
 /// </remarks>
 public static class PasswordPolicy
 {
@@ -24,10 +41,25 @@ public static class PasswordPolicy
     /// <summary>Usernames shorter than this are not looked for in the password (<c>al</c> is in too many words).</summary>
     const int MinUsernameToRefuse = 3;
 
-    /// <summary>How many digits and symbols around a word still make it that word (<c>2024!</c>, <c>#1</c>).</summary>
+    /// <summary>Fewer different characters than this (<c>aaaaaaaaaaab</c>, <c>abababab12</c>) is a pattern, not a password.</summary>
+    const int MinDistinctCharacters = 5;
+
+    /// <summary>How many digits and symbols around a shape (<c>2024!</c>) still make the password that shape.</summary>
     const int MaxAffixLength = 5;
 
+    /// <summary>How many characters must remain once the predictable parts are taken out.</summary>
+    const int MinOwnCharacters = 5;
+
+    /// <summary>
+    /// A run of letters or a stretch of a keyboard row counts as a part from this length (<c>abcd</c>, <c>asdf</c>;
+    /// shorter ones are inside too many words: <c>first</c>, <c>alert</c>); a run of digits from three (<c>123</c>).
+    /// </summary>
+    const int MinLetterPart = 4;
+    const int MinDigitPart = 3;
+
     static readonly string[] KeyboardRows = ["`1234567890-=", "qwertyuiop[]\\", "asdfghjkl;'", "zxcvbnm,./", "qwertzuiop", "azertyuiop", "yxcvbnm"];
+
+    static readonly string[] KeyboardRowsBothWays = [.. KeyboardRows, .. KeyboardRows.Select(Reverse)];
 
     static readonly FrozenSet<string> Common = LoadCommon();
 
@@ -41,31 +73,38 @@ public static class PasswordPolicy
         {
             return "password is required";
         }
-        var minimum = MinLengthFor(role);
-        if (password.Length < minimum)
-        {
-            return role is Roles.Admin or Roles.Manager
-                ? $"password must be at least {minimum} characters for an {(role == Roles.Admin ? "admin" : "manager")}"
-                : $"password must be at least {minimum} characters";
-        }
         if (password.Length > MaxLength)
         {
             return $"password must be at most {MaxLength} characters";
         }
-        if (string.IsNullOrWhiteSpace(password))
+        if (!IsWellFormed(password))
+        {
+            return "password must be valid Unicode text";
+        }
+        var visible = Visible(password);
+        if (visible.Length == 0)
         {
             return "password must not be blank";
         }
-        var lower = password.ToLowerInvariant();
+        var minimum = MinLengthFor(role);
+        if (new StringInfo(visible).LengthInTextElements < minimum)
+        {
+            var who = role is Roles.Admin or Roles.Manager ? $" for an {(role == Roles.Admin ? "admin" : "manager")}" : "";
+            return $"password must be at least {minimum} characters{who} (spaces at either end and invisible characters do not count)";
+        }
+        var lower = visible.ToLowerInvariant();
         if (username is { Length: >= MinUsernameToRefuse } && lower.Contains(username.ToLowerInvariant(), StringComparison.Ordinal))
         {
             return "password must not contain the username";
         }
-        var core = Core(lower);
-        if (Common.Contains(lower) || Common.Contains(core))
+        var word = TrimNonLetters(lower);
+        if (Common.Contains(lower) || Common.Contains(Undisguise(word)) || Common.Contains(TrimNonLetters(Undisguise(lower))))
         {
             return "password is too common (a well-known password or word); choose a longer phrase of your own";
         }
+        // A shape dressed up with a few digits or symbols is that shape (abcdefgh2024); with more around it, it is not
+        // (xyz-98127364-19283), and its parts are weighed below instead.
+        var core = lower.Length - word.Length <= MaxAffixLength ? Undisguise(word) : lower;
         foreach (var candidate in (string[])[lower, core])
         {
             if (candidate.Length == 0)
@@ -81,17 +120,176 @@ public static class PasswordPolicy
                 return "password must not be a run of consecutive characters or a row of the keyboard";
             }
         }
+        if (TooFewDistinct(lower))
+        {
+            return $"password must have at least {MinDistinctCharacters} different characters, and no one character making up most of it";
+        }
+        if (OwnCharacters(lower) < MinOwnCharacters)
+        {
+            return "password is little more than common words, runs, keyboard rows and repeated characters; add more of your own";
+        }
         return null;
     }
 
     /// <summary>
-    /// The word inside <c>library2024!</c> or <c>p@ssw0rd1</c>: a few digits and symbols taken off the ends and the
-    /// letter swaps undone. A password with more around its word (<c>xyz-98127364-19283</c>) is its own core.
+    /// The password as a person sees it: invisible characters out, full-width forms and every kind of space folded
+    /// (see the remarks), spaces at either end trimmed.
     /// </summary>
-    static string Core(string lower)
+    static string Visible(string password)
     {
-        var trimmed = lower.Trim(NotALetter);
-        return lower.Length - trimmed.Length <= MaxAffixLength ? Undisguise(trimmed) : lower;
+        var text = new StringBuilder(password.Length);
+        foreach (var rune in password.EnumerateRunes())
+        {
+            if (IsInvisible(rune))
+            {
+                continue;
+            }
+            if (rune.Value is >= 0xFF01 and <= 0xFF5E)
+            {
+                text.Append((char)(rune.Value - 0xFEE0));
+            }
+            else if (Rune.GetUnicodeCategory(rune) == UnicodeCategory.SpaceSeparator)
+            {
+                text.Append(' ');
+            }
+            else
+            {
+                text.Append(rune.ToString());
+            }
+        }
+        return text.ToString().Trim();
+    }
+
+    /// <summary>Characters that show nothing: format characters (zero-width space and joiners, BOM...), controls, variation selectors and fillers.</summary>
+    static bool IsInvisible(Rune rune) =>
+        Rune.GetUnicodeCategory(rune) is UnicodeCategory.Format or UnicodeCategory.Control
+        || rune.Value is 0x034F or 0x115F or 0x1160 or 0x17B4 or 0x17B5 or 0x2800 or 0x3164 or 0xFFA0
+            or (>= 0x180B and <= 0x180F) or (>= 0xFE00 and <= 0xFE0F) or (>= 0xE0100 and <= 0xE01EF);
+
+    static bool IsWellFormed(string text)
+    {
+        var rest = text.AsSpan();
+        while (!rest.IsEmpty)
+        {
+            if (Rune.DecodeFromUtf16(rest, out _, out var used) != OperationStatus.Done)
+            {
+                return false;
+            }
+            rest = rest[used..];
+        }
+        return true;
+    }
+
+    /// <summary><c>aaaaaaaaaaab</c>, <c>abababab12</c>: fewer than five different characters, or one of them in half the places.</summary>
+    static bool TooFewDistinct(string lower)
+    {
+        var counts = TextElements(lower).CountBy(e => e.Text, StringComparer.Ordinal).Select(c => c.Value).ToList();
+        return counts.Count < MinDistinctCharacters || counts.Max() * 2 > counts.Sum();
+    }
+
+    /// <summary>How many characters are left once every predictable part is taken out (see the remarks).</summary>
+    static int OwnCharacters(string lower)
+    {
+        var predictable = new bool[lower.Length];
+        MarkCommonWords(lower, predictable);
+        MarkRuns(lower, predictable);
+        MarkKeyboardStretches(lower, predictable);
+        var elements = TextElements(lower).ToList();
+        for (var i = 0; i < elements.Count;)
+        {
+            var same = i + 1;
+            while (same < elements.Count && string.Equals(elements[same].Text, elements[i].Text, StringComparison.Ordinal))
+            {
+                same++;
+            }
+            if (same - i >= 3)
+            {
+                Array.Fill(predictable, true, elements[i].Start, elements[same - 1].Start + elements[same - 1].Text.Length - elements[i].Start);
+            }
+            i = same;
+        }
+        return elements.Count(e => !predictable.AsSpan(e.Start, e.Text.Length).Contains(true));
+    }
+
+    /// <summary>Every run of letters that is a common word, as typed (<c>welcome</c>) or with the swaps undone (<c>p@ssw0rd</c>).</summary>
+    static void MarkCommonWords(string lower, bool[] predictable)
+    {
+        var undisguised = Undisguise(lower);
+        foreach (var (start, end) in Runs(lower, char.IsLetter))
+        {
+            if (Common.Contains(lower[start..end]))
+            {
+                Array.Fill(predictable, true, start, end - start);
+            }
+        }
+        foreach (var (start, end) in Runs(undisguised, char.IsLetter))
+        {
+            // A swap at either end may be a digit or symbol of its own (p@ssw0rd1): try the run without them too.
+            var first = start;
+            var last = end;
+            while (first < last && !char.IsLetter(lower[first]))
+            {
+                first++;
+            }
+            while (last > first && !char.IsLetter(lower[last - 1]))
+            {
+                last--;
+            }
+            foreach (var (from, to) in ((int, int)[])[(start, end), (first, last)])
+            {
+                if (to > from && Common.Contains(undisguised[from..to]))
+                {
+                    Array.Fill(predictable, true, from, to - from);
+                }
+            }
+        }
+    }
+
+    /// <summary>Runs of consecutive digits (<c>123</c>, <c>987</c>, <c>7890</c>) and letters (<c>abcd</c>, <c>zyxw</c>).</summary>
+    static void MarkRuns(string lower, bool[] predictable)
+    {
+        for (var start = 0; start < lower.Length - 1;)
+        {
+            var step = Step(lower[start], lower[start + 1]);
+            var end = start + 1;
+            while (step != 0 && end < lower.Length && Step(lower[end - 1], lower[end]) == step)
+            {
+                end++;
+            }
+            if (step != 0 && end - start >= (char.IsAsciiDigit(lower[start]) ? MinDigitPart : MinLetterPart))
+            {
+                Array.Fill(predictable, true, start, end - start);
+            }
+            start = step == 0 ? start + 1 : end - 1;
+        }
+    }
+
+    /// <summary>Stretches of a keyboard row, either way (<c>qwer</c>, <c>lkjh</c>).</summary>
+    static void MarkKeyboardStretches(string lower, bool[] predictable)
+    {
+        for (var start = 0; start < lower.Length; start++)
+        {
+            var length = 0;
+            while (start + length < lower.Length &&
+                KeyboardRowsBothWays.Any(row => row.AsSpan().Contains(lower.AsSpan(start, length + 1), StringComparison.Ordinal)))
+            {
+                length++;
+            }
+            if (length >= MinLetterPart)
+            {
+                Array.Fill(predictable, true, start, length);
+            }
+        }
+    }
+
+    /// <summary>+1 or -1 when <paramref name="next"/> follows <paramref name="previous"/> in the alphabet or the digits (9 then 0 too), else 0.</summary>
+    static int Step(char previous, char next)
+    {
+        if (char.IsAsciiDigit(previous) && char.IsAsciiDigit(next))
+        {
+            return ((next - previous + 10) % 10) switch { 1 => 1, 9 => -1, _ => 0 };
+        }
+        return char.IsAsciiLetterLower(previous) && char.IsAsciiLetterLower(next) && Math.Abs(next - previous) == 1 ? next - previous : 0;
     }
 
     /// <summary><c>aaaaaaaa</c>, <c>abcabcabc</c>, <c>12121212</c>: a pattern of up to half the length, repeated (the last time perhaps cut short).</summary>
@@ -119,27 +317,20 @@ public static class PasswordPolicy
         {
             return false;
         }
-        foreach (var step in (int[])[1, -1])
+        var step = Step(text[0], text[1]);
+        for (var i = 2; i < text.Length && step != 0; i++)
         {
-            var run = true;
-            for (var i = 1; i < text.Length && run; i++)
+            if (Step(text[i - 1], text[i]) != step)
             {
-                run = char.IsAsciiDigit(text[i]) && char.IsAsciiDigit(text[i - 1])
-                    ? (text[i] - '0' - (text[i - 1] - '0') - step + 10) % 10 == 0
-                    : char.IsAsciiLetterLower(text[i]) && char.IsAsciiLetterLower(text[i - 1]) && text[i] - text[i - 1] == step;
-            }
-            if (run)
-            {
-                return true;
+                return false;
             }
         }
-        return false;
+        return step != 0;
     }
 
     /// <summary>A stretch of one keyboard row, either way (<c>qwertyui</c>, <c>lkjhgfds</c>).</summary>
     static bool IsKeyboardRow(string text) =>
-        text.Length >= 3 && KeyboardRows.Any(row =>
-            row.Contains(text, StringComparison.Ordinal) || Reverse(row).Contains(text, StringComparison.Ordinal));
+        text.Length >= 3 && KeyboardRowsBothWays.Any(row => row.Contains(text, StringComparison.Ordinal));
 
     /// <summary>Undoes the swaps people make to dress up a word: <c>p@ssw0rd</c> → <c>password</c>.</summary>
     static string Undisguise(string text) => string.Create(text.Length, text, (span, source) =>
@@ -159,7 +350,50 @@ public static class PasswordPolicy
         }
     });
 
-    static readonly char[] NotALetter = Enumerable.Range(0, 128).Select(c => (char)c).Where(c => !char.IsAsciiLetter(c)).ToArray();
+    /// <summary>The maximal runs of characters that satisfy <paramref name="belongs"/>, as [start, end).</summary>
+    static IEnumerable<(int Start, int End)> Runs(string text, Func<char, bool> belongs)
+    {
+        for (var start = 0; start < text.Length;)
+        {
+            if (!belongs(text[start]))
+            {
+                start++;
+                continue;
+            }
+            var end = start + 1;
+            while (end < text.Length && belongs(text[end]))
+            {
+                end++;
+            }
+            yield return (start, end);
+            start = end;
+        }
+    }
+
+    static IEnumerable<(int Start, string Text)> TextElements(string text)
+    {
+        var elements = StringInfo.GetTextElementEnumerator(text);
+        while (elements.MoveNext())
+        {
+            yield return (elements.ElementIndex, elements.GetTextElement());
+        }
+    }
+
+    /// <summary>The text without the digits, symbols, spaces and emoji before and after its letters.</summary>
+    static string TrimNonLetters(string text)
+    {
+        var start = 0;
+        var end = text.Length;
+        while (start < end && !char.IsLetter(text[start]))
+        {
+            start++;
+        }
+        while (end > start && !char.IsLetter(text[end - 1]))
+        {
+            end--;
+        }
+        return text[start..end];
+    }
 
     static string Reverse(string text)
     {
