@@ -175,6 +175,48 @@ public sealed class SignInThrottleTests(FiscusFixture fiscus) : IClassFixture<Fi
     }
 
     [Fact]
+    public async Task Basic_credentials_used_from_very_many_addresses_record_at_most_a_hundred_new_ones_a_day()
+    {
+        await using var server = RealServer.Start(fiscus.Factory.Database, Budget(100));
+        var user = await fiscus.UserAsync("cashier");
+
+        for (var round = 0; round < 2; round++)
+        {
+            for (var i = 0; i < KnownSignInAddresses.MaxNewBasicAddressesPerDay + 5; i++)
+            {
+                using var response = await Basic(server.From($"127.0.3.{i + 1}"), user.Username, user.Password).GetAsync("/api/v1/auth/me");
+                await response.ExpectAsync(HttpStatusCode.OK);
+            }
+            server.Factory.Clock.Advance(TimeSpan.FromSeconds(6));
+        }
+
+        Assert.Equal(KnownSignInAddresses.MaxNewBasicAddressesPerDay, await fiscus.ScalarAsync<long>(
+            "SELECT count(*) FROM audit_log WHERE action = 'auth.basic' AND user_id = @UserId", new { user.UserId }));
+    }
+
+    [Fact]
+    public async Task A_Basic_sign_in_this_instance_has_forgotten_is_not_recorded_twice_the_same_day()
+    {
+        // Memory for two (user, address, day) entries: the third address pushes one out, and the day's row is found instead.
+        await using var server = RealServer.Start(fiscus.Factory.Database, Budget(100),
+            services => services.AddSingleton(new SignInCapacity { RememberedBasicSignIns = 2 }));
+        var user = await fiscus.UserAsync("cashier");
+
+        for (var round = 0; round < 3; round++)
+        {
+            foreach (var address in (string[])["127.0.4.1", "127.0.4.2", "127.0.4.3"])
+            {
+                using var response = await Basic(server.From(address), user.Username, user.Password).GetAsync("/api/v1/auth/me");
+                await response.ExpectAsync(HttpStatusCode.OK);
+            }
+            server.Factory.Clock.Advance(TimeSpan.FromSeconds(6));
+        }
+
+        Assert.Equal(["127.0.4.1", "127.0.4.2", "127.0.4.3"], await fiscus.QueryAsync<string>(
+            "SELECT remote_address FROM audit_log WHERE action = 'auth.basic' AND user_id = @UserId ORDER BY 1", new { user.UserId }));
+    }
+
+    [Fact]
     public async Task The_audit_of_a_flood_is_bounded_and_summarised_once_per_window()
     {
         await using var server = RealServer.Start(fiscus.Factory.Database, Budget(2));

@@ -253,7 +253,7 @@ public sealed class SignInThrottle(FiscusOptions options, TimeProvider time, Kno
     /// <summary>Reads a username's known addresses, and remembers them for the rest of the window if there is room.</summary>
     async Task<IReadOnlySet<string>> LoadKnownAsync(string username, CancellationToken cancellationToken)
     {
-        var addresses = await knownAddresses.OfAsync(username, cancellationToken);
+        var addresses = (await knownAddresses.OfAsync(username, cancellationToken)).Addresses;
         lock (gate)
         {
             Roll();

@@ -6,8 +6,13 @@ using Microsoft.Extensions.Logging;
 
 namespace Fiscus.Server.Tests.Infrastructure;
 
-/// <summary>The real Fiscus pipeline in process, on a database of the test's own, working as the runtime role.</summary>
-public sealed class FiscusFactory(string database, IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
+/// <summary>
+/// The real Fiscus pipeline in process, on a database of the test's own, working as the runtime role; <paramref name="services"/>
+/// may replace a service (e.g. a smaller <c>SignInCapacity</c>) after Fiscus has registered its own.
+/// </summary>
+public sealed class FiscusFactory(
+    string database, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    : WebApplicationFactory<Program>
 {
     public const string AdminPassword = "quiet-ledger-test-4182";
 
@@ -30,6 +35,10 @@ public sealed class FiscusFactory(string database, IReadOnlyDictionary<string, s
             builder.UseSetting(key, value);
         }
         builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
-        builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
+        builder.ConfigureServices(registered =>
+        {
+            registered.AddSingleton<TimeProvider>(Clock);
+            services?.Invoke(registered);
+        });
     }
 }

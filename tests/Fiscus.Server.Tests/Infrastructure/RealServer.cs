@@ -25,10 +25,11 @@ public sealed class RealServer : IAsyncDisposable
 
     public Uri Address { get; }
 
-    /// <summary>Starts Fiscus on the class's database with these settings (on top of the test defaults).</summary>
-    public static RealServer Start(string database, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <summary>Starts Fiscus on the class's database with these settings (on top of the test defaults) and services.</summary>
+    public static RealServer Start(
+        string database, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
-        var factory = new FiscusFactory(database, settings);
+        var factory = new FiscusFactory(database, settings, services);
         factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         try
         {
