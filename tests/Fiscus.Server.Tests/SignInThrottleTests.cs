@@ -148,6 +148,37 @@ public sealed class SignInThrottleTests(FiscusFixture fiscus) : IClassFixture<Fi
     }
 
     [Fact]
+    public async Task Wrong_step_up_passwords_spend_the_username_budget_so_a_stolen_session_gets_no_second_one()
+    {
+        await using var server = RealServer.Start(fiscus.Factory.Database, Budget(3));
+        var dave = await fiscus.UserAsync("cashier", "MAIN");
+        var register = await fiscus.RegisterAsync();
+        string token;
+        using (var login = await Login(server.From("127.0.8.1"), dave.Username, dave.Password))
+        {
+            token = (await login.ExpectAsync(HttpStatusCode.OK))["access_token"]!.GetValue<string>();
+        }
+        var stolen = server.From("127.0.8.1");
+        stolen.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 4; i++)
+        {
+            using var guess = await stolen.PostAsync("/api/v1/shifts/start",
+                Json.Body(new { start_cash = 0, password = $"step-up-guess-{i}", cash_register_id = register }));
+            statuses.Add(guess.StatusCode);
+        }
+        // The session's guesses were guesses at dave's password: logins elsewhere may not go on guessing it.
+        using var elsewhere = await Login(server.From("127.0.8.2"), dave.Username, "login-guess");
+        using var atTheTill = await Login(server.From("127.0.8.1"), dave.Username, dave.Password);
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests],
+            statuses);
+        await elsewhere.ExpectProblemAsync(HttpStatusCode.TooManyRequests, "rate_limited");
+        await atTheTill.ExpectAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task A_Basic_sign_in_from_a_new_address_is_recorded_once_a_day()
     {
         await using var server = RealServer.Start(fiscus.Factory.Database, Budget(100));

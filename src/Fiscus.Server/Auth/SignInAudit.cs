@@ -7,30 +7,37 @@ namespace Fiscus.Server.Auth;
 /// <summary>
 /// The audit of sign-ins that did not succeed, on every path (<c>auth.login_failed</c>, <c>auth.basic_failed</c>,
 /// <c>auth.token_failed</c>, <c>auth.step_up_failed</c>), of budgets spent (<c>auth.locked_out</c>) and, once per
-/// window, of what the throttle refused or left unrecorded (<c>auth.throttled</c> with the counts). Rate-limited by
-/// <see cref="SignInThrottle"/> (the budget per address, 1,000 rows a minute per instance), so a flood of guesses
-/// cannot flood the audit log; nothing is lost from the count.
+/// window, of what the throttle counted (<c>auth.throttled</c>: failures, refusals, rows left out, busy answers and,
+/// for a username, from how many addresses). Rate-limited by <see cref="SignInThrottle"/> (the budget per address,
+/// 1,000 rows a minute per instance, lock-outs apart), so a flood of guesses cannot flood the audit log; nothing is
+/// lost from the count, and a user's name guessed always shows in a summary.
 /// </summary>
 public sealed class SignInAudit(NpgsqlDataSource db, TimeProvider time, SignInThrottle throttle)
 {
     /// <summary>Usernames and client ids are recorded as sent, up to this length.</summary>
     const int MaxNameLength = 64;
 
-    /// <summary>Records a failed sign-in, unless its address (or the instance) has used up its rows for this window.</summary>
-    public async Task FailedAsync(
-        AuditActor actor, SignInSubject subject, string action, string entity, string? entityId, object details, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records a failed sign-in, unless its address (or person, or the instance) has used up its rows for this window;
+    /// then it is counted on every budget of the attempt instead.
+    /// </summary>
+    public async Task FailedAsync(AuditActor actor, SignInSubject subject, AttemptStanding standing, string action, string entity,
+        string? entityId, object details, CancellationToken cancellationToken)
     {
-        if (!throttle.TryCountAuditRow(subject.Address))
+        if (!throttle.TryCountAuditRow(subject, standing))
         {
             return;
         }
         await WriteAsync([new AuditEntry(actor, time.GetUtcNow(), action, entity, entityId, details)], cancellationToken);
     }
 
-    /// <summary>Records the budgets a failure has just spent: from now on this window refuses them.</summary>
+    /// <summary>
+    /// Records the budgets a failure has just spent (from now on this window refuses them), as
+    /// <see cref="SignInThrottle.Failed"/> chose them: those of users' names always, the rest under a cap of their own.
+    /// </summary>
     public Task LockedOutAsync(AuditActor actor, IReadOnlyList<Lockout> lockouts, CancellationToken cancellationToken)
     {
-        var entries = lockouts.Where(_ => throttle.TryCountAuditRow(null))
+        var entries = lockouts
             .Select(l => new AuditEntry(actor, time.GetUtcNow(), "auth.locked_out", Entity(l.Kind), EntityId(l.Kind, l.Value),
                 new { scope = l.Kind, l.Value, l.Failures, l.RetryAfterSeconds }))
             .ToArray();
@@ -43,7 +50,7 @@ public sealed class SignInAudit(NpgsqlDataSource db, TimeProvider time, SignInTh
         var entries = throttle.TakeSummaries(includeCurrent).Select(s => new AuditEntry(
             new AuditActor("system (sign-in throttle)", null, null, s.Kind == "address" ? s.Value : null, null),
             time.GetUtcNow(), "auth.throttled", Entity(s.Kind), EntityId(s.Kind, s.Value),
-            new { scope = s.Kind, s.Value, window_start = s.WindowStart, s.Failures, s.Refused, s.Unrecorded })).ToArray();
+            new { scope = s.Kind, s.Value, window_start = s.WindowStart, s.Failures, s.Refused, s.Unrecorded, s.Busy, s.Addresses })).ToArray();
         return entries.Length == 0 ? Task.CompletedTask : WriteAsync(entries, cancellationToken);
     }
 

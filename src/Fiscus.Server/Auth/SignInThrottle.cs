@@ -20,93 +20,107 @@ namespace Fiscus.Server.Auth;
 /// (successful logins, and Basic sign-ins recorded once a day per user and address), so it survives restarts and is
 /// shared by every instance. The cost: an admin at a new address during an attack waits for it to stop or signs in
 /// from a known one; and everyone behind a NAT address the admin uses shares that exemption (but not more than the
-/// address budget). The shift step-up counts per person only: the person is signed in already, and a stolen session
-/// must not guess their password faster than that.
+/// address budget). The shift step-up counts per person, and under the username too: a stolen session must not get
+/// a second budget of guesses at the same password.
 /// </para>
 /// <para>
 /// <b>Exact under concurrency.</b> An attempt that will compute a hash first reserves one failure on each of its
 /// budgets and gives it back if the password was right, so a burst of parallel guesses gets exactly the budget.
 /// </para>
 /// <para>
-/// <b>Bounded.</b> At most <see cref="MaxKeys"/> addresses and usernames are tracked per window (a flood of fresh
-/// ones then shares one overflow budget per kind), and the failed sign-ins the audit records are capped per address
-/// at the same budget and at <see cref="MaxAuditRowsPerWindow"/> per instance; what was refused or not recorded is
-/// counted and summarised once per window (<see cref="TakeSummaries"/>).
+/// <b>Bounded, and never one budget for all.</b> Only failures take room (<see cref="SignInBudgets"/>): once the exact
+/// budgets of a window are taken, fresh addresses are counted under their networks and then under hashed shares, and
+/// never is a pair of address and username known to each other refused through such a shared budget, so a flood of
+/// fresh addresses cannot lock the real user out. The failed sign-ins the audit records are capped per address at the
+/// budget and at <see cref="SignInCapacity.AuditRowsPerWindow"/> per instance, lock-outs at a cap of their own; every
+/// row left out is counted on every budget of its attempt, and what was refused, left unrecorded or turned away as busy
+/// is summarised once per window (<see cref="TakeSummaries"/>), always for the budgets of names that are users'.
 /// </para>
 /// RateLimiting's partitioned limiters count every request up front; this counts failures after the fact, peeks
 /// before the cache, exempts known addresses and follows the injected clock, so it is its own small thing.
 /// </remarks>
-public sealed class SignInThrottle(FiscusOptions options, TimeProvider time, KnownSignInAddresses knownAddresses)
+public sealed class SignInThrottle(FiscusOptions options, TimeProvider time, KnownSignInAddresses knownAddresses, SignInCapacity capacity)
 {
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
-    const int MaxKeys = 50_000;
-    const int MaxAuditRowsPerWindow = 1_000;
-    const int MaxSummariesPerWindow = 100;
-    const int MaxPendingSummaries = 1_000;
-    const string Overflow = "(overflow)";
+    const int MaxPendingSummaries = 10_000;
+    const int MaxAddressesPerUsername = 1_000;
 
     readonly Lock gate = new();
     readonly List<ThrottleSummary> pending = [];
-    Dictionary<string, Budget> budgets = new(StringComparer.Ordinal);
-    /// <summary>This window's known addresses of the usernames whose budget is spent.</summary>
-    Dictionary<string, HashSet<string>> known = new(StringComparer.Ordinal);
+    SignInBudgets budgets = new(capacity);
+    /// <summary>This window's answers of <see cref="KnownSignInAddresses.OfAsync"/>, by username (bounded).</summary>
+    Dictionary<string, (bool Exists, HashSet<string> Addresses)> users = new(StringComparer.Ordinal);
+    WindowTotals totals = new();
     long window = long.MinValue;
-    int auditRows;
-    int auditRowsDropped;
 
     int Limit => options.LoginAttemptsPerMinute;
 
     /// <summary>Whether this attempt may go on to a credential check at all (a refusal is counted for the summary).</summary>
     public async ValueTask<SignInRefusal?> CheckAsync(SignInSubject subject, CancellationToken cancellationToken)
     {
-        IReadOnlySet<string>? knownAddresses = null;
+        KnownUser? loaded = null;
         while (true)
         {
             lock (gate)
             {
-                if (Evaluate(subject, knownAddresses, out var mustKnow) is { } refusal)
+                Roll();
+                var refusal = Evaluate(subject, StandingOf(subject, loaded), out var mustKnow);
+                if (refusal is not null || !mustKnow)
                 {
                     return refusal;
                 }
-                if (!mustKnow)
-                {
-                    return null;
-                }
             }
-            knownAddresses = await LoadKnownAsync(subject.Username!, cancellationToken);
+            loaded = await LoadAsync(subject.Username!, cancellationToken);
         }
     }
 
     /// <summary>
-    /// Reserves one failure on every budget of the attempt before its hash is computed; null when one of them is
-    /// spent (parallel attempts got there first).
+    /// Whether the attempt's username is a user's (<paramref name="namesUser"/>, from the look-up) and its address one that
+    /// user signed in from: such an attempt is the real user's as far as anyone can tell, and gets the hashing lane kept
+    /// for them (<see cref="VerifiedPasswords.HashingSlotAsync"/>). Read once per user and window.
     /// </summary>
-    public async ValueTask<Reservation?> ReserveAsync(SignInSubject subject, CancellationToken cancellationToken)
+    public async ValueTask<AttemptStanding> StandingAsync(SignInSubject subject, bool namesUser, CancellationToken cancellationToken)
     {
-        IReadOnlySet<string>? knownAddresses = null;
-        while (true)
+        if (subject.Username is not { } username || !namesUser)
         {
-            lock (gate)
+            return default;
+        }
+        lock (gate)
+        {
+            Roll();
+            if (users.TryGetValue(username, out var user) && user.Exists)
             {
-                if (Evaluate(subject, knownAddresses, out var mustKnow) is not null)
-                {
-                    return null;
-                }
-                if (!mustKnow)
-                {
-                    var keys = KeysOf(subject).Select(Track).ToArray();
-                    foreach (var key in keys)
-                    {
-                        budgets[key].Failures++;
-                    }
-                    return new Reservation(window, keys);
-                }
+                return new AttemptStanding(true, user.Addresses.Contains(subject.Address));
             }
-            knownAddresses = await LoadKnownAsync(subject.Username!, cancellationToken);
+        }
+        var loaded = await LoadAsync(username, cancellationToken);
+        return new AttemptStanding(true, loaded.Addresses.Contains(subject.Address));
+    }
+
+    /// <summary>
+    /// Reserves one failure on every budget of the attempt just before its hash is computed; null when one of them is
+    /// spent (parallel attempts got there first). Release or fail it.
+    /// </summary>
+    public Reservation? Reserve(SignInSubject subject, AttemptStanding standing)
+    {
+        lock (gate)
+        {
+            Roll();
+            if (Evaluate(subject, standing, out _) is not null)
+            {
+                return null;
+            }
+            var reserved = KindsOf(subject).Select(kind => budgets.Track(kind, subject, standing)).ToArray();
+            foreach (var budget in reserved)
+            {
+                budget.Failures++;
+                budget.NamesUser |= budget.Kind == "username" && standing.NamesUser;
+            }
+            return new Reservation(window, reserved, subject.Address);
         }
     }
 
-    /// <summary>The credentials were right (or nothing was checked): the reserved failure is given back.</summary>
+    /// <summary>The credentials were right: the reserved failure is given back, and a budget left at nothing is forgotten.</summary>
     public void Release(Reservation reservation)
     {
         lock (gate)
@@ -115,14 +129,19 @@ public sealed class SignInThrottle(FiscusOptions options, TimeProvider time, Kno
             {
                 return;
             }
-            foreach (var key in reservation.Keys)
+            foreach (var budget in reservation.Budgets)
             {
-                budgets[key].Failures--;
+                budget.Failures--;
+                budgets.DropIfEmpty(budget);
             }
         }
     }
 
-    /// <summary>The credentials were wrong: the reservation stands. Returns the budgets this failure has just spent.</summary>
+    /// <summary>
+    /// The credentials were wrong: the reservation stands. Returns the budgets this failure has just spent whose
+    /// <c>auth.locked_out</c> row is to be written: always for a name that is a user's, the rest up to
+    /// <see cref="SignInCapacity.LockoutRowsPerWindow"/> (a row left out is counted as unrecorded on its budget).
+    /// </summary>
     public IReadOnlyList<Lockout> Failed(Reservation reservation)
     {
         lock (gate)
@@ -131,18 +150,51 @@ public sealed class SignInThrottle(FiscusOptions options, TimeProvider time, Kno
             {
                 return [];
             }
+            totals.Failures++;
             var lockouts = new List<Lockout>();
-            foreach (var key in reservation.Keys)
+            foreach (var budget in reservation.Budgets)
             {
-                var budget = budgets[key];
-                if (budget.Failures >= Limit && !budget.LockoutRecorded)
+                NoteAddress(budget, reservation.Address);
+                if (budget.Failures < Limit || budget.LockoutRecorded)
                 {
-                    budget.LockoutRecorded = true;
-                    lockouts.Add(new Lockout(KindOf(key), key[(key.IndexOf(':', StringComparison.Ordinal) + 1)..], budget.Failures,
-                        RetryAfterSeconds()));
+                    continue;
+                }
+                budget.LockoutRecorded = true;
+                if (budget.NamesUser || totals.LockoutRows < capacity.LockoutRowsPerWindow)
+                {
+                    totals.LockoutRows += budget.NamesUser ? 0 : 1;
+                    lockouts.Add(new Lockout(budget.Kind, budget.Value, budget.Failures, RetryAfterSeconds()));
+                }
+                else
+                {
+                    budget.Unrecorded++;
+                    totals.Unrecorded++;
                 }
             }
             return lockouts;
+        }
+    }
+
+    /// <summary>The attempt was turned away as busy (no hashing slot): counted on the budgets it has, and on its user's name.</summary>
+    public void Busy(SignInSubject subject, AttemptStanding standing)
+    {
+        lock (gate)
+        {
+            Roll();
+            totals.Busy++;
+            foreach (var kind in KindsOf(subject))
+            {
+                // Only a user's name gets a budget for it: those are few, while a busy answer must stay free for floods.
+                var budget = kind == "username" && standing.NamesUser
+                    ? budgets.Track(kind, subject, standing)
+                    : budgets.Find(kind, subject, standing);
+                if (budget is not null)
+                {
+                    budget.Busy++;
+                    budget.NamesUser |= kind == "username" && standing.NamesUser;
+                    NoteAddress(budget, subject.Address);
+                }
+            }
         }
     }
 
@@ -156,40 +208,40 @@ public sealed class SignInThrottle(FiscusOptions options, TimeProvider time, Kno
         lock (gate)
         {
             Roll();
-            if (known.TryGetValue(subject.Username, out var addresses))
+            if (users.TryGetValue(subject.Username, out var user))
             {
-                addresses.Add(subject.Address);
+                user.Addresses.Add(subject.Address);
             }
         }
     }
 
     /// <summary>
-    /// Whether one more failed sign-in from this address may be written to the audit log in this window (at most the
-    /// budget per address and <see cref="MaxAuditRowsPerWindow"/> per instance); the rest is counted for the summary.
-    /// A null address asks for the instance-wide cap only (lock-out rows).
+    /// Whether one more failed sign-in of this attempt may be written to the audit log in this window (at most the budget
+    /// per address, or per person for the step-up, and <see cref="SignInCapacity.AuditRowsPerWindow"/> per instance). A
+    /// row left out is counted as unrecorded on every budget of the attempt, so the summary still names them.
     /// </summary>
-    public bool TryCountAuditRow(string? address)
+    public bool TryCountAuditRow(SignInSubject subject, AttemptStanding standing)
     {
         lock (gate)
         {
             Roll();
-            if (auditRows >= MaxAuditRowsPerWindow)
+            var attempt = KindsOf(subject).Select(kind => budgets.Find(kind, subject, standing)).ToArray();
+            var own = attempt[0];
+            if (totals.AuditRows < capacity.AuditRowsPerWindow && (own is null || own.AuditRows < Limit))
             {
-                auditRowsDropped++;
-                return false;
-            }
-            if (address is not null)
-            {
-                var budget = budgets[Track(Key("address", address))];
-                if (budget.AuditRows >= Limit)
+                if (own is not null)
                 {
-                    budget.Unrecorded++;
-                    return false;
+                    own.AuditRows++;
                 }
-                budget.AuditRows++;
+                totals.AuditRows++;
+                return true;
             }
-            auditRows++;
-            return true;
+            totals.Unrecorded++;
+            foreach (var budget in attempt.OfType<Budget>())
+            {
+                budget.Unrecorded++;
+            }
+            return false;
         }
     }
 
@@ -218,85 +270,91 @@ public sealed class SignInThrottle(FiscusOptions options, TimeProvider time, Kno
     }
 
     /// <summary>
-    /// Under the lock: a refusal, or null; <paramref name="mustKnow"/> when the username's budget is spent and its known
-    /// addresses (<paramref name="loaded"/> by the caller, or remembered for this window) are needed to decide.
+    /// Under the lock: a refusal, or null. With the attempt's <paramref name="standing"/> unknown, <paramref name="mustKnow"/>
+    /// says it is needed to decide (a spent username budget, or a spent shared one, may exempt a known address).
     /// </summary>
-    SignInRefusal? Evaluate(SignInSubject subject, IReadOnlySet<string>? loaded, out bool mustKnow)
+    SignInRefusal? Evaluate(SignInSubject subject, AttemptStanding? standing, out bool mustKnow)
     {
-        Roll();
         mustKnow = false;
-        foreach (var key in KeysOf(subject))
+        foreach (var kind in KindsOf(subject))
         {
-            if (!budgets.TryGetValue(TrackedKey(key), out var budget) || budget.Failures < Limit)
+            var budget = budgets.Find(kind, subject, standing ?? default);
+            if (budget is null || budget.Failures < Limit)
             {
                 continue;
             }
-            if (KindOf(key) == "username")
+            if (subject.Username is not null && (kind == "username" || budget.Tier != BudgetTier.Exact))
             {
-                var addresses = loaded ?? known.GetValueOrDefault(subject.Username!);
-                if (addresses is null)
+                if (standing is not { } known)
                 {
                     mustKnow = true;
                     continue;
                 }
-                if (addresses.Contains(subject.Address))
+                if (known.KnownPair)
                 {
                     continue;
                 }
             }
             budget.Refused++;
+            totals.Refused++;
             return SignInRefusal.Throttled(RetryAfterSeconds());
         }
         return null;
     }
 
-    /// <summary>Reads a username's known addresses, and remembers them for the rest of the window if there is room.</summary>
-    async Task<IReadOnlySet<string>> LoadKnownAsync(string username, CancellationToken cancellationToken)
+    /// <summary>Under the lock: what is known of the attempt, or null when its username has not been read this window.</summary>
+    AttemptStanding? StandingOf(SignInSubject subject, KnownUser? loaded)
     {
-        var addresses = (await knownAddresses.OfAsync(username, cancellationToken)).Addresses;
+        if (subject.Username is not { } username)
+        {
+            return default(AttemptStanding);
+        }
+        if (loaded is not null)
+        {
+            return new AttemptStanding(loaded.Exists, loaded.Addresses.Contains(subject.Address));
+        }
+        return users.TryGetValue(username, out var user) ? new AttemptStanding(user.Exists, user.Addresses.Contains(subject.Address)) : null;
+    }
+
+    /// <summary>Reads whether a username is a user's and its known addresses, remembered for the rest of the window if there is room.</summary>
+    async Task<KnownUser> LoadAsync(string username, CancellationToken cancellationToken)
+    {
+        var user = await knownAddresses.OfAsync(username, cancellationToken);
         lock (gate)
         {
             Roll();
-            if (!known.ContainsKey(username) && known.Count < MaxKeys)
+            if (users.ContainsKey(username) || users.Count < capacity.RememberedUsers)
             {
-                known[username] = new HashSet<string>(addresses, StringComparer.Ordinal);
+                users[username] = (user.Exists, new HashSet<string>(user.Addresses, StringComparer.Ordinal));
             }
         }
-        return addresses;
+        return user;
     }
 
-    /// <summary>A person re-entering their password is counted as that person alone (colleagues share a till's address).</summary>
-    static IEnumerable<string> KeysOf(SignInSubject subject)
+    /// <summary>Under the lock: a username budget keeps the addresses it counted, for the summary.</summary>
+    static void NoteAddress(Budget budget, string address)
     {
-        if (subject.PersonId is { } person)
+        if (budget is { Kind: "username", Tier: BudgetTier.Exact })
         {
-            yield return Key("person", person.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            yield break;
-        }
-        yield return Key("address", subject.Address);
-        if (subject.Username is { } username)
-        {
-            yield return Key("username", username);
+            budget.Addresses ??= new HashSet<string>(StringComparer.Ordinal);
+            if (budget.Addresses.Count < MaxAddressesPerUsername)
+            {
+                budget.Addresses.Add(address);
+            }
         }
     }
 
-    static string Key(string kind, string value) => kind + ":" + value;
-
-    static string KindOf(string key) => key[..key.IndexOf(':', StringComparison.Ordinal)];
-
-    /// <summary>The key as tracked: itself, or its kind's overflow budget once the table is full.</summary>
-    string TrackedKey(string key) =>
-        budgets.ContainsKey(key) || budgets.Count < MaxKeys ? key : Key(KindOf(key), Overflow);
-
-    /// <summary>Under the lock: the budget of <paramref name="key"/>, created if need be; returns the key it is tracked under.</summary>
-    string Track(string key)
+    /// <summary>
+    /// The budgets an attempt spends from, the one its audit rows are capped by first: the address and the username of a
+    /// sign-in; the person and their username for a step-up (colleagues share a till's address).
+    /// </summary>
+    static IEnumerable<string> KindsOf(SignInSubject subject)
     {
-        var tracked = TrackedKey(key);
-        if (!budgets.ContainsKey(tracked))
+        yield return subject.PersonId is null ? "address" : "person";
+        if (subject.Username is not null)
         {
-            budgets[tracked] = new Budget();
+            yield return "username";
         }
-        return tracked;
     }
 
     /// <summary>Under the lock: starts a new window when the clock has left the current one, summarising the old.</summary>
@@ -314,11 +372,16 @@ public sealed class SignInThrottle(FiscusOptions options, TimeProvider time, Kno
 
     void Reset()
     {
-        budgets = new Dictionary<string, Budget>(StringComparer.Ordinal);
-        known = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
-        auditRows = auditRowsDropped = 0;
+        budgets = new SignInBudgets(capacity);
+        users = new Dictionary<string, (bool, HashSet<string>)>(StringComparer.Ordinal);
+        totals = new WindowTotals();
     }
 
+    /// <summary>
+    /// Under the lock: the window's summaries. Every budget of a user's name that failed or was turned away as busy (there
+    /// are only so many users, and a guessed admin must always show); of the others, the busiest with something refused,
+    /// unrecorded or busy; and the instance's totals whenever anything was.
+    /// </summary>
     void Summarise()
     {
         if (window == long.MinValue)
@@ -326,18 +389,18 @@ public sealed class SignInThrottle(FiscusOptions options, TimeProvider time, Kno
             return;
         }
         var start = new DateTimeOffset(window * Window.Ticks, TimeSpan.Zero);
-        var busy = budgets.Where(b => b.Value.Refused + b.Value.Unrecorded > 0)
-            .OrderByDescending(b => b.Value.Refused + b.Value.Unrecorded).ToList();
-        foreach (var (key, budget) in busy.Take(MaxSummariesPerWindow))
+        var all = budgets.All.ToList();
+        var named = all.Where(b => b.NamesUser && b.Failures + b.Busy > 0).OrderByDescending(b => b.Failures + b.Busy);
+        var others = all.Where(b => !b.NamesUser && b.Refused + b.Unrecorded + b.Busy > 0)
+            .OrderByDescending(b => b.Refused + b.Unrecorded + b.Busy).ToList();
+        foreach (var budget in named.Concat(others.Take(capacity.SummariesPerWindow)))
         {
-            pending.Add(new ThrottleSummary(start, KindOf(key), key[(key.IndexOf(':', StringComparison.Ordinal) + 1)..],
-                budget.Failures, budget.Refused, budget.Unrecorded));
+            pending.Add(new ThrottleSummary(start, budget.Kind, budget.Value, budget.Failures, budget.Refused, budget.Unrecorded, budget.Busy,
+                budget.Addresses?.Count));
         }
-        var rest = busy.Skip(MaxSummariesPerWindow).ToList();
-        if (rest.Count > 0 || auditRowsDropped > 0)
+        if (others.Count > capacity.SummariesPerWindow || totals.Refused + totals.Unrecorded + totals.Busy > 0)
         {
-            pending.Add(new ThrottleSummary(start, "instance", null, rest.Sum(b => b.Value.Failures), rest.Sum(b => b.Value.Refused),
-                rest.Sum(b => b.Value.Unrecorded) + auditRowsDropped));
+            pending.Add(new ThrottleSummary(start, "instance", null, totals.Failures, totals.Refused, totals.Unrecorded, totals.Busy, null));
         }
         if (pending.Count > MaxPendingSummaries)
         {
@@ -345,24 +408,28 @@ public sealed class SignInThrottle(FiscusOptions options, TimeProvider time, Kno
         }
     }
 
-    sealed class Budget
+    /// <summary>The window's counts over every attempt, whichever budgets they fell on.</summary>
+    sealed class WindowTotals
     {
         public int Failures;
         public int Refused;
-        public int AuditRows;
         public int Unrecorded;
-        public bool LockoutRecorded;
+        public int Busy;
+        public int AuditRows;
+        public int LockoutRows;
     }
 
-    /// <summary>Failures reserved in one window on these budgets (as tracked) for one attempt.</summary>
-    public sealed record Reservation(long Window, IReadOnlyList<string> Keys);
+    /// <summary>Failures reserved in one window on these budgets for one attempt from this address.</summary>
+    public sealed record Reservation(long Window, IReadOnlyList<Budget> Budgets, string Address);
 }
 
 /// <summary>A budget spent: <paramref name="Kind"/> is <c>address</c>, <c>username</c> or <c>person</c>.</summary>
 public sealed record Lockout(string Kind, string Value, int Failures, int RetryAfterSeconds);
 
 /// <summary>
-/// One window of one budget that refused attempts or left failures unrecorded (<paramref name="Kind"/> <c>instance</c>:
-/// the rest, and what the instance-wide audit cap dropped).
+/// One window of one budget: what it counted failed, refused, left out of the audit log (<paramref name="Unrecorded"/>)
+/// and turned away as busy (503); for a username, from how many addresses (<paramref name="Addresses"/>).
+/// <paramref name="Kind"/> <c>instance</c>: the window's totals over every attempt.
 /// </summary>
-public sealed record ThrottleSummary(DateTimeOffset WindowStart, string Kind, string? Value, int Failures, int Refused, int Unrecorded);
+public sealed record ThrottleSummary(
+    DateTimeOffset WindowStart, string Kind, string? Value, int Failures, int Refused, int Unrecorded, int Busy, int? Addresses);

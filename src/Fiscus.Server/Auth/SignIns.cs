@@ -13,9 +13,9 @@ public sealed record SignInResult<T>(T? Value, SignInRefusal? Refusal) where T :
 /// <summary>
 /// Every check of a password or client secret, in one place and one order: the throttle first (nothing is
 /// computed for an address or account whose budget is spent, not even a cache look-up that could confirm a
-/// guess), then what is remembered, then the hash, with a failure reserved beforehand and given back on success;
-/// failures and lock-outs are audited. Used by <c>POST /auth/login</c>, HTTP Basic, the shift step-up and
-/// <c>POST /oauth/token</c>.
+/// guess), then what is remembered, then a hashing slot, then a failure reserved on the attempt's budgets, then the
+/// hash, the failure given back on success; failures and lock-outs are audited. Used by <c>POST /auth/login</c>,
+/// HTTP Basic, the shift step-up and <c>POST /oauth/token</c>.
 /// </summary>
 public sealed class SignIns(
     SignInThrottle throttle,
@@ -36,10 +36,10 @@ public sealed class SignIns(
             return new(null, refusal);
         }
         var actor = AuditActor.Anonymous("anonymous", http);
-        var checkedPassword = await CheckPasswordAsync(subject, actor, subject.Username ?? username, password, cancellationToken);
+        var (checkedPassword, standing) = await CheckPasswordAsync(subject, actor, username, password, cancellationToken);
         if (checkedPassword.Value is null && checkedPassword.Refusal is null)
         {
-            await audit.FailedAsync(actor, subject, "auth.login_failed", "staff_user", null,
+            await audit.FailedAsync(actor, subject, standing, "auth.login_failed", "staff_user", null,
                 new { username = SignInAudit.Truncate(username) }, cancellationToken);
         }
         return checkedPassword;
@@ -57,12 +57,12 @@ public sealed class SignIns(
         if (!cache.TryGet("basic", credential, out var caller))
         {
             var actor = AuditActor.Anonymous("anonymous", http);
-            var checkedPassword = await CheckPasswordAsync(subject, actor, subject.Username ?? username, password, cancellationToken);
+            var (checkedPassword, standing) = await CheckPasswordAsync(subject, actor, username, password, cancellationToken);
             if (checkedPassword.Value is not { } user)
             {
                 if (checkedPassword.Refusal is null)
                 {
-                    await audit.FailedAsync(actor, subject, "auth.basic_failed", "staff_user", null,
+                    await audit.FailedAsync(actor, subject, standing, "auth.basic_failed", "staff_user", null,
                         new { username = SignInAudit.Truncate(username) }, cancellationToken);
                 }
                 return new(null, checkedPassword.Refusal);
@@ -75,24 +75,26 @@ public sealed class SignIns(
         return new(caller, null);
     }
 
-    /// <summary>The shift step-up: the signed-in person types their password again; counted per person.</summary>
+    /// <summary>
+    /// The shift step-up: the signed-in person types their password again; counted per person and under their username,
+    /// so that a stolen session gets no budget of guesses beyond what logins may spend.
+    /// </summary>
     public async Task<SignInResult<StaffUser>> StepUpAsync(HttpContext http, Caller caller, string password, CancellationToken cancellationToken)
     {
-        var subject = SignInSubject.OfPerson(http, caller.Id);
+        var subject = SignInSubject.OfPerson(http, caller.Id, caller.Name);
         if (await throttle.CheckAsync(subject, cancellationToken) is { } refusal)
         {
             return new(null, refusal);
         }
         var actor = AuditActor.From(caller, http);
-        var checkedPassword = await CheckPasswordAsync(subject, actor, SignInSubject.Normalize(caller.Name) ?? caller.Name, password,
-            cancellationToken);
+        var (checkedPassword, standing) = await CheckPasswordAsync(subject, actor, caller.Name, password, cancellationToken);
         if (checkedPassword.Value is { } user && user.UserId == caller.Id)
         {
             return checkedPassword;
         }
         if (checkedPassword.Refusal is null)
         {
-            await audit.FailedAsync(actor, subject, "auth.step_up_failed", "staff_user",
+            await audit.FailedAsync(actor, subject, standing, "auth.step_up_failed", "staff_user",
                 caller.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), new { path = http.Request.Path.Value }, cancellationToken);
         }
         return new(null, checkedPassword.Refusal);
@@ -105,7 +107,7 @@ public sealed class SignIns(
     public async Task<SignInResult<ApiClient>> ClientAsync(HttpContext http, string clientId, string secret, CancellationToken cancellationToken)
     {
         var subject = SignInSubject.Of(http, null);
-        if (await throttle.ReserveAsync(subject, cancellationToken) is not { } reservation)
+        if (throttle.Reserve(subject, default) is not { } reservation)
         {
             return new(null, SignInRefusal.Throttled(throttle.RetryAfterSeconds()));
         }
@@ -116,7 +118,7 @@ public sealed class SignIns(
         }
         var actor = AuditActor.Anonymous("anonymous", http);
         await audit.LockedOutAsync(actor, throttle.Failed(reservation), cancellationToken);
-        await audit.FailedAsync(actor, subject, "auth.token_failed", "api_client", null, new { client_id = SignInAudit.Truncate(clientId) },
+        await audit.FailedAsync(actor, subject, default, "auth.token_failed", "api_client", null, new { client_id = SignInAudit.Truncate(clientId) },
             cancellationToken);
         return SignInResult<ApiClient>.Wrong;
     }
@@ -127,33 +129,41 @@ public sealed class SignIns(
 
     /// <summary>
     /// Checks a staff password: from memory when these credentials were verified against the user's current hash,
-    /// else PBKDF2 (once for all concurrent identical checks, in a bounded number of slots), with a failure reserved.
-    /// An unknown or disabled user, or a name that cannot be a username (never looked up), costs the same hash, so the
-    /// time taken does not tell them apart.
+    /// else PBKDF2 (once for all concurrent identical checks, in a bounded number of slots, the real user's lane kept
+    /// apart), with a failure reserved. An unknown or disabled user, or a name that cannot be a username (never looked
+    /// up), costs the same hash, so the time taken does not tell them apart. Returns how the attempt stood, for its audit.
     /// </summary>
-    /// <param name="username">The username lower-cased (<see cref="SignInSubject.Normalize"/>), or as sent when it is not valid.</param>
-    async Task<SignInResult<StaffUser>> CheckPasswordAsync(
-        SignInSubject subject, AuditActor actor, string username, string password, CancellationToken cancellationToken)
+    /// <param name="sentName">The name as sent; the look-up and the memory use <see cref="SignInSubject.Username"/>.</param>
+    async Task<(SignInResult<StaffUser> Result, AttemptStanding Standing)> CheckPasswordAsync(
+        SignInSubject subject, AuditActor actor, string sentName, string password, CancellationToken cancellationToken)
     {
-        var user = await users.FindByUsernameAsync(username, cancellationToken);
+        var user = subject.Username is { } username ? await users.FindByUsernameAsync(username, cancellationToken) : null;
         var enabled = user is { DisabledAt: null } ? user : null;
-        if (enabled is not null && verified.Remembers(username, password, enabled.PasswordHash))
+        if (enabled is not null && verified.Remembers(subject.Username!, password, enabled.PasswordHash))
         {
             throttle.Succeeded(subject);
-            return new(enabled, null);
+            return (new(enabled, null), default);
         }
+        var standing = await throttle.StandingAsync(subject, user is not null, cancellationToken);
         // Shared by concurrent checks of the same credentials, so it must not stop when the first asker goes away.
-        return await verified.OnceAsync(username, password, async () =>
+        var result = await verified.OnceAsync(subject.Username ?? sentName, password, async () =>
         {
-            if (await throttle.ReserveAsync(subject, CancellationToken.None) is not { } reservation)
+            // A run for the same credentials may have remembered them while this attempt read its standing.
+            if (enabled is not null && verified.Remembers(subject.Username!, password, enabled.PasswordHash))
             {
-                return new SignInResult<StaffUser>(null, SignInRefusal.Throttled(throttle.RetryAfterSeconds()));
+                throttle.Succeeded(subject);
+                return new SignInResult<StaffUser>(enabled, null);
             }
+            // The slot before the reservation: an attempt turned away as busy must leave nothing in the throttle's table.
             using var slot = await verified.HashingSlotAsync();
             if (!slot.IsAcquired)
             {
-                throttle.Release(reservation);
+                throttle.Busy(subject, standing);
                 return new SignInResult<StaffUser>(null, SignInRefusal.Busy);
+            }
+            if (throttle.Reserve(subject, standing) is not { } reservation)
+            {
+                return new SignInResult<StaffUser>(null, SignInRefusal.Throttled(throttle.RetryAfterSeconds()));
             }
             var (valid, rehash) = verified.Compute(user?.PasswordHash, password);
             if (!valid || enabled is null)
@@ -170,8 +180,9 @@ public sealed class SignIns(
                 hash = passwords.Hash(password);
                 await users.UpgradeHashAsync(enabled, hash, CancellationToken.None);
             }
-            verified.Remember(username, password, hash);
+            verified.Remember(subject.Username!, password, hash);
             return new SignInResult<StaffUser>(enabled with { PasswordHash = hash }, null);
         }, cancellationToken);
+        return (result, standing);
     }
 }

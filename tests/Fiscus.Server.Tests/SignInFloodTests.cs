@@ -1,0 +1,117 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Fiscus.Server.Auth;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Fiscus.Server.Tests;
+
+/// <summary>
+/// What floods of sign-ins from many addresses must not do, on real Kestrel with clients on distinct loopback
+/// addresses (after a hostile review's scripts): lock the real user out of every path, turn them away as busy, or
+/// hide the guessing of an account from the audit log.
+/// </summary>
+public sealed class SignInFloodTests(FiscusFixture fiscus) : IClassFixture<FiscusFixture>
+{
+    [Fact]
+    public async Task Busy_answers_and_a_full_table_of_budgets_do_not_lock_the_admin_out_at_their_desk()
+    {
+        // Room for 50 budgets instead of 50,000, so a few hundred requests reach the bound that 50,000 would.
+        await using var server = RealServer.Start(fiscus.Factory.Database, Budget(10),
+            services => services.AddSingleton(new SignInCapacity { ExactBudgets = 50 }));
+        var admin = await fiscus.UserAsync("admin");
+        using (var desk = await Login(server.From("127.0.6.100"), admin.Username, admin.Password))
+        {
+            await desk.ExpectAsync(HttpStatusCode.OK);
+        }
+        server.Factory.Clock.Advance(SignInThrottle.Window);
+
+        // Forty addresses, wrong passwords for fresh names, all at once: most are turned away as busy (503), which once
+        // left a budget per name behind and filled the table for free.
+        var flood = await Task.WhenAll(Enumerable.Range(0, 40).Select(async k =>
+        {
+            var http = server.From($"127.0.7.{k + 1}");
+            var statuses = new List<HttpStatusCode>();
+            for (var i = 0; i < 10; i++)
+            {
+                using var response = await Login(http, $"flood-{k}-{i}", "wrong-password");
+                statuses.Add(response.StatusCode);
+            }
+            return statuses;
+        }));
+        // Ten wrong client secrets from ten fresh addresses in the admin's own network.
+        var tokens = new List<HttpStatusCode>();
+        for (var i = 0; i < 10; i++)
+        {
+            using var token = await TokenAsync(server.From($"127.0.6.{i + 1}"), "no-such-client", "fss_wrong");
+            tokens.Add(token.StatusCode);
+        }
+
+        using var atTheDesk = await Login(server.From("127.0.6.100"), admin.Username, admin.Password);
+        using var basicAtTheDesk = await Basic(server.From("127.0.6.100"), admin.Username, admin.Password).GetAsync("/api/v1/auth/me");
+        using var strangerInTheNetwork = await Login(server.From("127.0.6.101"), admin.Username, "a-guess");
+
+        Assert.Contains(HttpStatusCode.ServiceUnavailable, flood.SelectMany(s => s));
+        await atTheDesk.ExpectAsync(HttpStatusCode.OK);
+        await basicAtTheDesk.ExpectAsync(HttpStatusCode.OK);
+        // Fresh addresses were not refused for what others did; but the full table counts that network as one, so a
+        // stranger in it is held to the network's spent budget.
+        Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.Forbidden, 10)], tokens);
+        await strangerInTheNetwork.ExpectProblemAsync(HttpStatusCode.TooManyRequests, "rate_limited");
+    }
+
+    [Fact]
+    public async Task After_a_thousand_cheap_failures_ten_guesses_at_the_admin_still_leave_rows_naming_the_admin()
+    {
+        await using var server = RealServer.Start(fiscus.Factory.Database, Budget(10));
+        var admin = await fiscus.UserAsync("admin");
+        // A hundred addresses, ten wrong client secrets each: cheap checks that use up the window's 1,000 failure rows.
+        await Task.WhenAll(Enumerable.Range(0, 100).Select(async k =>
+        {
+            var http = server.From($"127.0.12.{k + 1}");
+            for (var i = 0; i < 10; i++)
+            {
+                using var token = await TokenAsync(http, $"decoy{k}", $"fss_wrong{i}");
+                Assert.Equal(HttpStatusCode.Forbidden, token.StatusCode);
+            }
+        }));
+        // The real attack: one guess at the admin from each of ten addresses.
+        for (var i = 0; i < 10; i++)
+        {
+            using var guess = await Login(server.From($"127.0.13.{i + 1}"), admin.Username, $"real-guess-{i}");
+            Assert.Equal(HttpStatusCode.Unauthorized, guess.StatusCode);
+        }
+        server.Factory.Clock.Advance(SignInThrottle.Window);
+        await server.Factory.Services.GetRequiredService<SignInAudit>().FlushAsync(false, CancellationToken.None);
+
+        // The lock-out of the admin's name has room of its own, and the summary names it, how often and from how many places.
+        Assert.Equal(1, await fiscus.ScalarAsync<long>("""
+            SELECT count(*) FROM audit_log WHERE action = 'auth.locked_out' AND details->>'scope' = 'username' AND details->>'value' = lower(@Username)
+            """, new { admin.Username }));
+        var summary = JsonNode.Parse(Assert.Single(await fiscus.QueryAsync<string>("""
+            SELECT details::text FROM audit_log WHERE action = 'auth.throttled' AND details->>'scope' = 'username' AND details->>'value' = lower(@Username)
+            """, new { admin.Username })))!;
+        Assert.Equal((10, 10, 10), (summary["failures"]!.GetValue<int>(), summary["unrecorded"]!.GetValue<int>(), summary["addresses"]!.GetValue<int>()));
+        // The decoys had the failure rows' cap to themselves: their lock-outs did not eat into it.
+        Assert.Equal(1000, await fiscus.ScalarAsync<long>(
+            "SELECT count(*) FROM audit_log WHERE action = 'auth.token_failed' AND details->>'client_id' LIKE 'decoy%'"));
+    }
+
+    static Dictionary<string, string?> Budget(int attempts) =>
+        new() { ["FISCUS_LOGIN_ATTEMPTS_PER_MINUTE"] = attempts.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+
+    static Task<HttpResponseMessage> Login(HttpClient http, string username, string password) =>
+        http.PostAsync("/api/v1/auth/login", Json.Body(new { username, password }));
+
+    static HttpClient Basic(HttpClient http, string username, string password)
+    {
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{username}:{password}")));
+        return http;
+    }
+
+    static Task<HttpResponseMessage> TokenAsync(HttpClient http, string clientId, string secret) =>
+        http.PostAsync("/api/v1/oauth/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = clientId, ["client_secret"] = secret,
+        }));
+}
