@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
-using System.Text;
 using Fiscus.Server.Auth;
 using Microsoft.Extensions.DependencyInjection;
+using static Fiscus.Server.Tests.Infrastructure.SignInRequests;
 
 namespace Fiscus.Server.Tests;
 
@@ -380,18 +380,6 @@ public sealed class SignInThrottleTests(FiscusFixture fiscus) : IClassFixture<Fi
         using var created = await (await fiscus.AdminAsync()).PostAsync("/api/v1/users", Json.Body(new { username, password, role = "cashier" }));
         return ((await created.ExpectAsync(HttpStatusCode.Created))["user_id"]!.GetValue<long>(), username, password);
     }
-
-    static Dictionary<string, string?> Budget(int attempts) => new() { ["FISCUS_LOGIN_ATTEMPTS_PER_MINUTE"] = attempts.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-
-    static HttpClient Basic(HttpClient http, string username, string password)
-    {
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{username}:{password}")));
-        return http;
-    }
-
-    static Task<HttpResponseMessage> Login(HttpClient http, string username, string password) =>
-        http.PostAsync("/api/v1/auth/login", Json.Body(new { username, password }));
 
     Task<long> CountAsync(string action, string address, string username) => fiscus.ScalarAsync<long>(
         "SELECT count(*) FROM audit_log WHERE action = @action AND remote_address = @address AND details->>'username' = @username",

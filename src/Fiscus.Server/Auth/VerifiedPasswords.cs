@@ -9,16 +9,17 @@ namespace Fiscus.Server.Auth;
 /// <summary>
 /// Keeps PBKDF2, slow on purpose, off the hot path. A password verified once is remembered for this process, so
 /// later checks of the same username and password against the same stored hash (the user row is looked up anyway,
-/// a cheap indexed read) skip the hash: a Basic integration pays PBKDF2 once an hour, not every 5 seconds when the
+/// a cheap indexed read) skip the hash: a Basic integration in use pays PBKDF2 once, not every 5 seconds when the
 /// caller cache expires. Concurrent checks of the same credentials share one computation. And at most
 /// <see cref="HashingSlots"/> hashes run at once, with a short queue, so a flood of wrong passwords cannot take every
-/// core from the requests that do not sign in.
+/// core from the requests that do not sign in; one more slot, with a queue of its own, is kept for attempts from an
+/// address known for their username, so that such a flood cannot turn the real user away either.
 /// </summary>
 /// <remarks>
 /// Credentials are remembered by their HMAC under a key drawn at start-up, never written anywhere, so the memory
 /// holds nothing that can be checked against offline without also reading that key out of the process; entries
-/// are bound to the stored hash (a password change or reset invalidates them everywhere at once) and dropped after
-/// <see cref="Lifetime"/>. A disabled user is never answered from memory.
+/// are bound to the stored hash (a password change or reset invalidates them everywhere at once) and dropped
+/// <see cref="Lifetime"/> after their last use. A disabled user is never answered from memory.
 /// </remarks>
 public sealed class VerifiedPasswords(Passwords passwords, TimeProvider time, IMeterFactory meters) : IDisposable
 {
@@ -36,6 +37,9 @@ public sealed class VerifiedPasswords(Passwords passwords, TimeProvider time, IM
     /// <summary>How many checks may wait for a hashing slot; more than that are turned away at once (503 busy).</summary>
     const int HashingQueue = 8;
 
+    /// <summary>How many checks from known addresses may wait for their own slot when every shared one is taken.</summary>
+    const int KnownLaneQueue = 8;
+
     readonly Counter<long> hashes = meters.Create(MeterName)
         .CreateCounter<long>(HashesComputed, description: "Password hashes computed to check a sign-in");
     readonly byte[] key = RandomNumberGenerator.GetBytes(32);
@@ -48,10 +52,34 @@ public sealed class VerifiedPasswords(Passwords passwords, TimeProvider time, IM
         QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
     });
 
-    /// <summary>Whether these credentials were verified against exactly this stored hash lately.</summary>
-    public bool Remembers(string username, string password, string passwordHash) =>
-        remembered.TryGetValue(Id(username, password), out var entry) &&
-        string.Equals(entry.PasswordHash, passwordHash, StringComparison.Ordinal) && entry.Until > time.GetUtcNow();
+    /// <summary>
+    /// The lane of attempts from an address that signed in as their username lately (<see cref="AttemptStanding.KnownPair"/>):
+    /// a slot and a queue that the strangers' flood cannot fill. Its worst case is one hash more than
+    /// <see cref="HashingSlots"/> at once, and only while the real user signs in during a flood.
+    /// </summary>
+    readonly ConcurrencyLimiter knownLane = new(new ConcurrencyLimiterOptions
+    {
+        PermitLimit = 1,
+        QueueLimit = KnownLaneQueue,
+        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+    });
+
+    /// <summary>
+    /// Whether these credentials were verified against exactly this stored hash lately; each use keeps them another
+    /// <see cref="Lifetime"/>, so an integration in use never needs a hash again (a flood's 503s cannot reach it).
+    /// </summary>
+    public bool Remembers(string username, string password, string passwordHash)
+    {
+        var id = Id(username, password);
+        var now = time.GetUtcNow();
+        if (!remembered.TryGetValue(id, out var entry) || !string.Equals(entry.PasswordHash, passwordHash, StringComparison.Ordinal) ||
+            entry.Until <= now)
+        {
+            return false;
+        }
+        remembered[id] = (entry.PasswordHash, now + Lifetime);
+        return true;
+    }
 
     public void Remember(string username, string password, string passwordHash)
     {
@@ -86,8 +114,25 @@ public sealed class VerifiedPasswords(Passwords passwords, TimeProvider time, IM
         }
     }
 
-    /// <summary>A slot to compute one hash in, or a lease that is not acquired when the queue is full.</summary>
-    public ValueTask<RateLimitLease> HashingSlotAsync() => hashing.AcquireAsync(1, CancellationToken.None);
+    /// <summary>
+    /// A slot to compute one hash in, or a lease that is not acquired when the queue is full. An attempt from an address
+    /// known for its username (<paramref name="knownPair"/>) takes a shared slot if one is free at once, else waits in its
+    /// own lane; everyone else queues for the shared slots.
+    /// </summary>
+    public async ValueTask<RateLimitLease> HashingSlotAsync(bool knownPair)
+    {
+        if (!knownPair)
+        {
+            return await hashing.AcquireAsync(1, CancellationToken.None);
+        }
+        var shared = hashing.AttemptAcquire(1);
+        if (shared.IsAcquired)
+        {
+            return shared;
+        }
+        shared.Dispose();
+        return await knownLane.AcquireAsync(1, CancellationToken.None);
+    }
 
     /// <summary>PBKDF2, in a slot from <see cref="HashingSlotAsync"/>: against a decoy when there is no stored hash.</summary>
     public (bool Valid, bool RehashNeeded) Compute(string? passwordHash, string password)
@@ -100,5 +145,9 @@ public sealed class VerifiedPasswords(Passwords passwords, TimeProvider time, IM
     string Id(string username, string password) =>
         Convert.ToBase64String(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(username + "\n" + password)));
 
-    public void Dispose() => hashing.Dispose();
+    public void Dispose()
+    {
+        hashing.Dispose();
+        knownLane.Dispose();
+    }
 }
