@@ -88,6 +88,49 @@ public sealed class ShadowTableTests(RuntimeRoleDatabase database) : IClassFixtu
         await transaction.RollbackAsync();
     }
 
+    public static TheoryData<string, string> BornClosed => new()
+    {
+        { "a shift inserted already closed", """
+            INSERT INTO shifts (shift_id, user_id, cash_register_id, status, start_cash_minor, start_time, end_time, expected_cash_end_minor,
+                                actual_cash_end_minor, ended_by_user_id, cash_in_minor, cash_out_minor, cash_payments_minor, cash_refunds_minor)
+            SELECT gen_random_uuid(), user_id, 1, 'closed', 0, now() - interval '2 hours', now() - interval '1 hour', 500000, 500000, user_id,
+                   0, 0, 500000, 0
+            FROM staff_users LIMIT 1
+            """ },
+        { "a cash-up inserted already completed", """
+            INSERT INTO cashups (cash_register_id, register_session_id, started_at, completed_at, amount_minor, summary)
+            SELECT cash_register_id, register_session_id, now(), now(), 123456, '{}'::jsonb FROM register_sessions WHERE status = 'open' LIMIT 1
+            """ },
+        { "a count added to a completed cash-up", """
+            INSERT INTO cashup_reconciliations (cashup_id, payment_type, expected_minor, counted_minor)
+            SELECT cashup_id, 'CARD', 0, 0 FROM cashups WHERE completed_at IS NOT NULL LIMIT 1
+            """ },
+    };
+
+    [Theory]
+    [MemberData(nameof(BornClosed))]
+    public async Task Shifts_and_cash_ups_are_born_open_and_close_only_through_their_checks(string what, string sql)
+    {
+        await using (var owner = await database.Owner.OpenConnectionAsync())
+        {
+            // A staff user to name, and a completed cash-up (of nothing) to add to, as the owner makes them.
+            await owner.ExecuteAsync("""
+                INSERT INTO staff_users (user_uuid, username, password_hash, role, created_at, updated_at, password_changed_at)
+                SELECT gen_random_uuid(), 'born' || left(md5(random()::text), 8), 'x', 'cashier', now(), now(), now();
+                INSERT INTO cashups (cash_register_id, register_session_id, started_at)
+                SELECT cash_register_id, register_session_id, now() FROM register_sessions WHERE cash_register_id = 1 AND status = 'open'
+                AND NOT EXISTS (SELECT 1 FROM cashups c WHERE c.register_session_id = register_sessions.register_session_id);
+                UPDATE cashups SET completed_at = now(), amount_minor = 0, summary = '{}'::jsonb WHERE completed_at IS NULL;
+                """);
+            Assert.True(await owner.ExecuteScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM cashups WHERE completed_at IS NOT NULL)"));
+        }
+        await using var runtime = await database.Runtime.OpenConnectionAsync();
+
+        var error = await Record.ExceptionAsync(() => runtime.ExecuteAsync(sql));
+
+        Assert.True(error is PostgresException { SqlState: Database.LedgerErrorCodes.AppendOnlyViolation }, $"{what}: {error?.Message ?? "accepted"}");
+    }
+
     [Fact]
     public async Task A_shift_cannot_be_closed_with_cash_its_lines_do_not_show()
     {

@@ -205,12 +205,18 @@ public sealed class AuthorizationMatrixTests(FiscusFixture fiscus) : IClassFixtu
             var credit = (await paid.ExpectAsync(HttpStatusCode.Created))["account_line_id"]!.GetValue<long>();
             var sale = await fiscus.SellAsync(register, 2m);
             var cashup = await fiscus.CashupAsync(register, new { reconciliations = new[] { new { payment_type = "CASH", counted = 2m } } });
+            // A shift with nothing in it, opened and closed at once (shifts are born open: migration 0009).
             var shift = await fiscus.ScalarAsync<Guid>("""
-                INSERT INTO shifts (shift_id, user_id, cash_register_id, status, start_cash_minor, start_time, end_time, expected_cash_end_minor,
-                                    actual_cash_end_minor, ended_by_user_id, cash_in_minor, cash_out_minor, cash_payments_minor, cash_refunds_minor)
-                VALUES (gen_random_uuid(), @UserId, @register, 'closed', 0, now() - interval '2 hours', now() - interval '1 hour', 0, 0, @UserId, 0, 0, 0, 0)
-                RETURNING shift_id
+                WITH opened AS (
+                    INSERT INTO shifts (shift_id, user_id, cash_register_id, status, start_cash_minor, start_time)
+                    VALUES (gen_random_uuid(), @UserId, @register, 'open', 0, now() - interval '2 hours') RETURNING shift_id)
+                SELECT shift_id FROM opened
                 """, new { cashier.UserId, register });
+            await fiscus.ScalarAsync<int>("""
+                UPDATE shifts SET status = 'closed', end_time = now() - interval '1 hour', expected_cash_end_minor = 0, actual_cash_end_minor = 0,
+                                  ended_by_user_id = user_id, cash_in_minor = 0, cash_out_minor = 0, cash_payments_minor = 0, cash_refunds_minor = 0
+                WHERE shift_id = @shift RETURNING 1
+                """, new { shift });
             return new Place(patron, debit, credit, register, library, sale["sale_id"]!.GetValue<long>(),
                 sale["debits"]![0]!["account_line_id"]!.GetValue<long>(), cashup["cashup_id"]!.GetValue<long>(), shift);
         }

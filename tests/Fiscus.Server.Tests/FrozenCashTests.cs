@@ -87,6 +87,28 @@ public sealed class FrozenCashTests(FiscusFixture fiscus) : IClassFixture<Fiscus
         Assert.Equal(117m, counted["summary"]!.Money("expected_cash_in_drawer"));
     }
 
+    /// <summary>
+    /// Turning a counted tender into an uncounted one is as good as minting one nobody counts (second review: a client
+    /// with reference:write flipped a cash cheque type off and paid without a register), so it needs refunds:write too.
+    /// </summary>
+    [Fact]
+    public async Task Whether_a_payment_type_counts_as_cash_is_changed_only_by_whoever_may_write_debts_off()
+    {
+        var cheque = await PaymentTypeAsync(countsAsCash: true);
+        var settings = await fiscus.ClientAsync(["reference:write", "reference:read"]);
+
+        using (var flip = await settings.Http.PutAsync($"/api/v1/payment_types/{cheque}", Json.Body(new { description = cheque, counts_as_cash = false })))
+        {
+            var problem = await flip.ExpectProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+            Assert.Contains("refunds:write", problem["error"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+        using (var rename = await settings.Http.PutAsync($"/api/v1/payment_types/{cheque}", Json.Body(new { description = cheque + " (paper)" })))
+        {
+            await rename.ExpectAsync(HttpStatusCode.OK);
+        }
+        Assert.True(await fiscus.ScalarAsync<bool>("SELECT counts_as_cash FROM payment_types WHERE code = @cheque", new { cheque }));
+    }
+
     [Fact]
     public async Task A_payment_made_cash_after_it_was_taken_without_a_register_voids_without_one()
     {

@@ -121,7 +121,7 @@ public static class CashierShifts
         {
             return Failure.Conflict("register_archived", Invariant($"The shift's register {open.CashRegisterId} has been archived."));
         }
-        if (!paidIn && (await CashOfAsync(connection, transaction, open.ShiftId, cancellationToken)).ExpectedMinor(open.StartCashMinor) is var inDrawer
+        if (!paidIn && await CashInDrawerAsync(connection, transaction, open.ShiftId, open.StartCashMinor, open.CashRegisterId, cancellationToken) is var inDrawer
             && amountMinor > inDrawer)
         {
             return Failure.Conflict("insufficient_cash",
@@ -151,6 +151,22 @@ public static class CashierShifts
             """, new { id, open.ShiftId, line.AccountLineId, type, category, description, actor.UserId, now }, transaction,
             cancellationToken: cancellationToken));
         return new CashTransaction(id, open.ShiftId, line.AccountLineId, type, amountMinor, category, description, open.UserUuid, now.UtcDateTime);
+    }
+
+    /// <summary>
+    /// The most a drawer can give: what the shift expects (from the start cash its cashier declared) and what the
+    /// register's ledger says is in it, whichever is less, so an inflated start cash pays nothing out. Read under the
+    /// shift's row lock, which every money line journaled to the register while the shift is open also takes.
+    /// </summary>
+    static async Task<long> CashInDrawerAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid shiftId, long startCashMinor, int cashRegisterId,
+        CancellationToken cancellationToken)
+    {
+        var shift = (await CashOfAsync(connection, transaction, shiftId, cancellationToken)).ExpectedMinor(startCashMinor);
+        var session = await Registers.RegisterSessions.FindAsync(connection, transaction, cashRegisterId, "open", cancellationToken);
+        var ledger = session is null ? 0
+            : (await Registers.SessionSummary.ComputeAsync(connection, transaction, session, cancellationToken)).ExpectedCashInDrawerMinor;
+        return Math.Min(shift, ledger);
     }
 
     /// <summary>

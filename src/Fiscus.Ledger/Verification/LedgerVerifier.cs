@@ -139,6 +139,27 @@ public static class LedgerVerifier
                 OR (payment_type IS NULL AND counts_as_cash))
             ORDER BY account_line_id LIMIT @MaxPerCheck
             """),
+        // What CashierShifts.CashOfAsync computes and the 0008 trigger checks at the close, for every closed shift whose lines
+        // all carry their cash flag (those of shifts begun before migration 0007 were flagged afterwards).
+        ("closed shifts froze the cash their lines say", """
+            WITH cash AS (
+                SELECT shift_id, min(account_line_id) AS first_line,
+                       COALESCE(-sum(amount_minor) FILTER (WHERE counts_as_cash AND credit_type_code = 'PAID_IN'), 0) AS cash_in,
+                       COALESCE(sum(amount_minor) FILTER (WHERE counts_as_cash AND debit_type_code = 'PAID_OUT'), 0) AS cash_out,
+                       COALESCE(-sum(amount_minor) FILTER (WHERE counts_as_cash AND credit_type_code <> 'PAID_IN'), 0) AS payments,
+                       COALESCE(sum(amount_minor) FILTER (WHERE counts_as_cash AND debit_type_code <> 'PAID_OUT'), 0) AS refunds
+                FROM account_lines WHERE shift_id IS NOT NULL GROUP BY shift_id)
+            SELECT format('shift %s: frozen with %s in, %s out, %s payments, %s refunds; its lines say %s, %s, %s, %s', s.shift_id,
+                          s.cash_in_minor, s.cash_out_minor, s.cash_payments_minor, s.cash_refunds_minor,
+                          COALESCE(c.cash_in, 0), COALESCE(c.cash_out, 0), COALESCE(c.payments, 0), COALESCE(c.refunds, 0))
+            FROM shifts s LEFT JOIN cash c ON c.shift_id = s.shift_id
+            WHERE s.status = 'closed'
+              AND COALESCE(c.first_line, (SELECT from_account_line_id FROM ledger_rules WHERE name = 'money_rules'))
+                  >= (SELECT from_account_line_id FROM ledger_rules WHERE name = 'money_rules')
+              AND (s.cash_in_minor, s.cash_out_minor, s.cash_payments_minor, s.cash_refunds_minor)
+                  IS DISTINCT FROM (COALESCE(c.cash_in, 0), COALESCE(c.cash_out, 0), COALESCE(c.payments, 0), COALESCE(c.refunds, 0))
+            ORDER BY s.start_time LIMIT @MaxPerCheck
+            """),
         ("shift lines are at their shift's register", """
             SELECT format('line %s: in shift %s at register %s, but journaled to register %s',
                           l.account_line_id, s.shift_id, s.cash_register_id, l.cash_register_id)

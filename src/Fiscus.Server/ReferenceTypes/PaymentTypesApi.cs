@@ -116,6 +116,13 @@ public static class PaymentTypesApi
             }
             var countsAsCash = request.CountsAsCash ?? before.CountsAsCash;
             var allowedRefund = request.AllowedRefund ?? before.AllowedRefund;
+            // Whether a tender is counted in a drawer decides whether a payment in it needs a register and a count: turning
+            // that off is a tender nobody counts, as adding one is (Scopes.AddPaymentType).
+            if (countsAsCash != before.CountsAsCash && !caller.HasScope(Scopes.RefundsWrite))
+            {
+                return Failure.Forbidden("forbidden",
+                    $"Changing whether a payment type counts as cash needs the {Scopes.RefundsWrite} permission as well, which the caller does not have.");
+            }
             if (before.IsSystem && countsAsCash != before.CountsAsCash)
             {
                 return Failure.Conflict("system_type", $"{code} is a system payment type: whether it counts as cash cannot change.");
