@@ -4,7 +4,7 @@ namespace Fiscus.Server.Auth;
 
 /// <summary>
 /// The hashing lane kept for attempts from an address that signed in as their username lately
-/// (<see cref="AttemptStanding.KnownPair"/>), which take it when every shared slot of <see cref="VerifiedPasswords"/> is
+/// (<see cref="AttemptStanding.KnownLane"/>), which take it when every shared slot of <see cref="VerifiedPasswords"/> is
 /// busy: one slot and a queue that a flood of strangers cannot fill. Its worst case is one hash more than
 /// <see cref="VerifiedPasswords.HashingSlots"/> at once, and only while users at known addresses sign in during a flood.
 /// </summary>

@@ -155,7 +155,7 @@ public sealed class SignIns(
                 return new SignInResult<StaffUser>(enabled, null);
             }
             // The slot before the reservation: an attempt turned away as busy must leave nothing in the throttle's table.
-            using var slot = await verified.HashingSlotAsync(standing.KnownPair ? subject.Username : null);
+            using var slot = await verified.HashingSlotAsync(standing.KnownLane ? subject.Username : null);
             if (!slot.IsAcquired)
             {
                 throttle.Busy(subject, standing);

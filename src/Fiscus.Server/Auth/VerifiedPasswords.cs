@@ -105,7 +105,7 @@ public sealed class VerifiedPasswords(Passwords passwords, TimeProvider time, IM
 
     /// <summary>
     /// A slot to compute one hash in, or a lease that is not acquired when the queue is full. An attempt that may use the
-    /// known addresses' lane (<paramref name="knownLaneUsername"/>: its username, see <see cref="AttemptStanding.KnownPair"/>)
+    /// known addresses' lane (<paramref name="knownLaneUsername"/>: its username, see <see cref="AttemptStanding.KnownLane"/>)
     /// takes a shared slot if one is free at once, else waits in that lane under its username; everyone else queues for the
     /// shared slots.
     /// </summary>
