@@ -217,8 +217,11 @@ public sealed class SignInThrottle(FiscusOptions options, TimeProvider time, Kno
         }
     }
 
-    /// <summary>A sign-in succeeded: where it came from is a known address for that username from now on.</summary>
-    public void Succeeded(SignInSubject subject)
+    /// <summary>
+    /// A successful sign-in was recorded as making its address known for its username (<see cref="KnownSignInAddresses"/>
+    /// decides, within its daily cap): so it is from now on, without waiting for the next window's read.
+    /// </summary>
+    public void Known(SignInSubject subject)
     {
         if (subject.Username is null)
         {
