@@ -108,8 +108,7 @@ public sealed class SignInBudgetsTests(FiscusFixture fiscus) : IClassFixture<Fis
     /// <summary>A throttle of its own (budget 10) over this class's audit log, where the admin signed in from <see cref="AdminDesk"/>.</summary>
     async Task<SignInThrottle> NewThrottleAsync(SignInCapacity capacity)
     {
-        // One second into a fresh minute, so that no test crosses a window's end.
-        clock.Advance(TimeSpan.FromTicks(SignInThrottle.Window.Ticks - (clock.GetUtcNow().UtcTicks % SignInThrottle.Window.Ticks)) + TimeSpan.FromSeconds(1));
+        clock.AdvanceToAFreshWindow();
         await fiscus.ScalarAsync<int>("""
             INSERT INTO audit_log (occurred_at, user_id, actor, action, entity, entity_id, remote_address)
             SELECT now(), user_id, 'admin', 'auth.login', 'staff_user', user_id::text, @AdminDesk FROM staff_users WHERE username = 'admin'
