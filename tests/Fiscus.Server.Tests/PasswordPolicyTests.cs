@@ -122,6 +122,24 @@ public sealed class PasswordPolicyTests
     }
 
     [Fact]
+    public void The_longest_password_is_counted_as_a_reader_counts_it_under_a_hard_cap_on_what_is_stored()
+    {
+        // The review's example: 142 characters as a reader counts them, 272 UTF-16 units, refused as longer than 256.
+        var foxes = "Quiet river " + string.Concat(Enumerable.Repeat("\U0001F98A", 130));
+        var emoji = "Quiet river " + string.Concat(Enumerable.Range(0x1F400, 130).Select(char.ConvertFromUtf32));
+        var longest = string.Concat(Enumerable.Range(0x1F400, PasswordPolicy.MaxLength).Select(char.ConvertFromUtf32));
+        // What nobody sees still has to be stored and hashed: a thousand zero-width spaces are past the hard cap.
+        var padded = "river-blue-lantern-moss" + new string('\u200B', PasswordPolicy.MaxStoredLength);
+
+        // Refused, but for being nearly all foxes, not for its length.
+        Assert.Contains("different characters", PasswordPolicy.Problem(foxes, Roles.Admin, "ann"), StringComparison.Ordinal);
+        Assert.Null(PasswordPolicy.Problem(emoji, Roles.Admin, "ann"));
+        Assert.Null(PasswordPolicy.Problem(longest, Roles.Admin, "ann"));
+        Assert.Equal("password must be at most 256 characters", PasswordPolicy.Problem(longest + "x", Roles.Admin, "ann"));
+        Assert.Contains("too long to store", PasswordPolicy.Problem(padded, Roles.Admin, "ann"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Generated_and_test_passwords_pass_for_an_admin()
     {
         // Generated passwords skip the policy, but a policy that refused random text would be refusing too much.

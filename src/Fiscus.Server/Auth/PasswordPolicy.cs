@@ -7,7 +7,8 @@ namespace Fiscus.Server.Auth;
 
 /// <summary>
 /// What a staff password must be, after NIST SP 800-63B: long enough for the role (at least 12 characters for
-/// admins and managers, who can move money and people; 8 for cashiers, who type it at the till), at most 256,
+/// admins and managers, who can move money and people; 8 for cashiers, who type it at the till), at most 256 (and
+/// <see cref="MaxStoredLength"/> UTF-16 units, whatever it shows),
 /// and not one of the passwords attackers try first: a common or library word (<c>CommonPasswords.txt</c>),
 /// one character or a short pattern repeated or a word typed twice, a run such as <c>12345678</c> or <c>abcdefgh</c>,
 /// a keyboard row or walk such as <c>qwertyuiop</c> or <c>1qaz2wsx</c>, anything containing the username, or little
@@ -43,6 +44,12 @@ public static class PasswordPolicy
     public const int MinLength = 8;
     public const int PrivilegedMinLength = 12;
     public const int MaxLength = 256;
+
+    /// <summary>
+    /// The most UTF-16 units a password may take, whatever it shows: what is stored and hashed must stay bounded, and
+    /// invisible characters (not counted by <see cref="MaxLength"/>) or emoji of several units each could otherwise grow it.
+    /// </summary>
+    public const int MaxStoredLength = 1024;
 
     /// <summary>Usernames shorter than this are not looked for in the password (<c>al</c> is in too many words).</summary>
     const int MinUsernameToRefuse = 3;
@@ -85,9 +92,9 @@ public static class PasswordPolicy
         {
             return "password is required";
         }
-        if (password.Length > MaxLength)
+        if (password.Length > MaxStoredLength)
         {
-            return $"password must be at most {MaxLength} characters";
+            return $"password is too long to store: at most {MaxStoredLength} UTF-16 code units, where an emoji takes two and invisible characters count";
         }
         if (!IsWellFormed(password))
         {
@@ -99,10 +106,16 @@ public static class PasswordPolicy
             return "password must not be blank";
         }
         var minimum = MinLengthFor(role);
-        if (new StringInfo(visible).LengthInTextElements < minimum)
+        var length = new StringInfo(visible).LengthInTextElements;
+        if (length < minimum)
         {
             var who = role is Roles.Admin or Roles.Manager ? $" for an {(role == Roles.Admin ? "admin" : "manager")}" : "";
             return $"password must be at least {minimum} characters{who} (spaces at either end and invisible characters do not count)";
+        }
+        // Counted as the minimum is, as a reader counts: 130 emoji are 130 characters, not 260.
+        if (length > MaxLength)
+        {
+            return $"password must be at most {MaxLength} characters";
         }
         var lower = visible.ToLowerInvariant();
         var (joined, joinedPositions) = WithoutSeparators(lower);
