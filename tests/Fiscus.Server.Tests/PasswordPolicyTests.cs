@@ -70,8 +70,40 @@ public sealed class PasswordPolicyTests
     [InlineData("admin", "ann", "Qwerty!Kx9#mP2", null)]
     [InlineData("admin", "ann", "correct horse battery staple", null)]
     [InlineData("cashier", "ann", "caf\u00E9-au-lait", null)]
+    // A second review's list of what passed for an admin: patterns broken up by spaces and punctuation...
+    [InlineData("admin", "ann", "a b c d e f g", "run")]
+    [InlineData("admin", "ann", "1-2-3-4-5-6-7", "run")]
+    [InlineData("admin", "ann", "1.2.3.4.5.6.7.8", "run")]
+    [InlineData("admin", "ann", "q w e r t y u i", "keyboard")]
+    [InlineData("admin", "ann", "p a s s w o r d 1", "too common")]
+    [InlineData("admin", "ann", "P.a.s.s.w.o.r.d.1", "too common")]
+    [InlineData("admin", "ann", "Pass-word-1234", "too common")]
+    [InlineData("admin", "ann", "a.b.c.d.e.f.g.h.1.2.3.4", "run")]
+    [InlineData("admin", "ann", "a.b.c.d.1.2.3.4.q.w.e.r", "little more than")]
+    // ... walks down and across the keyboard's columns...
+    [InlineData("admin", "ann", "1qaz2wsx3edc", "keyboard")]
+    [InlineData("admin", "ann", "1q2w3e4r5t6y", "keyboard")]
+    [InlineData("admin", "ann", "zaq12wsxcde3", "keyboard")]
+    [InlineData("admin", "ann", "!QAZ2wsx#EDC4rfv", "keyboard")]
+    [InlineData("admin", "ann", "!@#$%^&*()_+", "keyboard")]
+    [InlineData("admin", "ann", "!@#$qwer1234", "keyboard row or walk")]
+    // ... a word typed twice with something between, and common words run together...
+    [InlineData("admin", "ann", "Pa55word!Pa55word", "repeated")]
+    [InlineData("admin", "ann", "Summer2024!Summer", "repeated")]
+    [InlineData("admin", "ann", "ilovelibrary!", "little more than")]
+    // ... and what only looks like a common password: Cyrillic letters that show as Latin ones (р and а here),
+    // and a right-to-left override that shows 4321drowssap! as !password1234.
+    [InlineData("admin", "ann", "раssword1234", "too common")]
+    [InlineData("admin", "ann", "‮4321drowssap!", "too common")]
+    [InlineData("admin", "ann", "РΑSSWΟRD-2024", "too common")]
+    // The same rules leave phrases alone, whatever their script, symbols or separators.
+    [InlineData("admin", "ann", "river-blue-lantern-moss", null)]
+    [InlineData("admin", "ann", "мой-длинный-путь", null)]
+    [InlineData("admin", "ann", "x#&*(%)@!^&*", null)]
+    [InlineData("admin", "ann", "still-a-million-neurons", null)]
     // The username, in any case; very short names are left alone (they are inside too many words).
     [InlineData("cashier", "casey", "Casey-at-the-bat", "username")]
+    [InlineData("cashier", "casey", "c.a.s.e.y at the bat", "username")]
     [InlineData("admin", "admin", "admin-test-password", "username")]
     [InlineData("cashier", "al", "always-all-right", null)]
     public void Passwords_are_checked_for_the_role(string role, string username, string password, string? refusal)
@@ -87,6 +119,24 @@ public sealed class PasswordPolicyTests
             Assert.NotNull(problem);
             Assert.Contains(refusal, problem, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void The_longest_password_is_counted_as_a_reader_counts_it_under_a_hard_cap_on_what_is_stored()
+    {
+        // The review's example: 142 characters as a reader counts them, 272 UTF-16 units, refused as longer than 256.
+        var foxes = "Quiet river " + string.Concat(Enumerable.Repeat("\U0001F98A", 130));
+        var emoji = "Quiet river " + string.Concat(Enumerable.Range(0x1F400, 130).Select(char.ConvertFromUtf32));
+        var longest = string.Concat(Enumerable.Range(0x1F400, PasswordPolicy.MaxLength).Select(char.ConvertFromUtf32));
+        // What nobody sees still has to be stored and hashed: a thousand zero-width spaces are past the hard cap.
+        var padded = "river-blue-lantern-moss" + new string('\u200B', PasswordPolicy.MaxStoredLength);
+
+        // Refused, but for being nearly all foxes, not for its length.
+        Assert.Contains("different characters", PasswordPolicy.Problem(foxes, Roles.Admin, "ann"), StringComparison.Ordinal);
+        Assert.Null(PasswordPolicy.Problem(emoji, Roles.Admin, "ann"));
+        Assert.Null(PasswordPolicy.Problem(longest, Roles.Admin, "ann"));
+        Assert.Equal("password must be at most 256 characters", PasswordPolicy.Problem(longest + "x", Roles.Admin, "ann"));
+        Assert.Contains("too long to store", PasswordPolicy.Problem(padded, Roles.Admin, "ann"), StringComparison.Ordinal);
     }
 
     [Fact]

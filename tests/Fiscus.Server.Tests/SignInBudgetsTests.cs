@@ -80,12 +80,35 @@ public sealed class SignInBudgetsTests(FiscusFixture fiscus) : IClassFixture<Fis
         Assert.Equal(BudgetTier.Prefix, throttle.Reserve(From("203.0.113.5", null), default)!.Budgets.Single().Tier);
     }
 
+    [Fact]
+    public async Task A_known_pair_that_fails_loses_the_known_lane_until_the_window_ends_but_not_its_exemption()
+    {
+        var throttle = await NewThrottleAsync(new SignInCapacity());
+        var atTheDesk = await AdminStandingAsync(throttle, AdminDesk);
+        throttle.Failed(throttle.Reserve(From(AdminDesk, "admin"), atTheDesk)!);
+        var afterAFailure = await AdminStandingAsync(throttle, AdminDesk);
+        // Nine guesses from elsewhere spend the admin's budget: the desk, failed or not, is still let through to a check.
+        for (var i = 0; i < 9; i++)
+        {
+            throttle.Failed(throttle.Reserve(From($"198.51.100.{i + 1}", "admin"), await AdminStandingAsync(throttle, $"198.51.100.{i + 1}"))!);
+        }
+        var refusalAtTheDesk = await throttle.CheckAsync(From(AdminDesk, "admin"), CancellationToken.None);
+        clock.Advance(SignInThrottle.Window);
+        var nextWindow = await AdminStandingAsync(throttle, AdminDesk);
+
+        Assert.Equal(new AttemptStanding(true, KnownPair: true, KnownLane: true), atTheDesk);
+        Assert.Equal(new AttemptStanding(true, KnownPair: true, KnownLane: false), afterAFailure);
+        Assert.Null(refusalAtTheDesk);
+        Assert.Equal(new AttemptStanding(true, KnownPair: true, KnownLane: true), nextWindow);
+    }
+
+    /// <summary>The clock of the throttle a test makes (xUnit makes an instance of the class per test).</summary>
+    readonly TestClock clock = new();
+
     /// <summary>A throttle of its own (budget 10) over this class's audit log, where the admin signed in from <see cref="AdminDesk"/>.</summary>
     async Task<SignInThrottle> NewThrottleAsync(SignInCapacity capacity)
     {
-        var clock = new TestClock();
-        // One second into a fresh minute, so that no test crosses a window's end.
-        clock.Advance(TimeSpan.FromTicks(SignInThrottle.Window.Ticks - (clock.GetUtcNow().UtcTicks % SignInThrottle.Window.Ticks)) + TimeSpan.FromSeconds(1));
+        clock.AdvanceToAFreshWindow();
         await fiscus.ScalarAsync<int>("""
             INSERT INTO audit_log (occurred_at, user_id, actor, action, entity, entity_id, remote_address)
             SELECT now(), user_id, 'admin', 'auth.login', 'staff_user', user_id::text, @AdminDesk FROM staff_users WHERE username = 'admin'

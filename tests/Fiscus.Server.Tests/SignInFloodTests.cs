@@ -123,6 +123,61 @@ public sealed class SignInFloodTests(FiscusFixture fiscus) : IClassFixture<Fiscu
     }
 
     [Fact]
+    public async Task One_users_credentials_flooded_from_their_known_addresses_do_not_take_another_users_lane()
+    {
+        // A budget nobody spends here: this is about hashing slots, not the throttle.
+        await using var server = RealServer.Start(fiscus.Factory.Database, Budget(100_000));
+        var cashier = await fiscus.UserAsync("cashier");
+        var manager = await fiscus.UserAsync("manager");
+        // The cashier's password (leaked) signs in from twelve addresses, which makes each of them known for the cashier.
+        var cashierAddresses = Enumerable.Range(0, 12).Select(i => server.From($"127.0.14.{i + 1}")).ToArray();
+        foreach (var http in cashierAddresses)
+        {
+            using var signedIn = await Login(http, cashier.Username, cashier.Password);
+            await signedIn.ExpectAsync(HttpStatusCode.OK);
+        }
+        using (var desk = await Login(server.From("127.0.15.1"), manager.Username, manager.Password))
+        {
+            await desk.ExpectAsync(HttpStatusCode.OK);
+        }
+        // An hour idle (or a restart): the manager's password is no longer remembered, so their next sign-in needs a hash.
+        server.Factory.Clock.Advance(VerifiedPasswords.Lifetime + TimeSpan.FromMinutes(1));
+
+        // Wrong cashier passwords from the cashier's known addresses, and names that are no one's from strangers: enough to
+        // keep the shared slots, their queue and the known addresses' lane full.
+        using var stop = new CancellationTokenSource();
+        var answers = new ConcurrentDictionary<string, int>();
+        async Task FloodAsync(string tag, Func<int, HttpClient> from, string username, int k)
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                using var response = await Login(from(i), username, $"wrong-{k}-{i}");
+                answers.AddOrUpdate($"{tag} {(int)response.StatusCode}", 1, (_, n) => n + 1);
+            }
+        }
+        var strangers = Enumerable.Range(0, 200).Select(i => server.From($"127.0.16.{i + 1}")).ToArray();
+        var flood = Enumerable.Range(0, 24).Select(k => Task.Run(() => FloodAsync("stranger", i => strangers[((k * 7) + i) % strangers.Length], "no body", k)))
+            .Concat(Enumerable.Range(0, 20).Select(k => Task.Run(() =>
+                FloodAsync("cashier", i => cashierAddresses[(k + i) % cashierAddresses.Length], cashier.Username, k))))
+            .ToArray();
+        await Task.Delay(TimeSpan.FromSeconds(1));
+
+        // The manager at their desk, with the right password: in at once, or after a retry or two at most.
+        var tries = new List<HttpStatusCode>();
+        while (tries.Count < 3 && !tries.Contains(HttpStatusCode.OK))
+        {
+            using var attempt = await Login(server.From("127.0.15.1"), manager.Username, manager.Password);
+            tries.Add(attempt.StatusCode);
+        }
+        await stop.CancelAsync();
+        await Task.WhenAll(flood);
+
+        var seen = string.Join(", ", answers.OrderBy(a => a.Key, StringComparer.Ordinal));
+        Assert.True(answers.GetValueOrDefault("stranger 503") > 0, seen);
+        Assert.True(tries.Contains(HttpStatusCode.OK), $"{string.Join(", ", tries)}; flood: {seen}");
+    }
+
+    [Fact]
     public async Task After_a_thousand_cheap_failures_ten_guesses_at_the_admin_still_leave_rows_naming_the_admin()
     {
         await using var server = RealServer.Start(fiscus.Factory.Database, Budget(10));

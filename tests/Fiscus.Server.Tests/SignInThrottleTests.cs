@@ -213,7 +213,7 @@ public sealed class SignInThrottleTests(FiscusFixture fiscus) : IClassFixture<Fi
 
         for (var round = 0; round < 2; round++)
         {
-            for (var i = 0; i < KnownSignInAddresses.MaxNewBasicAddressesPerDay + 5; i++)
+            for (var i = 0; i < KnownSignInAddresses.MaxNewAddressesPerDay + 5; i++)
             {
                 using var response = await Basic(server.From($"127.0.3.{i + 1}"), user.Username, user.Password).GetAsync("/api/v1/auth/me");
                 await response.ExpectAsync(HttpStatusCode.OK);
@@ -221,7 +221,47 @@ public sealed class SignInThrottleTests(FiscusFixture fiscus) : IClassFixture<Fi
             server.Factory.Clock.Advance(TimeSpan.FromSeconds(6));
         }
 
-        Assert.Equal(KnownSignInAddresses.MaxNewBasicAddressesPerDay, await fiscus.ScalarAsync<long>(
+        Assert.Equal(KnownSignInAddresses.MaxNewAddressesPerDay, await fiscus.ScalarAsync<long>(
+            "SELECT count(*) FROM audit_log WHERE action = 'auth.basic' AND user_id = @UserId", new { user.UserId }));
+    }
+
+    [Fact]
+    public async Task Logins_from_very_many_addresses_make_at_most_a_hundred_of_them_known_a_day()
+    {
+        await using var server = RealServer.Start(fiscus.Factory.Database, Budget(3));
+        var user = await fiscus.UserAsync("cashier");
+        var addresses = KnownSignInAddresses.MaxNewAddressesPerDay + 5;
+        // Leaked credentials signing in from ever more addresses: each login is a login, but past the day's cap its address
+        // is not made known (exempt from a spent username budget, entitled to the known addresses' hashing lane).
+        for (var i = 0; i < addresses; i++)
+        {
+            using var response = await Login(server.From($"127.0.17.{i + 1}"), user.Username, user.Password);
+            await response.ExpectAsync(HttpStatusCode.OK);
+        }
+        // The cap is the day's, however the sign-ins come: Basic from yet another address records nothing.
+        using (var basic = await Basic(server.From("127.0.17.200"), user.Username, user.Password).GetAsync("/api/v1/auth/me"))
+        {
+            await basic.ExpectAsync(HttpStatusCode.OK);
+        }
+        foreach (var bot in (string[])["127.0.18.1", "127.0.18.2", "127.0.18.3"])
+        {
+            using var guess = await Login(server.From(bot), user.Username, "a-wrong-guess");
+            Assert.Equal(HttpStatusCode.Unauthorized, guess.StatusCode);
+        }
+
+        using var firstAddress = await Login(server.From("127.0.17.1"), user.Username, user.Password);
+        using var beyondTheCap = await Login(server.From($"127.0.17.{addresses}"), user.Username, user.Password);
+
+        await firstAddress.ExpectAsync(HttpStatusCode.OK);
+        await beyondTheCap.ExpectProblemAsync(HttpStatusCode.TooManyRequests, "rate_limited");
+        var logins = await fiscus.QueryAsync<(string Address, string? Details)>("""
+            SELECT remote_address, details::text FROM audit_log WHERE action = 'auth.login' AND user_id = @UserId AND remote_address IS NOT NULL
+            """, new { user.UserId });
+        Assert.Equal(addresses + 1, logins.Count);
+        Assert.Equal([.. Enumerable.Range(KnownSignInAddresses.MaxNewAddressesPerDay + 1, 5).Select(i => $"127.0.17.{i}")],
+            logins.Where(l => l.Details is not null).Select(l => l.Address).Order(StringComparer.Ordinal));
+        Assert.All(logins.Where(l => l.Details is not null), l => Assert.Equal(KnownSignInAddresses.NotKnownDetails, l.Details));
+        Assert.Equal(0, await fiscus.ScalarAsync<long>(
             "SELECT count(*) FROM audit_log WHERE action = 'auth.basic' AND user_id = @UserId", new { user.UserId }));
     }
 

@@ -54,8 +54,7 @@ public static class AuthApi
         {
             var now = time.GetUtcNow();
             var token = await Tokens.IssueAsync(connection, transaction, user.UserId, null, options.SessionSeconds, now, cancellationToken);
-            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, KnownSignInAddresses.LoginAction, "staff_user",
-                user.UserId.ToString(System.Globalization.CultureInfo.InvariantCulture), null, cancellationToken);
+            await signIns.RecordLoginAsync(http, caller, connection, transaction, now, cancellationToken);
             return token;
         }, cancellationToken);
         http.Response.Cookies.Append(FiscusAuthentication.CookieName, issued.AccessToken, new CookieOptions

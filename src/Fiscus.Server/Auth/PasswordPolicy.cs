@@ -7,29 +7,36 @@ namespace Fiscus.Server.Auth;
 
 /// <summary>
 /// What a staff password must be, after NIST SP 800-63B: long enough for the role (at least 12 characters for
-/// admins and managers, who can move money and people; 8 for cashiers, who type it at the till), at most 256,
+/// admins and managers, who can move money and people; 8 for cashiers, who type it at the till), at most 256 (and
+/// <see cref="MaxStoredLength"/> UTF-16 units, whatever it shows),
 /// and not one of the passwords attackers try first: a common or library word (<c>CommonPasswords.txt</c>),
-/// one character or a short pattern repeated, a run such as <c>12345678</c> or <c>abcdefgh</c>, a keyboard row
-/// such as <c>qwertyuiop</c>, anything containing the username, or little more than such parts put together.
+/// one character or a short pattern repeated or a word typed twice, a run such as <c>12345678</c> or <c>abcdefgh</c>,
+/// a keyboard row or walk such as <c>qwertyuiop</c> or <c>1qaz2wsx</c>, anything containing the username, or little
+/// more than such parts put together.
 /// No composition rules (NIST advises against them): a long phrase is better than a short mix of symbols.
 /// </summary>
 /// <remarks>
 /// <para>
 /// The checks look at what a person would see and type: invisible characters (zero-width spaces, joiners, controls,
-/// variation selectors) taken out, spaces at either end trimmed, full-width letters and digits (an East Asian
-/// keyboard's full-width mode) read as their ASCII selves and every kind of space as a space; length is counted in
-/// characters as a reader counts them (text elements: an emoji or an accented letter is one). NIST asks for NFKC;
-/// Fiscus runs in .NET's invariant globalization mode, where <see cref="string.Normalize(NormalizationForm)"/> leaves
-/// non-ASCII text as it is, so the compatibility forms people can actually type are folded here instead.
+/// variation selectors, and so a right-to-left override that shows <c>4321drowssap!</c> as <c>!password1234</c>) taken
+/// out, spaces at either end trimmed, full-width letters and digits (an East Asian keyboard's full-width mode) read as
+/// their ASCII selves, Cyrillic and Greek letters that look like Latin ones (<c>р</c>, <c>а</c>, <c>Ο</c>) read as
+/// those, and every kind of space as a space; length is counted in characters as a reader counts them (text elements:
+/// an emoji or an accented letter is one). NIST asks for NFKC; Fiscus runs in .NET's invariant globalization mode, where
+/// <see cref="string.Normalize(NormalizationForm)"/> leaves non-ASCII text as it is, so the compatibility forms and
+/// look-alikes people can actually type are folded here instead.
 /// </para>
 /// <para>
 /// Then the password lower-cased, and again at its core: without every digit and symbol before and after its
 /// letters (<c>Password12345!</c> is <c>password</c>) and with the usual letter swaps undone (<c>p@ssw0rd</c> is
-/// <c>password</c>). Finally its predictable parts are taken out: every run of letters that is a common word (as
-/// typed or with the swaps undone), runs of digits (<c>123</c>) and of letters (<c>abcd</c>), stretches of a keyboard
-/// row (<c>qwer</c>) and a character typed three times or more; what is left must be at least
-/// <see cref="MinOwnCharacters"/> characters (<c>Qwerty123456</c> leaves nothing, <c>library-of-alexandria</c>
-/// plenty). Generated passwords are random and skip these checks.
+/// <c>password</c>). Every check reads it again without its separators (spaces, punctuation and ASCII symbols:
+/// <c>p.a.s.s.w.o.r.d</c>, <c>1-2-3-4-5-6-7</c>), and the common passwords backwards too (<c>4321drowssap</c>). Finally
+/// its predictable parts are taken out: every common word inside a run of letters, either way, as typed or with the
+/// swaps undone (<c>ilovelibrary</c> is <c>love</c> and <c>library</c>), runs of digits (<c>123</c>) and of letters
+/// (<c>abcd</c>), stretches of a keyboard row or walk (<c>qwer</c>, <c>2wsx</c>, <c>3e4r</c>; a symbol typed with Shift
+/// is its key) and a character typed three times or more, also where separators break them up (<c>a.b.c.d</c>); what is
+/// left must be at least <see cref="MinOwnCharacters"/> characters (<c>Qwerty123456</c> leaves nothing,
+/// <c>library-of-alexandria</c> plenty). Generated passwords are random and skip these checks.
 /// </para>
 /// </remarks>
 public static class PasswordPolicy
@@ -37,6 +44,12 @@ public static class PasswordPolicy
     public const int MinLength = 8;
     public const int PrivilegedMinLength = 12;
     public const int MaxLength = 256;
+
+    /// <summary>
+    /// The most UTF-16 units a password may take, whatever it shows: what is stored and hashed must stay bounded, and
+    /// invisible characters (not counted by <see cref="MaxLength"/>) or emoji of several units each could otherwise grow it.
+    /// </summary>
+    public const int MaxStoredLength = 1024;
 
     /// <summary>Usernames shorter than this are not looked for in the password (<c>al</c> is in too many words).</summary>
     const int MinUsernameToRefuse = 3;
@@ -57,11 +70,17 @@ public static class PasswordPolicy
     const int MinLetterPart = 4;
     const int MinDigitPart = 3;
 
-    static readonly string[] KeyboardRows = ["`1234567890-=", "qwertyuiop[]\\", "asdfghjkl;'", "zxcvbnm,./", "qwertzuiop", "azertyuiop", "yxcvbnm"];
-
-    static readonly string[] KeyboardRowsBothWays = [.. KeyboardRows, .. KeyboardRows.Select(Reverse)];
-
     static readonly FrozenSet<string> Common = LoadCommon();
+
+    /// <summary>The common words, and the same spelt backwards, looked up by a slice of a run of letters (no copy made).</summary>
+    static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> CommonInside = Common.GetAlternateLookup<ReadOnlySpan<char>>();
+    static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> CommonBackwardsInside =
+        Common.Select(ReverseTextElements).ToFrozenSet(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+
+    static readonly int LongestCommon = Common.Max(word => word.Length);
+
+    /// <summary>A common word inside a longer run of letters counts from this length (every word of the list has it).</summary>
+    const int MinWordInside = 4;
 
     /// <summary>The shortest password this role may have.</summary>
     public static int MinLengthFor(string? role) => role is Roles.Admin or Roles.Manager ? PrivilegedMinLength : MinLength;
@@ -73,9 +92,9 @@ public static class PasswordPolicy
         {
             return "password is required";
         }
-        if (password.Length > MaxLength)
+        if (password.Length > MaxStoredLength)
         {
-            return $"password must be at most {MaxLength} characters";
+            return $"password is too long to store: at most {MaxStoredLength} UTF-16 code units, where an emoji takes two and invisible characters count";
         }
         if (!IsWellFormed(password))
         {
@@ -87,53 +106,82 @@ public static class PasswordPolicy
             return "password must not be blank";
         }
         var minimum = MinLengthFor(role);
-        if (new StringInfo(visible).LengthInTextElements < minimum)
+        var length = new StringInfo(visible).LengthInTextElements;
+        if (length < minimum)
         {
             var who = role is Roles.Admin or Roles.Manager ? $" for an {(role == Roles.Admin ? "admin" : "manager")}" : "";
             return $"password must be at least {minimum} characters{who} (spaces at either end and invisible characters do not count)";
         }
+        // Counted as the minimum is, as a reader counts: 130 emoji are 130 characters, not 260.
+        if (length > MaxLength)
+        {
+            return $"password must be at most {MaxLength} characters";
+        }
         var lower = visible.ToLowerInvariant();
-        if (username is { Length: >= MinUsernameToRefuse } && lower.Contains(username.ToLowerInvariant(), StringComparison.Ordinal))
+        var (joined, joinedPositions) = WithoutSeparators(lower);
+        if (username?.ToLowerInvariant() is { Length: >= MinUsernameToRefuse } name && (lower.Contains(name, StringComparison.Ordinal) ||
+            WithoutSeparators(name).Text is { Length: >= MinUsernameToRefuse } joinedName && joined.Contains(joinedName, StringComparison.Ordinal)))
         {
             return "password must not contain the username";
         }
-        var word = TrimNonLetters(lower);
-        if (Common.Contains(lower) || Common.Contains(Undisguise(word)) || Common.Contains(TrimNonLetters(Undisguise(lower))))
+        // Read without its separators too (p.a.s.s.w.o.r.d, 1-2-3-4-5-6-7), when enough is left to be a pattern at all.
+        string[] readings = joined.Length >= MinLetterPart && joined.Length < lower.Length ? [lower, joined] : [lower];
+        if (IsCommon(lower))
         {
-            return "password is too common (a well-known password or word); choose a longer phrase of your own";
+            return TooCommon;
         }
-        // A shape dressed up with a few digits or symbols is that shape (abcdefgh2024); with more around it, it is not
-        // (xyz-98127364-19283), and its parts are weighed below instead.
-        var core = lower.Length - word.Length <= MaxAffixLength ? Undisguise(word) : lower;
-        foreach (var candidate in (string[])[lower, core])
+        foreach (var reading in readings)
         {
-            if (candidate.Length == 0)
+            // A shape dressed up with a few digits or symbols is that shape (abcdefgh2024); with more around it, it is not
+            // (xyz-98127364-19283), and its parts are weighed below instead.
+            var word = TrimNonLetters(reading);
+            var core = reading.Length - word.Length <= MaxAffixLength ? Undisguise(word) : reading;
+            foreach (var candidate in (string[])[reading, core])
             {
-                continue;
+                if (candidate.Length == 0)
+                {
+                    continue;
+                }
+                if (IsRepetition(candidate))
+                {
+                    return "password must not be one character, a short pattern or a word repeated";
+                }
+                if (IsRun(candidate) || IsKeyboardPattern(candidate))
+                {
+                    return "password must not be a run of consecutive characters or a keyboard row or walk";
+                }
             }
-            if (IsRepetition(candidate))
-            {
-                return "password must not be one character or a short pattern repeated";
-            }
-            if (IsRun(candidate) || IsKeyboardRow(candidate))
-            {
-                return "password must not be a run of consecutive characters or a row of the keyboard";
-            }
+        }
+        // The other readings last, so that a shape is called by its name (`1234567890- is a keyboard row, 87654321 a run):
+        // without separators (p a s s w o r d 1) and written backwards, as a right-to-left override shows it
+        // (4321drowssap!), a common password is still one.
+        if (readings.Skip(1).Concat(readings.Select(ReverseTextElements)).Any(IsCommon))
+        {
+            return TooCommon;
         }
         if (TooFewDistinct(lower))
         {
             return $"password must have at least {MinDistinctCharacters} different characters, and no one character making up most of it";
         }
-        if (OwnCharacters(lower) < MinOwnCharacters)
+        if (OwnCharacters(lower, joined, joinedPositions) < MinOwnCharacters)
         {
             return "password is little more than common words, runs, keyboard rows and repeated characters; add more of your own";
         }
         return null;
     }
 
+    const string TooCommon = "password is too common (a well-known password or word); choose a longer phrase of your own";
+
     /// <summary>
-    /// The password as a person sees it: invisible characters out, full-width forms and every kind of space folded
-    /// (see the remarks), spaces at either end trimmed.
+    /// A common password as it stands, or once the digits and symbols around its letters are taken off and the usual swaps
+    /// undone (in either order: <c>Password12345!</c>, <c>p@ssw0rd</c>).
+    /// </summary>
+    static bool IsCommon(string text) =>
+        Common.Contains(text) || Common.Contains(Undisguise(TrimNonLetters(text))) || Common.Contains(TrimNonLetters(Undisguise(text)));
+
+    /// <summary>
+    /// The password as a person sees it: invisible characters out, full-width forms, Latin look-alikes and every kind of
+    /// space folded (see the remarks), spaces at either end trimmed.
     /// </summary>
     static string Visible(string password)
     {
@@ -147,6 +195,10 @@ public static class PasswordPolicy
             if (rune.Value is >= 0xFF01 and <= 0xFF5E)
             {
                 text.Append((char)(rune.Value - 0xFEE0));
+            }
+            else if (LatinLookAlikes.Of(rune) is { } latin)
+            {
+                text.Append(latin);
             }
             else if (Rune.GetUnicodeCategory(rune) == UnicodeCategory.SpaceSeparator)
             {
@@ -187,14 +239,36 @@ public static class PasswordPolicy
         return counts.Count < MinDistinctCharacters || counts.Max() * 2 > counts.Sum();
     }
 
-    /// <summary>How many characters are left once every predictable part is taken out (see the remarks).</summary>
-    static int OwnCharacters(string lower)
+    /// <summary>
+    /// How many characters are left once every predictable part is taken out (see the remarks): those found in the password
+    /// as typed, and those found once its separators are taken out (<paramref name="joined"/>, whose characters stand at
+    /// <paramref name="positions"/> in it), which take the separators inside them along (<c>a.b.c.d</c> is one run).
+    /// </summary>
+    static int OwnCharacters(string lower, string joined, int[] positions)
     {
-        var predictable = new bool[lower.Length];
-        MarkCommonWords(lower, predictable);
-        MarkRuns(lower, predictable);
-        MarkKeyboardStretches(lower, predictable);
-        var elements = TextElements(lower).ToList();
+        var predictable = MarkPredictable(lower);
+        foreach (var (start, end) in Runs(MarkPredictable(joined), marked => marked))
+        {
+            Array.Fill(predictable, true, positions[start], positions[end - 1] + 1 - positions[start]);
+        }
+        return TextElements(lower).Count(e => !predictable.AsSpan(e.Start, e.Text.Length).Contains(true));
+    }
+
+    /// <summary>Which characters of <paramref name="text"/> belong to a predictable part.</summary>
+    static bool[] MarkPredictable(string text)
+    {
+        var predictable = new bool[text.Length];
+        MarkCommonWords(text, predictable);
+        MarkRuns(text, predictable);
+        MarkKeyboardStretches(text, predictable);
+        MarkTypedAgain(text, predictable);
+        return predictable;
+    }
+
+    /// <summary>A character typed three times or more in a row (<c>!!!</c>).</summary>
+    static void MarkTypedAgain(string text, bool[] predictable)
+    {
+        var elements = TextElements(text).ToList();
         for (var i = 0; i < elements.Count;)
         {
             var same = i + 1;
@@ -208,38 +282,28 @@ public static class PasswordPolicy
             }
             i = same;
         }
-        return elements.Count(e => !predictable.AsSpan(e.Start, e.Text.Length).Contains(true));
     }
 
-    /// <summary>Every run of letters that is a common word, as typed (<c>welcome</c>) or with the swaps undone (<c>p@ssw0rd</c>).</summary>
-    static void MarkCommonWords(string lower, bool[] predictable)
+    /// <summary>
+    /// Every common word inside a run of letters, either way, as typed (<c>ilovelibrary</c>, <c>emoclew</c>) or with the
+    /// swaps undone (<c>p@ssw0rd1</c>, where the 1 swapped back to an i does not hide the word before it).
+    /// </summary>
+    static void MarkCommonWords(string text, bool[] predictable)
     {
-        var undisguised = Undisguise(lower);
-        foreach (var (start, end) in Runs(lower, char.IsLetter))
+        foreach (var source in (string[])[text, Undisguise(text)])
         {
-            if (Common.Contains(lower[start..end]))
+            foreach (var (start, end) in Runs(source.ToCharArray(), char.IsLetter))
             {
-                Array.Fill(predictable, true, start, end - start);
-            }
-        }
-        foreach (var (start, end) in Runs(undisguised, char.IsLetter))
-        {
-            // A swap at either end may be a digit or symbol of its own (p@ssw0rd1): try the run without them too.
-            var first = start;
-            var last = end;
-            while (first < last && !char.IsLetter(lower[first]))
-            {
-                first++;
-            }
-            while (last > first && !char.IsLetter(lower[last - 1]))
-            {
-                last--;
-            }
-            foreach (var (from, to) in ((int, int)[])[(start, end), (first, last)])
-            {
-                if (to > from && Common.Contains(undisguised[from..to]))
+                for (var from = start; from + MinWordInside <= end; from++)
                 {
-                    Array.Fill(predictable, true, from, to - from);
+                    for (var length = MinWordInside; length <= Math.Min(LongestCommon, end - from); length++)
+                    {
+                        var part = source.AsSpan(from, length);
+                        if (CommonInside.Contains(part) || CommonBackwardsInside.Contains(part))
+                        {
+                            Array.Fill(predictable, true, from, length);
+                        }
+                    }
                 }
             }
         }
@@ -264,20 +328,15 @@ public static class PasswordPolicy
         }
     }
 
-    /// <summary>Stretches of a keyboard row, either way (<c>qwer</c>, <c>lkjh</c>).</summary>
+    /// <summary>Stretches of a keyboard row or walk, either way (<c>qwer</c>, <c>lkjh</c>, <c>2wsx</c>).</summary>
     static void MarkKeyboardStretches(string lower, bool[] predictable)
     {
+        var stretches = KeyboardPatterns.Stretches(lower);
         for (var start = 0; start < lower.Length; start++)
         {
-            var length = 0;
-            while (start + length < lower.Length &&
-                KeyboardRowsBothWays.Any(row => row.AsSpan().Contains(lower.AsSpan(start, length + 1), StringComparison.Ordinal)))
+            if (stretches[start] >= MinLetterPart)
             {
-                length++;
-            }
-            if (length >= MinLetterPart)
-            {
-                Array.Fill(predictable, true, start, length);
+                Array.Fill(predictable, true, start, stretches[start]);
             }
         }
     }
@@ -292,11 +351,20 @@ public static class PasswordPolicy
         return char.IsAsciiLetterLower(previous) && char.IsAsciiLetterLower(next) && Math.Abs(next - previous) == 1 ? next - previous : 0;
     }
 
-    /// <summary><c>aaaaaaaa</c>, <c>abcabcabc</c>, <c>12121212</c>: a pattern of up to half the length, repeated (the last time perhaps cut short).</summary>
+    /// <summary>
+    /// <c>aaaaaaaa</c>, <c>abcabcabc</c>, <c>12121212</c>: a pattern of up to half the length, repeated (the last time perhaps
+    /// cut short); or a part of at least <see cref="MinLetterPart"/> characters typed again after a little in between, no
+    /// more than twice as long as it (<c>Pa55word!Pa55word</c>, <c>Summer2024!Summer</c>): a pattern of up to three
+    /// quarters of the length.
+    /// </summary>
     static bool IsRepetition(string text)
     {
-        for (var period = 1; period <= text.Length / 2; period++)
+        for (var period = 1; period * 4 <= text.Length * 3; period++)
         {
+            if (period * 2 > text.Length && text.Length - period < MinLetterPart)
+            {
+                break;
+            }
             var repeats = true;
             for (var i = period; i < text.Length && repeats; i++)
             {
@@ -328,9 +396,8 @@ public static class PasswordPolicy
         return step != 0;
     }
 
-    /// <summary>A stretch of one keyboard row, either way (<c>qwertyui</c>, <c>lkjhgfds</c>).</summary>
-    static bool IsKeyboardRow(string text) =>
-        text.Length >= 3 && KeyboardRowsBothWays.Any(row => row.Contains(text, StringComparison.Ordinal));
+    /// <summary>A stretch of one keyboard row or walk, either way (<c>qwertyui</c>, <c>lkjhgfds</c>, <c>1qaz2wsx3edc</c>).</summary>
+    static bool IsKeyboardPattern(string text) => KeyboardPatterns.Contain(text);
 
     /// <summary>Undoes the swaps people make to dress up a word: <c>p@ssw0rd</c> → <c>password</c>.</summary>
     static string Undisguise(string text) => string.Create(text.Length, text, (span, source) =>
@@ -350,8 +417,8 @@ public static class PasswordPolicy
         }
     });
 
-    /// <summary>The maximal runs of characters that satisfy <paramref name="belongs"/>, as [start, end).</summary>
-    static IEnumerable<(int Start, int End)> Runs(string text, Func<char, bool> belongs)
+    /// <summary>The maximal runs of items that satisfy <paramref name="belongs"/>, as [start, end).</summary>
+    static IEnumerable<(int Start, int End)> Runs<T>(T[] text, Func<T, bool> belongs)
     {
         for (var start = 0; start < text.Length;)
         {
@@ -395,11 +462,28 @@ public static class PasswordPolicy
         return text[start..end];
     }
 
-    static string Reverse(string text)
+    /// <summary>The text backwards, character by character as a reader counts them (an emoji or an accented letter stays whole).</summary>
+    static string ReverseTextElements(string text) => string.Concat(TextElements(text).Select(e => e.Text).Reverse());
+
+    /// <summary>
+    /// The text without its separators (spaces, punctuation and ASCII symbols; emoji stay), and where each character left
+    /// stands in it.
+    /// </summary>
+    static (string Text, int[] Positions) WithoutSeparators(string text)
     {
-        var chars = text.ToCharArray();
-        Array.Reverse(chars);
-        return new string(chars);
+        var kept = new StringBuilder(text.Length);
+        var positions = new List<int>(text.Length);
+        for (var i = 0; i < text.Length;)
+        {
+            var rune = Rune.GetRuneAt(text, i);
+            if (!Rune.IsWhiteSpace(rune) && !Rune.IsPunctuation(rune) && !(rune.IsAscii && Rune.IsSymbol(rune)))
+            {
+                kept.Append(text, i, rune.Utf16SequenceLength);
+                positions.AddRange(Enumerable.Range(i, rune.Utf16SequenceLength));
+            }
+            i += rune.Utf16SequenceLength;
+        }
+        return (kept.ToString(), [.. positions]);
     }
 
     static FrozenSet<string> LoadCommon()

@@ -11,7 +11,13 @@ public enum BudgetTier
 /// <summary>What is known of an attempt when its budgets are chosen and judged.</summary>
 /// <param name="NamesUser">Its username is a user's (such budgets are always exact: there are only so many users).</param>
 /// <param name="KnownPair">Its address is one that user signed in from lately (see <see cref="KnownSignInAddresses"/>).</param>
-public readonly record struct AttemptStanding(bool NamesUser, bool KnownPair);
+/// <param name="KnownLane">
+/// A known pair that has not failed in this window, so it may hash in the lane kept for known addresses
+/// (<see cref="VerifiedPasswords.HashingSlotAsync"/>). A pair that has just failed is no longer the real user as far as
+/// anyone can tell (leaked credentials flooded from the addresses they made known are): it keeps its exemption from a
+/// spent username budget, since a typo must not lock the user out during an attack, but it queues with everyone else.
+/// </param>
+public readonly record struct AttemptStanding(bool NamesUser, bool KnownPair, bool KnownLane = false);
 
 /// <summary>One window's count of failures (and what came of them) for one address, username, person or share of them.</summary>
 public sealed class Budget(string key, string kind, string value, BudgetTier tier)

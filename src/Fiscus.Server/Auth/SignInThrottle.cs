@@ -50,6 +50,12 @@ public sealed class SignInThrottle(FiscusOptions options, TimeProvider time, Kno
     SignInBudgets budgets = new(capacity);
     /// <summary>This window's answers of <see cref="KnownSignInAddresses.OfAsync"/>, by username (bounded).</summary>
     Dictionary<string, (bool Exists, HashSet<string> Addresses)> users = new(StringComparer.Ordinal);
+    /// <summary>
+    /// The known pairs (username, address) that failed in this window, and so have lost the known addresses' hashing lane
+    /// until it ends (<see cref="AttemptStanding.KnownLane"/>). Bounded without a cap of its own: only pairs read as known
+    /// from the audit log get in, at most <see cref="KnownSignInAddresses"/>' limit of addresses per user.
+    /// </summary>
+    HashSet<(string Username, string Address)> failedKnownPairs = [];
     WindowTotals totals = new();
     long window = long.MinValue;
 
@@ -77,7 +83,8 @@ public sealed class SignInThrottle(FiscusOptions options, TimeProvider time, Kno
     /// <summary>
     /// Whether the attempt's username is a user's (<paramref name="namesUser"/>, from the look-up) and its address one that
     /// user signed in from: such an attempt is the real user's as far as anyone can tell, and gets the hashing lane kept
-    /// for them (<see cref="VerifiedPasswords.HashingSlotAsync"/>). Read once per user and window.
+    /// for them (<see cref="VerifiedPasswords.HashingSlotAsync"/>) unless that pair has failed in this window. Read once per
+    /// user and window.
     /// </summary>
     public async ValueTask<AttemptStanding> StandingAsync(SignInSubject subject, bool namesUser, CancellationToken cancellationToken)
     {
@@ -90,12 +97,20 @@ public sealed class SignInThrottle(FiscusOptions options, TimeProvider time, Kno
             Roll();
             if (users.TryGetValue(username, out var user) && user.Exists)
             {
-                return new AttemptStanding(true, user.Addresses.Contains(subject.Address));
+                return KnownStanding(subject, user.Addresses.Contains(subject.Address));
             }
         }
         var loaded = await LoadAsync(username, cancellationToken);
-        return new AttemptStanding(true, loaded.Addresses.Contains(subject.Address));
+        lock (gate)
+        {
+            Roll();
+            return KnownStanding(subject, loaded.Addresses.Contains(subject.Address));
+        }
     }
+
+    /// <summary>Under the lock: the standing of an attempt whose username is a user's.</summary>
+    AttemptStanding KnownStanding(SignInSubject subject, bool knownPair) =>
+        new(true, knownPair, knownPair && !failedKnownPairs.Contains((subject.Username!, subject.Address)));
 
     /// <summary>
     /// Reserves one failure on every budget of the attempt just before its hash is computed; null when one of them is
@@ -116,7 +131,7 @@ public sealed class SignInThrottle(FiscusOptions options, TimeProvider time, Kno
                 budget.Failures++;
                 budget.NamesUser |= budget.Kind == "username" && standing.NamesUser;
             }
-            return new Reservation(window, reserved, subject.Address);
+            return new Reservation(window, reserved, subject.Address, standing.KnownPair ? subject.Username : null);
         }
     }
 
@@ -151,6 +166,10 @@ public sealed class SignInThrottle(FiscusOptions options, TimeProvider time, Kno
                 return [];
             }
             totals.Failures++;
+            if (reservation.KnownPairOf is { } username)
+            {
+                failedKnownPairs.Add((username, reservation.Address));
+            }
             var lockouts = new List<Lockout>();
             foreach (var budget in reservation.Budgets)
             {
@@ -198,8 +217,11 @@ public sealed class SignInThrottle(FiscusOptions options, TimeProvider time, Kno
         }
     }
 
-    /// <summary>A sign-in succeeded: where it came from is a known address for that username from now on.</summary>
-    public void Succeeded(SignInSubject subject)
+    /// <summary>
+    /// A successful sign-in was recorded as making its address known for its username (<see cref="KnownSignInAddresses"/>
+    /// decides, within its daily cap): so it is from now on, without waiting for the next window's read.
+    /// </summary>
+    public void Known(SignInSubject subject)
     {
         if (subject.Username is null)
         {
@@ -374,6 +396,7 @@ public sealed class SignInThrottle(FiscusOptions options, TimeProvider time, Kno
     {
         budgets = new SignInBudgets(capacity);
         users = new Dictionary<string, (bool, HashSet<string>)>(StringComparer.Ordinal);
+        failedKnownPairs = [];
         totals = new WindowTotals();
     }
 
@@ -419,8 +442,11 @@ public sealed class SignInThrottle(FiscusOptions options, TimeProvider time, Kno
         public int LockoutRows;
     }
 
-    /// <summary>Failures reserved in one window on these budgets for one attempt from this address.</summary>
-    public sealed record Reservation(long Window, IReadOnlyList<Budget> Budgets, string Address);
+    /// <summary>
+    /// Failures reserved in one window on these budgets for one attempt from this address; <paramref name="KnownPairOf"/> is
+    /// the username when the address was known for it.
+    /// </summary>
+    public sealed record Reservation(long Window, IReadOnlyList<Budget> Budgets, string Address, string? KnownPairOf);
 }
 
 /// <summary>A budget spent: <paramref name="Kind"/> is <c>address</c>, <c>username</c> or <c>person</c>.</summary>

@@ -1,6 +1,7 @@
 using Fiscus.Server.Audit;
 using Fiscus.Server.Clients;
 using Fiscus.Server.Users;
+using Npgsql;
 
 namespace Fiscus.Server.Auth;
 
@@ -71,8 +72,25 @@ public sealed class SignIns(
             cache.Add("basic", credential, caller);
         }
         // Basic has no login of its own to record: its first success from an address each day makes the address known.
-        await knownAddresses.RecordBasicAsync(http, caller, subject.Address, cancellationToken);
+        if (await knownAddresses.RecordBasicAsync(http, caller, subject.Address, cancellationToken))
+        {
+            throttle.Known(subject);
+        }
         return new(caller, null);
+    }
+
+    /// <summary>
+    /// Writes a successful login's <c>auth.login</c> row in the transaction that issues its token; its address is known for
+    /// the user from now on, unless it is beyond the day's cap of new ones (<see cref="KnownSignInAddresses"/>).
+    /// </summary>
+    public async Task RecordLoginAsync(
+        HttpContext http, Caller caller, NpgsqlConnection connection, NpgsqlTransaction transaction, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (await knownAddresses.RecordLoginAsync(connection, transaction, AuditActor.From(caller, http), caller.Id, now, cancellationToken))
+        {
+            // Before the commit: should it roll back, this instance takes the address for known until the window ends, no longer.
+            throttle.Known(SignInSubject.Of(http, caller.Name));
+        }
     }
 
     /// <summary>
@@ -141,7 +159,6 @@ public sealed class SignIns(
         var enabled = user is { DisabledAt: null } ? user : null;
         if (enabled is not null && verified.Remembers(subject.Username!, password, enabled.PasswordHash))
         {
-            throttle.Succeeded(subject);
             return (new(enabled, null), default);
         }
         var standing = await throttle.StandingAsync(subject, user is not null, cancellationToken);
@@ -151,11 +168,10 @@ public sealed class SignIns(
             // A run for the same credentials may have remembered them while this attempt read its standing.
             if (enabled is not null && verified.Remembers(subject.Username!, password, enabled.PasswordHash))
             {
-                throttle.Succeeded(subject);
                 return new SignInResult<StaffUser>(enabled, null);
             }
             // The slot before the reservation: an attempt turned away as busy must leave nothing in the throttle's table.
-            using var slot = await verified.HashingSlotAsync(standing.KnownPair);
+            using var slot = await verified.HashingSlotAsync(standing.KnownLane ? subject.Username : null);
             if (!slot.IsAcquired)
             {
                 throttle.Busy(subject, standing);
@@ -172,7 +188,6 @@ public sealed class SignIns(
                 return SignInResult<StaffUser>.Wrong;
             }
             throttle.Release(reservation);
-            throttle.Succeeded(subject);
             var hash = enabled.PasswordHash;
             if (rehash)
             {

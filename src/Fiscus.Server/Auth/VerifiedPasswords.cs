@@ -13,7 +13,8 @@ namespace Fiscus.Server.Auth;
 /// caller cache expires. Concurrent checks of the same credentials share one computation. And at most
 /// <see cref="HashingSlots"/> hashes run at once, with a short queue, so a flood of wrong passwords cannot take every
 /// core from the requests that do not sign in; one more slot, with a queue of its own, is kept for attempts from an
-/// address known for their username, so that such a flood cannot turn the real user away either.
+/// address known for their username, so that such a flood cannot turn the real user away either, and that lane is
+/// shared out by username, so that one user's credentials flooded from their own addresses cannot take it from another.
 /// </summary>
 /// <remarks>
 /// Credentials are remembered by their HMAC under a key drawn at start-up, never written anywhere, so the memory
@@ -37,9 +38,6 @@ public sealed class VerifiedPasswords(Passwords passwords, TimeProvider time, IM
     /// <summary>How many checks may wait for a hashing slot; more than that are turned away at once (503 busy).</summary>
     const int HashingQueue = 8;
 
-    /// <summary>How many checks from known addresses may wait for their own slot when every shared one is taken.</summary>
-    const int KnownLaneQueue = 8;
-
     readonly Counter<long> hashes = meters.Create(MeterName)
         .CreateCounter<long>(HashesComputed, description: "Password hashes computed to check a sign-in");
     readonly byte[] key = RandomNumberGenerator.GetBytes(32);
@@ -52,17 +50,8 @@ public sealed class VerifiedPasswords(Passwords passwords, TimeProvider time, IM
         QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
     });
 
-    /// <summary>
-    /// The lane of attempts from an address that signed in as their username lately (<see cref="AttemptStanding.KnownPair"/>):
-    /// a slot and a queue that the strangers' flood cannot fill. Its worst case is one hash more than
-    /// <see cref="HashingSlots"/> at once, and only while the real user signs in during a flood.
-    /// </summary>
-    readonly ConcurrencyLimiter knownLane = new(new ConcurrencyLimiterOptions
-    {
-        PermitLimit = 1,
-        QueueLimit = KnownLaneQueue,
-        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-    });
+    /// <summary>One more slot, for attempts from an address known for their username: see <see cref="KnownLane"/>.</summary>
+    readonly KnownLane knownLane = new();
 
     /// <summary>
     /// Whether these credentials were verified against exactly this stored hash lately; each use keeps them another
@@ -115,13 +104,14 @@ public sealed class VerifiedPasswords(Passwords passwords, TimeProvider time, IM
     }
 
     /// <summary>
-    /// A slot to compute one hash in, or a lease that is not acquired when the queue is full. An attempt from an address
-    /// known for its username (<paramref name="knownPair"/>) takes a shared slot if one is free at once, else waits in its
-    /// own lane; everyone else queues for the shared slots.
+    /// A slot to compute one hash in, or a lease that is not acquired when the queue is full. An attempt that may use the
+    /// known addresses' lane (<paramref name="knownLaneUsername"/>: its username, see <see cref="AttemptStanding.KnownLane"/>)
+    /// takes a shared slot if one is free at once, else waits in that lane under its username; everyone else queues for the
+    /// shared slots.
     /// </summary>
-    public async ValueTask<RateLimitLease> HashingSlotAsync(bool knownPair)
+    public async ValueTask<RateLimitLease> HashingSlotAsync(string? knownLaneUsername)
     {
-        if (!knownPair)
+        if (knownLaneUsername is null)
         {
             return await hashing.AcquireAsync(1, CancellationToken.None);
         }
@@ -131,7 +121,7 @@ public sealed class VerifiedPasswords(Passwords passwords, TimeProvider time, IM
             return shared;
         }
         shared.Dispose();
-        return await knownLane.AcquireAsync(1, CancellationToken.None);
+        return await knownLane.AcquireAsync(knownLaneUsername);
     }
 
     /// <summary>PBKDF2, in a slot from <see cref="HashingSlotAsync"/>: against a decoy when there is no stored hash.</summary>

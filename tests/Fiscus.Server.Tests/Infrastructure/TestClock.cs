@@ -1,3 +1,5 @@
+using Fiscus.Server.Auth;
+
 namespace Fiscus.Server.Tests.Infrastructure;
 
 /// <summary>A clock the test moves by hand (token expiry, business days).</summary>
@@ -8,4 +10,11 @@ public sealed class TestClock : TimeProvider
     public override DateTimeOffset GetUtcNow() => now;
 
     public void Advance(TimeSpan by) => now += by;
+
+    /// <summary>
+    /// Moves to one second into the next minute, so that a test moving a few seconds on does not cross the end of a sign-in
+    /// window (<see cref="SignInThrottle.Window"/>), and find every budget whole again, unless it means to.
+    /// </summary>
+    public void AdvanceToAFreshWindow() =>
+        Advance(TimeSpan.FromTicks(SignInThrottle.Window.Ticks - (now.UtcTicks % SignInThrottle.Window.Ticks)) + TimeSpan.FromSeconds(1));
 }
