@@ -7,10 +7,9 @@
 # It exports FISCUS_PG_CONNECTION (an Npgsql connection string to database "postgres", as the superuser fiscus);
 # fiscus_pg_export_roles DATABASE then exports the owner's and the runtime role's connections for Fiscus.
 
-FISCUS_HOME="${FISCUS_HOME:-$(pwd)/.fiscus}"
+# shellcheck source=scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 FISCUS_PG_STARTED=()
-
-fiscus_log() { printf '\033[2m[fiscus]\033[0m %s\n' "$*" >&2; }
 
 fiscus_pg_bindir() {
   local dir
@@ -21,18 +20,7 @@ fiscus_pg_bindir() {
 fiscus_pg_install() {
   [ -n "$(fiscus_pg_bindir)" ] && return 0
   fiscus_log "PostgreSQL is not installed; installing it from Debian packages..."
-  local sudo=""
-  if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-      sudo="sudo -n"
-    else
-      fiscus_log "Cannot install packages as $(id -un). Run: sudo apt-get install -y postgresql"
-      fiscus_log "(or point FISCUS_DATABASE / FISCUS_TEST_DATABASE at an existing server)."
-      return 1
-    fi
-  fi
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >&2 || return 1
+  fiscus_apt_install postgresql "(or point FISCUS_DATABASE / FISCUS_TEST_DATABASE at an existing server)." || return 1
   [ -n "$(fiscus_pg_bindir)" ] || { fiscus_log "PostgreSQL installed but initdb was not found."; return 1; }
 }
 

@@ -9,6 +9,7 @@ using Fiscus.Server.Dialects.Folio;
 using Fiscus.Server.Dialects.Polaris;
 using Fiscus.Server.Dialects.Shifts;
 using Fiscus.Server.Health;
+using Fiscus.Server.Installation;
 using Fiscus.Server.Http;
 using Fiscus.Server.Libraries;
 using Fiscus.Server.Patrons;
@@ -16,6 +17,7 @@ using Fiscus.Server.ReferenceTypes;
 using Fiscus.Server.Reports;
 using Fiscus.Server.Registers;
 using Fiscus.Server.Sales;
+using Fiscus.Server.StaffApp;
 using Fiscus.Server.Startup;
 using Fiscus.Server.Users;
 using Microsoft.AspNetCore.Authorization;
@@ -71,6 +73,11 @@ public static class FiscusApp
     public static WebApplicationBuilder AddFiscus(this WebApplicationBuilder builder, string[] args)
     {
         builder.WebHost.UseUrls(ListenUrls(builder.Configuration, args));
+        // The staff app's files come from the Fiscus.Staff project: in a published app they are in wwwroot; in a build
+        // (what ./run starts) the static web assets manifest points at them, which ASP.NET Core reads by itself only in
+        // Development. A no-op when the manifest is absent.
+        builder.WebHost.UseStaticWebAssets();
+        builder.Services.AddStaffApp();
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
@@ -148,6 +155,7 @@ public static class FiscusApp
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
 
         app.MapAuth();
+        app.MapInstallation();
         app.MapOAuth();
         app.MapLibraries();
         app.MapFeeFineOwners();
@@ -167,6 +175,7 @@ public static class FiscusApp
         app.MapFolioOwners();
         app.MapUsers();
         app.MapClients();
+        app.MapStaffApp();
         return app;
     }
 

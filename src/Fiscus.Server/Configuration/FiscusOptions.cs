@@ -60,6 +60,9 @@ public sealed class FiscusOptions
     /// <summary>FISCUS_TRUSTED_PROXIES: reverse proxies whose X-Forwarded-* headers are believed (none by default).</summary>
     public IReadOnlyList<System.Net.IPNetwork> TrustedProxies { get; init; } = [];
 
+    /// <summary>FISCUS_CASH_NOTES, FISCUS_CASH_COINS: the notes and coins cash is counted in (defaults by currency).</summary>
+    public IReadOnlyList<Installation.CashDenomination> CashDenominations { get; init; } = [];
+
     public static FiscusOptions FromConfiguration(IConfiguration configuration)
     {
         var database = configuration["FISCUS_DATABASE"];
@@ -91,6 +94,7 @@ public sealed class FiscusOptions
             PolarisPaymentMethods = ParsePaymentMethods(
                 NullIfEmpty(configuration["FISCUS_POLARIS_PAYMENT_METHODS"]) ?? DefaultPolarisPaymentMethods),
             TrustedProxies = Http.TrustedProxies.Parse(configuration[Http.TrustedProxies.Setting]),
+            CashDenominations = Installation.CashDenominations.FromConfiguration(configuration, currency),
         };
     }
 

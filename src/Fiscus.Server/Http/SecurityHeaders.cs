@@ -1,4 +1,5 @@
 using Fiscus.Server.Auth;
+using Fiscus.Server.StaffApp;
 
 namespace Fiscus.Server.Http;
 
@@ -37,7 +38,7 @@ public sealed class SecurityHeaders(RequestDelegate next)
     public const string DocsLogoStyleHash = "sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w=";
 
     /// <summary>
-    /// For the staff app (Blazor WebAssembly, to be served at <c>/</c>); not used yet. Blazor's runtime compiles
+    /// For the staff app (Blazor WebAssembly, served at <c>/</c>): every answer outside the API's roots. Blazor's runtime compiles
     /// .NET's WebAssembly, which needs <c>'wasm-unsafe-eval'</c> (and not <c>'unsafe-eval'</c>); everything else
     /// is the app's own files and calls to this API. Should its <c>index.html</c> keep an inline script, add that
     /// script's hash to script-src rather than <c>'unsafe-inline'</c>. No <c>upgrade-insecure-requests</c>:
@@ -69,10 +70,17 @@ public sealed class SecurityHeaders(RequestDelegate next)
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "no-referrer";
         headers.XFrameOptions = "DENY";
-        headers.ContentSecurityPolicy = context.Request.Path.StartsWithSegments(DocsPath) ? DocsPolicy : ApiPolicy;
-        if (CarriesCredentials(context.Request) || AuthPaths.Any(p => context.Request.Path.StartsWithSegments(p)))
+        var path = context.Request.Path;
+        var api = StaffAppHosting.IsApiPath(path);
+        headers.ContentSecurityPolicy = path.StartsWithSegments(DocsPath) ? DocsPolicy : api ? ApiPolicy : StaffAppPolicy;
+        if ((api && CarriesCredentials(context.Request)) || AuthPaths.Any(p => path.StartsWithSegments(p)))
         {
             headers.CacheControl = "no-store";
+        }
+        else if (!api && context.Response.ContentType?.StartsWith("text/html", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            // The app's index.html names the fingerprinted files of this build: always ask whether it changed.
+            headers.CacheControl = "no-cache";
         }
     }
 

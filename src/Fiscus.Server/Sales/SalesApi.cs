@@ -32,6 +32,11 @@ public sealed record SaleDto(
     long SaleId, int CashRegisterId, long? PatronId, string PaymentType, decimal Total, decimal? AmountTendered, decimal? ChangeGiven,
     DateTime Date, AccountLineDto Credit, IReadOnlyList<AccountLineDto> Debits, IReadOnlyList<AccountOffsetDto> Offsets);
 
+/// <summary>A sale in the register's history: enough to find it and reprint its receipt (<c>GET .../sales/{sale_id}</c>).</summary>
+public sealed record SaleSummaryDto(
+    long SaleId, int CashRegisterId, long? PatronId, string PaymentType, decimal Total, decimal? AmountTendered, decimal? ChangeGiven,
+    DateTime Date, long CreditId, long? RegisterSessionId, long? UserId, string? ClientId);
+
 /// <summary>Refund (part of) a sold item: <c>account_line_id</c> of the item, <c>amount</c> (default: all that is left).</summary>
 public sealed record PosRefundRequest(long AccountLineId, decimal? Amount = null, string? PayoutType = null, string? Note = null);
 
@@ -48,6 +53,8 @@ public static class SalesApi
         var group = routes.MapGroup("/api/v1/cash_registers/{cash_register_id:int}").WithTags("Point of sale").RequireAuthorization();
         group.MapPost("/sales", SellAsync).RequireAuthorization(Scopes.SalesWrite)
             .WithName("addSale").WithSummary("Record a counter sale (no patron needed)").Produces<SaleDto>(201);
+        group.MapGet("/sales", ListAsync).RequireAuthorization(Scopes.RegistersRead)
+            .WithName("listSales").WithSummary("The register's sales, newest first, paged (its history, to find and reprint a receipt)");
         group.MapGet("/sales/{sale_id:long}", GetAsync).RequireAuthorization(Scopes.RegistersRead)
             .WithName("getSale").WithSummary("A sale with its lines");
         group.MapPost("/refunds", RefundAsync).RequireAuthorization(Scopes.RefundsWrite)
@@ -127,6 +134,39 @@ public static class SalesApi
                 new AuditEntry(AuditActor.From(caller, http), now, "pos.sale", "sale", Ids.Text(sale.SaleId),
                     new { cash_register_id = registerId, dto.Total, dto.PaymentType, credit = sale.Credit.AccountLineId, request.ExternalId }));
         }, cancellationToken);
+    }
+
+    sealed record SaleSummaryRow(
+        long SaleId, int CashRegisterId, long? PatronId, string PaymentType, long TotalMinor, long? TenderedMinor, long? ChangeMinor,
+        DateTime CreatedAt, long CreditId, long? RegisterSessionId, long? UserId, string? ClientId);
+
+    static async Task<Results<Ok<SaleSummaryDto[]>, ProblemHttpResult>> ListAsync(
+        [FromRoute(Name = "cash_register_id")] int registerId, Paging paging, Caller caller, HttpContext http, NpgsqlDataSource db,
+        FiscusOptions options, CancellationToken cancellationToken)
+    {
+        await using (var connection = await db.OpenConnectionAsync(cancellationToken))
+        {
+            if (await CashupsApi.ReadableRegisterAsync(connection, null, registerId, caller, cancellationToken) is { } refused)
+            {
+                return ApiProblems.From(refused);
+            }
+        }
+        var (rows, total) = await PagedQuery.RunAsync<SaleSummaryRow>(db,
+            """
+            s.sale_id, s.cash_register_id, c.patron_id, c.payment_type, s.total_minor, s.tendered_minor, s.change_minor, s.created_at,
+            s.credit_id, c.register_session_id, c.user_id, k.client_id
+            """,
+            """
+            FROM sales s JOIN account_lines c ON c.account_line_id = s.credit_id LEFT JOIN api_clients k ON k.api_client_id = c.api_client_id
+            WHERE s.cash_register_id = @registerId
+            """,
+            "s.sale_id DESC", new { registerId }, paging, cancellationToken);
+        paging.WriteHeaders(http, total);
+        var currency = options.Currency;
+        return TypedResults.Ok(rows.Select(r => new SaleSummaryDto(r.SaleId, r.CashRegisterId, r.PatronId, r.PaymentType,
+            currency.ToMajor(r.TotalMinor), r.TenderedMinor is { } tendered ? currency.ToMajor(tendered) : null,
+            r.ChangeMinor is { } change ? currency.ToMajor(change) : null, r.CreatedAt, r.CreditId, r.RegisterSessionId, r.UserId,
+            r.ClientId)).ToArray());
     }
 
     static async Task<Results<Ok<SaleDto>, ProblemHttpResult>> GetAsync(

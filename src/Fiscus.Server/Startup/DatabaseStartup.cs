@@ -72,7 +72,7 @@ public sealed class DatabaseStartup(
             throw new ConfigurationException($"FISCUS_TIME_ZONE '{options.DefaultTimeZone}' is not an IANA time zone such as Europe/London.");
         }
         await migrator.MigrateAsync(cancellationToken);
-        var created = await Transactions.RunAsync(owner.DataSource, (connection, transaction) => Installation.EnsureAsync(
+        var created = await Transactions.RunAsync(owner.DataSource, (connection, transaction) => Ledger.ReferenceData.Installation.EnsureAsync(
             connection, transaction, options.Currency, options.DefaultTimeZone, time.GetUtcNow(), cancellationToken), cancellationToken);
 
         await using var connection = await runtime.OpenConnectionAsync(cancellationToken);

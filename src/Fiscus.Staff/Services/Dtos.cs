@@ -1,0 +1,116 @@
+using System.Text.Json.Serialization;
+using Fiscus.Staff.Model;
+
+namespace Fiscus.Staff.Services;
+
+// The app's own view of the API's wire shapes (snake_case JSON, amounts in major units). Only what the screens use.
+
+public sealed record Me(
+    string Kind, long? UserId, string? ClientId, string Name, string? Role, string[] Scopes, string? LibraryId, int? CashRegisterId);
+
+public sealed record LoginRequest(string Username, string Password);
+
+public sealed record LoginAnswer(Me User);
+
+public sealed record CurrencyInfo(string Code, int Exponent);
+
+public sealed record DenominationInfo(decimal Value, string Kind);
+
+public sealed record Installation(CurrencyInfo Currency, DenominationInfo[] Denominations);
+
+public sealed record Library(string LibraryId, string Name, string TimeZone);
+
+public sealed record CashRegister(
+    int CashRegisterId, string Name, string Description, string LibraryId, decimal StartingFloat, bool Archived, bool LibraryDefault);
+
+public sealed record DebitType(
+    string Code, string Description, decimal? DefaultAmount, bool CanBeSold, bool IsSystem, bool Archived);
+
+public sealed record PaymentType(string Code, string Description, bool CountsAsCash, bool AllowedRefund, bool IsSystem, bool Archived);
+
+public sealed record Patron(long PatronId, string Cardnumber, string? Firstname, string Surname, string LibraryId)
+{
+    public string Label => Firstname is { Length: > 0 } first ? $"{Surname}, {first} ({Cardnumber})" : $"{Surname} ({Cardnumber})";
+}
+
+public sealed record SaleItem(string DebitType, decimal Price, int Quantity, string? Description);
+
+public sealed record SaleRequest(string PaymentType, SaleItem[] Items, decimal? AmountTendered, long? PatronId);
+
+public sealed record AccountLine(
+    long AccountLineId, long? PatronId, string? DebitType, string? CreditType, decimal Amount, decimal AmountOutstanding,
+    string? Description, string? PaymentType, int? CashRegisterId, int? Quantity, long? UserId, string? ClientId, string? Status,
+    DateTime Date, long? RegisterSessionId);
+
+public sealed record Sale(
+    long SaleId, int CashRegisterId, long? PatronId, string PaymentType, decimal Total, decimal? AmountTendered, decimal? ChangeGiven,
+    DateTime Date, AccountLine Credit, AccountLine[] Debits);
+
+public sealed record SaleSummary(
+    long SaleId, int CashRegisterId, long? PatronId, string PaymentType, decimal Total, decimal? AmountTendered, decimal? ChangeGiven,
+    DateTime Date, long CreditId, long? RegisterSessionId, long? UserId, string? ClientId);
+
+public sealed record IncomeGroup(string DebitTypeCode, TypeDescription DebitType, long Count, decimal Total);
+
+public sealed record TypeDescription(string? Description);
+
+public sealed record PaymentTypeTotal(
+    string PaymentType, string Description, bool CountsAsCash, long IncomeCount, decimal Income, long PayoutCount, decimal Payouts,
+    long PaidInCount, decimal PaidIn, long PaidOutCount, decimal PaidOut, decimal Total, decimal DrawerTotal);
+
+public sealed record CountTotal(long Count, decimal Total);
+
+public sealed record Reconciliation(string PaymentType, decimal Expected, decimal Counted, decimal Difference, string? Note, long? AccountLineId);
+
+public sealed record Summary(
+    DateTime FromDate, DateTime? ToDate, decimal Float, long LineCount, IncomeGroup[] IncomeGrouped, decimal IncomeTotal,
+    decimal PayoutTotal, decimal Total, PaymentTypeTotal[] TotalGrouped, CountTotal Payouts, CountTotal Refunds, CountTotal PaidIn,
+    CountTotal PaidOut, decimal ExpectedCashInDrawer, decimal Bankable, Reconciliation[] Reconciliations);
+
+public sealed record RegisterSession(int CashRegisterId, long RegisterSessionId, string Status, Summary Summary, AccountLine[] Lines);
+
+public sealed record ReconciliationRequest(string PaymentType, decimal Counted, string? Note);
+
+public sealed record CashupRequest(ReconciliationRequest[] Reconciliations, string? Note);
+
+public sealed record Cashup(
+    long CashupId, int CashRegisterId, long RegisterSessionId, long? ManagerId, string? ClientId, string Status, DateTime StartedAt,
+    DateTime Timestamp, decimal? Amount, string? Note, Reconciliation[] Reconciliations, Summary? Summary);
+
+/// <summary>A problem+json answer: the stable code, the message, and the message per field when the API gave them.</summary>
+public sealed record Problem(string? Code, string? Error, string? Detail, string? Title, Dictionary<string, string[]>? Errors);
+
+/// <summary>A checkout the clerk confirmed: kept (with its key) until the API's answer is known, even across a reload.</summary>
+public sealed record PendingCheckout(string IdempotencyKey, int CashRegisterId, SaleRequest Request, string PatronLabel, DateTime ConfirmedAt);
+
+/// <summary>The basket as stored in the browser.</summary>
+public sealed record StoredBasket(StoredBasketLine[] Lines, long? PatronId, string? PatronLabel);
+
+public sealed record StoredBasketLine(string DebitType, string Description, long UnitPriceMinor, int Quantity, bool PriceEditable);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(Me))]
+[JsonSerializable(typeof(LoginRequest))]
+[JsonSerializable(typeof(LoginAnswer))]
+[JsonSerializable(typeof(Installation))]
+[JsonSerializable(typeof(Library[]))]
+[JsonSerializable(typeof(CashRegister[]))]
+[JsonSerializable(typeof(CashRegister))]
+[JsonSerializable(typeof(DebitType[]))]
+[JsonSerializable(typeof(PaymentType[]))]
+[JsonSerializable(typeof(Patron[]))]
+[JsonSerializable(typeof(Patron))]
+[JsonSerializable(typeof(SaleRequest))]
+[JsonSerializable(typeof(Sale))]
+[JsonSerializable(typeof(SaleSummary[]))]
+[JsonSerializable(typeof(RegisterSession))]
+[JsonSerializable(typeof(CashupRequest))]
+[JsonSerializable(typeof(Cashup))]
+[JsonSerializable(typeof(Cashup[]))]
+[JsonSerializable(typeof(Problem))]
+[JsonSerializable(typeof(PendingCheckout))]
+[JsonSerializable(typeof(StoredBasket))]
+[JsonSerializable(typeof(int))]
+[JsonSerializable(typeof(object))]
+public sealed partial class Wire : JsonSerializerContext;

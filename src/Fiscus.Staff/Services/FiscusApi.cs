@@ -1,0 +1,118 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace Fiscus.Staff.Services;
+
+/// <summary>The API refused the request (4xx) or could not serve it (5xx); <see cref="Problem"/> holds what it said.</summary>
+public sealed class ApiException(int status, Problem problem)
+    : Exception(problem.Error ?? problem.Detail ?? problem.Title ?? $"The server answered {status}.")
+{
+    public int Status { get; } = status;
+
+    public Problem Problem { get; } = problem;
+
+    public string? Code => Problem.Code;
+
+    /// <summary>The API's message for a field (its wire name, e.g. <c>amount_tendered</c>), if it named one.</summary>
+    public string? For(string field) =>
+        Problem.Errors is { } errors && errors.TryGetValue(field, out var messages) && messages.Length > 0 ? string.Join(" ", messages) : null;
+
+    /// <summary>Worth sending again unchanged (with the same idempotency key): the server or the database was unavailable.</summary>
+    public bool Transient => Status is 502 or 503 or 504 || Code == "idempotency_key_in_use";
+
+    /// <summary>What the clerk should read: the API's words, plus what to do for the answers that need it.</summary>
+    public string Advice => Status switch
+    {
+        409 when Code == "idempotency_key_in_use" => "The same request is still being processed; trying again…",
+        409 => $"{Message} Refresh the screen and check before trying again.",
+        503 => "Fiscus cannot reach its database right now. Nothing is lost: try again in a moment.",
+        429 => "Too many attempts. Wait a minute and try again.",
+        _ => Message,
+    };
+}
+
+/// <summary>The server could not be reached at all (network down, server restarting): the outcome is not known.</summary>
+public sealed class ApiUnreachableException(Exception inner)
+    : Exception("Fiscus cannot be reached. Check the network; nothing is lost.", inner);
+
+/// <summary>
+/// The app's only way to Fiscus: the public REST API, same origin, authenticated by the HttpOnly session cookie. A 401
+/// means the session is gone (expired, revoked, signed out elsewhere): <see cref="SessionEnded"/> sends the app to the
+/// sign-in screen, and whatever the clerk was doing stays in browser storage.
+/// </summary>
+public sealed class FiscusApi(HttpClient http)
+{
+    public event Action? SessionEnded;
+
+    public Task<T> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancellationToken = default) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Get, path), type, cancellationToken);
+
+    public Task<T> PostAsync<TBody, T>(
+        string path, TBody body, JsonTypeInfo<TBody> bodyType, JsonTypeInfo<T> type, string? idempotencyKey = null,
+        CancellationToken cancellationToken = default)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body, bodyType) };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+        return SendAsync(request, type, cancellationToken);
+    }
+
+    public async Task PostAsync(string path, CancellationToken cancellationToken = default)
+    {
+        using var response = await RawAsync(new HttpRequestMessage(HttpMethod.Post, path), cancellationToken);
+        await ThrowIfFailedAsync(response, cancellationToken);
+    }
+
+    async Task<T> SendAsync<T>(HttpRequestMessage request, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    {
+        using var response = await RawAsync(request, cancellationToken);
+        await ThrowIfFailedAsync(response, cancellationToken);
+        return await response.Content.ReadFromJsonAsync(type, cancellationToken)
+            ?? throw new ApiException((int)response.StatusCode, new Problem("empty_answer", "The server sent an empty answer.", null, null, null));
+    }
+
+    async Task<HttpResponseMessage> RawAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        request.Headers.Accept.ParseAdd("application/json");
+        try
+        {
+            return await http.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ApiUnreachableException(e);
+        }
+        finally
+        {
+            request.Dispose();
+        }
+    }
+
+    async Task ThrowIfFailedAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+        var status = (int)response.StatusCode;
+        if (response.StatusCode == HttpStatusCode.Unauthorized && !response.RequestMessage!.RequestUri!.AbsolutePath.EndsWith("/auth/login", StringComparison.Ordinal))
+        {
+            SessionEnded?.Invoke();
+        }
+        Problem problem;
+        try
+        {
+            problem = await response.Content.ReadFromJsonAsync(Wire.Default.Problem, cancellationToken)
+                ?? new Problem(null, null, null, null, null);
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException)
+        {
+            problem = new Problem(null, $"The server answered {status} {response.ReasonPhrase}.", null, null, null);
+        }
+        throw new ApiException(status, problem);
+    }
+}

@@ -1,0 +1,77 @@
+using Fiscus.Staff.Model;
+
+namespace Fiscus.Staff.Services;
+
+/// <summary>
+/// Who is signed in (from <c>GET /api/v1/auth/me</c>) and the installation's currency and cash denominations. The
+/// server decides what anyone may do; the app only uses the scopes to show what will work.
+/// </summary>
+public sealed class StaffSession(FiscusApi api)
+{
+    public Me? User { get; private set; }
+
+    public Currency Currency { get; private set; } = Currency.Usd;
+
+    public IReadOnlyList<Denomination> Denominations { get; private set; } = [];
+
+    public bool SignedIn => User is not null;
+
+    public event Action? Changed;
+
+    public bool Can(string scope) => User?.Scopes.Contains(scope) == true;
+
+    /// <summary>Reads the session the cookie carries, if any; false when signed out.</summary>
+    public async Task<bool> LoadAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var me = await api.GetAsync("api/v1/auth/me", Wire.Default.Me, cancellationToken);
+            await SetAsync(me, cancellationToken);
+            return true;
+        }
+        catch (ApiException e) when (e.Status == 401)
+        {
+            Clear();
+            return false;
+        }
+    }
+
+    public async Task SignInAsync(string username, string password, CancellationToken cancellationToken = default)
+    {
+        var answer = await api.PostAsync("api/v1/auth/login", new LoginRequest(username, password), Wire.Default.LoginRequest,
+            Wire.Default.LoginAnswer, cancellationToken: cancellationToken);
+        await SetAsync(answer.User, cancellationToken);
+    }
+
+    public async Task SignOutAsync()
+    {
+        try
+        {
+            await api.PostAsync("api/v1/auth/logout");
+        }
+        catch (Exception e) when (e is ApiException or ApiUnreachableException)
+        {
+            // Signed out already, or the server is away: the cookie is useless to the next person either way once revoked;
+            // forget the user here regardless.
+        }
+        Clear();
+    }
+
+    /// <summary>The session ended on the server (a 401): forget the user; the screens send the clerk to sign in.</summary>
+    public void Expire() => Clear();
+
+    async Task SetAsync(Me me, CancellationToken cancellationToken)
+    {
+        var installation = await api.GetAsync("api/v1/installation", Wire.Default.Installation, cancellationToken);
+        Currency = new Currency(installation.Currency.Code, installation.Currency.Exponent);
+        Denominations = installation.Denominations.Select(d => new Denomination(Currency.ToMinor(d.Value), d.Kind)).ToList();
+        User = me;
+        Changed?.Invoke();
+    }
+
+    void Clear()
+    {
+        User = null;
+        Changed?.Invoke();
+    }
+}
