@@ -98,9 +98,6 @@ public sealed record AccountAction(AccountLine Line, AccountLine[] Created, Acco
 /// <summary>A problem+json answer: the stable code, the message, and the message per field when the API gave them.</summary>
 public sealed record Problem(string? Code, string? Error, string? Detail, string? Title, Dictionary<string, string[]>? Errors);
 
-/// <summary>A checkout the clerk confirmed: kept (with its key) until the API's answer is known, even across a reload.</summary>
-public sealed record PendingCheckout(string IdempotencyKey, int CashRegisterId, SaleRequest Request, string PatronLabel, DateTime ConfirmedAt);
-
 /// <summary>The basket as stored in the browser.</summary>
 public sealed record StoredBasket(StoredBasketLine[] Lines, long? PatronId, string? PatronLabel);
 
@@ -127,7 +124,6 @@ public sealed record StoredBasketLine(string DebitType, string Description, long
 [JsonSerializable(typeof(Cashup))]
 [JsonSerializable(typeof(Cashup[]))]
 [JsonSerializable(typeof(Problem))]
-[JsonSerializable(typeof(PendingCheckout))]
 [JsonSerializable(typeof(PendingWrite))]
 [JsonSerializable(typeof(Account))]
 [JsonSerializable(typeof(AccountLine[]))]
