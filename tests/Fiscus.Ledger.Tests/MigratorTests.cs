@@ -142,6 +142,40 @@ public sealed class MigrationUpgradeTests() : OwnDatabase("upgrade")
     }
 
     [Fact]
+    public async Task A_line_written_by_hand_without_a_writer_before_0010_is_kept_and_named_by_the_verifier()
+    {
+        var migrator = new Migrator(DataSource, NullLogger<Migrator>.Instance);
+        await migrator.MigrateAsync(CancellationToken.None, upToVersion: 9);
+        long line;
+        await using (var connection = await DataSource.OpenConnectionAsync())
+        {
+            await Transactions.RunAsync(DataSource, (c, t) => ReferenceData.Installation.EnsureAsync(c, t, Money.Currency.Usd, "UTC",
+                DateTimeOffset.UtcNow, CancellationToken.None), CancellationToken.None);
+            line = await connection.ExecuteScalarAsync<long>("""
+                WITH p AS (INSERT INTO patrons (cardnumber, surname, library_id, created_at, updated_at)
+                           VALUES ('U2', 'Upgrade', 'MAIN', now(), now()) RETURNING patron_id),
+                     d AS (INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
+                           SELECT patron_id, 'MANUAL', 500, 500, 'api', now() FROM p RETURNING account_line_id)
+                INSERT INTO account_offsets (debit_id, type, amount_minor, created_at) SELECT account_line_id, 'CREATE', 500, now() FROM d
+                RETURNING debit_id
+                """);
+        }
+
+        await migrator.MigrateAsync(CancellationToken.None);
+
+        await using var check = await DataSource.OpenConnectionAsync();
+        // History stays as it is (the migration does not fail on it), new lines are held to the rule, and `fiscus verify` says which line it was.
+        Assert.False(await check.ExecuteScalarAsync<bool>("SELECT convalidated FROM pg_constraint WHERE conname = 'account_lines_has_actor'"));
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => check.ExecuteAsync("""
+            INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
+            SELECT patron_id, 'MANUAL', 500, 500, 'api', now() FROM patrons
+            """));
+        Assert.Equal(PostgresErrorCodes.CheckViolation, refused.SqlState);
+        var report = await Verification.LedgerVerifier.VerifyAsync(check, CancellationToken.None);
+        Assert.Equal(("lines say who wrote them", $"line {line}: a MANUAL of 500 written by no one"),
+            (Assert.Single(report.Violations).Check, report.Violations[0].Detail));
+    }
+    [Fact]
     public async Task An_installation_seeded_before_shifts_gets_the_cash_movement_types()
     {
         var migrator = new Migrator(DataSource, NullLogger<Migrator>.Instance);
