@@ -160,6 +160,21 @@ public static class LedgerVerifier
                   IS DISTINCT FROM (COALESCE(c.cash_in, 0), COALESCE(c.cash_out, 0), COALESCE(c.payments, 0), COALESCE(c.refunds, 0))
             ORDER BY s.start_time LIMIT @MaxPerCheck
             """),
+        // Every writer names the caller (migration 0010's account_lines_has_actor, which stays NOT VALID where older lines lack one).
+        ("lines say who wrote them", """
+            SELECT format('line %s: a %s of %s written by %s', account_line_id, COALESCE(credit_type_code, debit_type_code), amount_minor,
+                          CASE WHEN user_id IS NULL THEN 'no one' ELSE format('user %s and client %s', user_id, api_client_id) END)
+            FROM account_lines WHERE (user_id IS NULL) = (api_client_id IS NULL)
+            ORDER BY account_line_id LIMIT @MaxPerCheck
+            """),
+        // Lines written under migration 0010 (older ones may predate their session: 0003 opened the first sessions after them).
+        ("register lines are not dated before their session opened", """
+            SELECT format('line %s: dated %s, but its register session %s opened at %s', l.account_line_id, l.posted_at, s.register_session_id, s.opened_at)
+            FROM account_lines l JOIN register_sessions s ON s.register_session_id = l.register_session_id
+            WHERE l.account_line_id >= (SELECT from_account_line_id FROM ledger_rules WHERE name = 'dated_lines') AND l.posted_at < s.opened_at
+            ORDER BY l.account_line_id LIMIT @MaxPerCheck
+            """),
+        ..CashupChecks.All,
         ("shift lines are at their shift's register", """
             SELECT format('line %s: in shift %s at register %s, but journaled to register %s',
                           l.account_line_id, s.shift_id, s.cash_register_id, l.cash_register_id)
