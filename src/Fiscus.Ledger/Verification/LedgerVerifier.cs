@@ -175,6 +175,32 @@ public static class LedgerVerifier
             ORDER BY l.account_line_id LIMIT @MaxPerCheck
             """),
         ..CashupChecks.All,
+        // What the 0011 trigger stamps on a shift as it starts, recomputed from the lines rather than the movements: the session's
+        // float and the cash its lines up to the one named had left in the drawer.
+        ("shifts started from the books their register held", """
+            SELECT format('shift %s: started from books of %s in session %s through line %s; its lines say %s', s.shift_id,
+                          s.books_cash_start_minor, s.books_register_session_id, COALESCE(s.books_through_line_id::text, 'none'),
+                          r.float_minor + COALESCE(b.cash, 0))
+            FROM shifts s
+            JOIN register_sessions r ON r.register_session_id = s.books_register_session_id
+            LEFT JOIN LATERAL (
+                SELECT -sum(l.amount_minor) AS cash FROM account_lines l
+                WHERE l.register_session_id = s.books_register_session_id AND l.account_line_id <= s.books_through_line_id
+                  AND l.counts_as_cash AND l.payment_type IS NOT NULL
+                  AND COALESCE(l.credit_type_code, l.debit_type_code) NOT IN ('CASHUP_SURPLUS', 'CASHUP_DEFICIT')) b ON true
+            WHERE s.books_cash_start_minor <> r.float_minor + COALESCE(b.cash, 0) OR r.cash_register_id <> s.cash_register_id
+            ORDER BY s.start_time LIMIT @MaxPerCheck
+            """),
+        // So the books at a shift's end are its books at the start moved by its own cash (ShiftBooks).
+        ("a shift's lines come after the books it started from", """
+            SELECT format('line %s of shift %s is in session %s, but the shift started from the books of session %s through line %s',
+                          l.account_line_id, s.shift_id, l.register_session_id, s.books_register_session_id,
+                          COALESCE(s.books_through_line_id::text, 'none'))
+            FROM account_lines l JOIN shifts s ON s.shift_id = l.shift_id
+            WHERE s.books_register_session_id IS NOT NULL
+              AND (l.register_session_id <> s.books_register_session_id OR l.account_line_id <= s.books_through_line_id)
+            ORDER BY l.account_line_id LIMIT @MaxPerCheck
+            """),
         ("shift lines are at their shift's register", """
             SELECT format('line %s: in shift %s at register %s, but journaled to register %s',
                           l.account_line_id, s.shift_id, s.cash_register_id, l.cash_register_id)
