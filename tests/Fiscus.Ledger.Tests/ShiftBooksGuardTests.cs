@@ -32,11 +32,11 @@ public sealed class ShiftBooksGuardTests(RuntimeRoleDatabase database) : IClassF
         connection.ExecuteScalarAsync<long>("""
             WITH line AS (
                 INSERT INTO account_lines (credit_type_code, amount_minor, amount_outstanding_minor, payment_type, cash_register_id,
-                                           register_session_id, interface, posted_at)
-                VALUES ('PAID_IN', -@amountMinor, -@amountMinor, 'CASH', @register, @session, 'pos', now()) RETURNING account_line_id)
+                                           register_session_id, user_id, interface, posted_at)
+                VALUES ('PAID_IN', -@amountMinor, -@amountMinor, 'CASH', @register, @session, @tester, 'pos', now()) RETURNING account_line_id)
             INSERT INTO account_offsets (credit_id, type, amount_minor, created_at) SELECT account_line_id, 'CREATE', -@amountMinor, now() FROM line
             RETURNING credit_id
-            """, new { register, session, amountMinor }, transaction);
+            """, new { register, session, amountMinor, tester = LedgerDatabase.TesterUserId }, transaction);
 
     /// <summary>The runtime role starting a shift and claiming the drawer held nothing: the database says what it held.</summary>
     const string StartClaimingAnEmptyDrawer = """

@@ -95,6 +95,11 @@ public sealed record RefundRequest(decimal? Amount, string? PayoutType, int? Cas
 
 public sealed record AccountAction(AccountLine Line, AccountLine[] Created, AccountLine[] Changed, AccountOffset[] Offsets, decimal Balance);
 
+/// <summary>Refund (part of) a sold item from the register: a REFUND credit against it and a PAYOUT from the drawer.</summary>
+public sealed record PosRefundRequest(long AccountLineId, decimal? Amount, string? PayoutType, string Note);
+
+public sealed record PosRefund(AccountLine Refund, AccountLine Payout, AccountLine Item);
+
 /// <summary>A problem+json answer: the stable code, the message, and the message per field when the API gave them.</summary>
 public sealed record Problem(string? Code, string? Error, string? Detail, string? Title, Dictionary<string, string[]>? Errors);
 
@@ -134,6 +139,8 @@ public sealed record StoredBasketLine(string DebitType, string Description, long
 [JsonSerializable(typeof(WriteOffRequest))]
 [JsonSerializable(typeof(RefundRequest))]
 [JsonSerializable(typeof(AccountAction))]
+[JsonSerializable(typeof(PosRefundRequest))]
+[JsonSerializable(typeof(PosRefund))]
 [JsonSerializable(typeof(StoredBasket))]
 [JsonSerializable(typeof(int))]
 [JsonSerializable(typeof(object))]
