@@ -45,6 +45,8 @@ public sealed class ReportTests(StaffAppServer app) : IClassFixture<StaffAppServ
         var drawerByType = page.GetByRole(AriaRole.Table, new() { Name = "Cash drawer report by payment type" });
         await Expect(drawerByType.GetByRole(AriaRole.Row, new() { Name = "Cash" })).ToContainTextAsync("$0.30");
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Movements" })).ToContainTextAsync("admin");
+        await page.GetByRole(AriaRole.Heading, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Cash drawer report") }).EvaluateAsync("h => h.scrollIntoView()");
+        await Screenshots.SaveAsync(page, "reports-drawer");
 
         // CSV: same-origin links that carry the session cookie, answered as text/csv (and saved by the browser).
         var href = await page.GetByRole(AriaRole.Link, new() { Name = "Download the Z-report (CSV)" }).GetAttributeAsync("href");

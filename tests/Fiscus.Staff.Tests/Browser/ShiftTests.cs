@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -9,13 +8,6 @@ namespace Fiscus.Staff.Tests.Browser;
 /// <summary>A cashier's shift in Chromium: start with a counted float, cash in and out, end with a count and the difference.</summary>
 public sealed class ShiftTests(StaffAppServer app) : IClassFixture<StaffAppServer>
 {
-    async Task<int> RegisterAsync(string name)
-    {
-        var response = await app.Admin.PostAsJsonAsync("api/v1/cash_registers", new { name, library_id = "MAIN", starting_float = 0m });
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["cash_register_id"]!.GetValue<int>();
-    }
-
     /// <summary>
     /// Chromium logs every 4xx as a console error: the wrong password asked again and the cash out a cashier forces are
     /// meant; anything else (a CSP violation, a crash) is not.
@@ -110,7 +102,7 @@ public sealed class ShiftTests(StaffAppServer app) : IClassFixture<StaffAppServe
     [Fact]
     public async Task A_cashier_pays_cash_in_but_is_offered_no_cash_out_and_told_why()
     {
-        var register = await RegisterAsync("Side desk");
+        var register = await app.AddRegisterAsync("Side desk");
         await app.AddUserAsync("cass", "cashier");
         var page = await app.NewPageAsync();
         await page.GotoAsync("/");

@@ -70,6 +70,14 @@ public sealed class ShiftEndFormTests : BunitContext
         return (form, handler, ended, sessionEnded);
     }
 
+    /// <summary>The password, Enter to review, Enter to confirm: the keyboard's way to end a shift.</summary>
+    static void EndWith(IRenderedComponent<ShiftEndForm> form, string password)
+    {
+        form.Find("#end-password").Input(password);
+        form.Find("#end-password").KeyDown("Enter");
+        form.Find("[role=alertdialog]").KeyDown("Enter");
+    }
+
     [Fact]
     public async Task The_difference_follows_the_count_and_shows_before_confirming()
     {
@@ -111,17 +119,13 @@ public sealed class ShiftEndFormTests : BunitContext
     public async Task A_wrong_password_is_said_by_its_field_and_keeps_the_session()
     {
         var (form, api, ended, sessionEnded) = await RenderAsync(HttpStatusCode.Unauthorized);
-        form.Find("#end-password").Input("wrong");
-        form.Find("#end-password").KeyDown("Enter");
-        form.Find("[role=alertdialog]").KeyDown("Enter");
+        EndWith(form, "wrong");
         form.WaitForAssertion(() => Assert.Contains("That is not your password.", form.Markup));
         Assert.False(sessionEnded[0]);
         Assert.Empty(ended);
 
         // Corrected, it is a new request with a new key.
-        form.Find("#end-password").Input("right");
-        form.Find("#end-password").KeyDown("Enter");
-        form.Find("[role=alertdialog]").KeyDown("Enter");
+        EndWith(form, "right");
         form.WaitForAssertion(() => Assert.Single(ended));
         Assert.Equal(2, api.Ends.Count);
         Assert.NotEqual(api.Ends[0].Key, api.Ends[1].Key);
@@ -131,9 +135,7 @@ public sealed class ShiftEndFormTests : BunitContext
     public async Task A_lost_answer_is_asked_again_with_the_same_key()
     {
         var (form, api, ended, _) = await RenderAsync(HttpStatusCode.ServiceUnavailable);
-        form.Find("#end-password").Input("secret");
-        form.Find("#end-password").KeyDown("Enter");
-        form.Find("[role=alertdialog]").KeyDown("Enter");
+        EndWith(form, "secret");
         form.WaitForAssertion(() => Assert.Single(ended), TimeSpan.FromSeconds(10));
         Assert.Equal(2, api.Ends.Count);
         Assert.Equal(api.Ends[0].Key, api.Ends[1].Key);
