@@ -31,9 +31,6 @@ public sealed record EndShiftRequest(string Password, long ActualCashEnd);
 
 public sealed record CashTransactionRequest(string Type, long Amount, string Category, string? Description);
 
-/// <summary>A cash in or out the clerk confirmed, kept with its key until the API's answer is known (even across a reload).</summary>
-public sealed record PendingCashTransaction(string IdempotencyKey, CashTransactionRequest Request, DateTime ConfirmedAt);
-
 /// <summary>The shifts' error envelope, <c>{message, error, data: {errors: {field: message}}}</c>.</summary>
 public sealed record ShiftError(string? Message, string? Error, ShiftErrorData? Data)
 {
@@ -56,7 +53,6 @@ public sealed record ShiftErrorData(Dictionary<string, string>? Errors);
 [JsonSerializable(typeof(StartShiftRequest))]
 [JsonSerializable(typeof(EndShiftRequest))]
 [JsonSerializable(typeof(CashTransactionRequest))]
-[JsonSerializable(typeof(PendingCashTransaction))]
 [JsonSerializable(typeof(ShiftError))]
 [JsonSerializable(typeof(JsonElement))]
 public sealed partial class ShiftWire : JsonSerializerContext;

@@ -1,19 +1,22 @@
 namespace Fiscus.Staff.Services;
 
 /// <summary>
-/// The signed-in cashier's cash in or out on its way to Fiscus. Never recorded twice: when the clerk confirms, the
-/// transaction gets a fresh <c>Idempotency-Key</c> and is written to browser storage before it is sent; until the API
-/// answers, every retry (a lost connection, a 503, a reload of the page) sends the same request with the same key,
-/// and the screen shows the true outcome. (Starting and ending a shift carry the password, which is never stored:
-/// those are retried with their key only while the page is open.)
+/// The signed-in cashier's cash in or out on its way to Fiscus. Never recorded twice: it goes through
+/// <see cref="ConfirmedWrites"/> — a fresh <c>Idempotency-Key</c> when the clerk confirms, stored in the browser before it
+/// is sent, and resent with that key (a lost connection, a 503, a reload of the page) until the API answers, so the
+/// screen shows the true outcome. (Starting and ending a shift carry the password, which is never stored: those are
+/// resent with their key only while the page is open, <see cref="ConfirmedWrites.SendUnstoredAsync{TBody, T}"/>.)
 /// </summary>
-public sealed class ShiftState(FiscusApi api, BrowserStorage storage, StaffSession session, TimeProvider? time = null)
+public sealed class ShiftState(StaffSession session, ConfirmedWrites writes)
 {
+    const string Slot = "shift-cash-transaction";
+
     long? loadedFor;
 
-    public PendingCashTransaction? Pending { get; private set; }
+    /// <summary>The transaction confirmed but not answered yet (stored with its key).</summary>
+    public PendingWrite? Pending { get; private set; }
 
-    /// <summary>Where the pending transaction is; <see cref="CheckoutPhase"/> means the same for a cash movement as for a sale.</summary>
+    /// <summary>Where the transaction is; <see cref="CheckoutPhase"/> means the same for a cash movement as for a sale.</summary>
     public CheckoutPhase Phase { get; private set; }
 
     public int Attempt { get; private set; }
@@ -24,7 +27,8 @@ public sealed class ShiftState(FiscusApi api, BrowserStorage storage, StaffSessi
 
     public event Action? Changed;
 
-    string Key => $"fiscus.{session.User?.UserId}.pending-cash-transaction";
+    /// <summary>A transaction is in flight or waits for its answer: the form must not change under it.</summary>
+    public bool Busy => Pending is not null || Phase is CheckoutPhase.Sending or CheckoutPhase.Retrying;
 
     /// <summary>Loads this clerk's unanswered cash transaction, if any, from browser storage (once per user).</summary>
     public async Task LoadAsync()
@@ -34,65 +38,53 @@ public sealed class ShiftState(FiscusApi api, BrowserStorage storage, StaffSessi
             return;
         }
         loadedFor = session.User?.UserId;
-        Pending = await storage.GetAsync(Key, ShiftWire.Default.PendingCashTransaction);
+        Pending = await writes.PendingAsync(Slot);
         Phase = Pending is null ? CheckoutPhase.Idle : CheckoutPhase.Unknown;
         Changed?.Invoke();
     }
 
-    /// <summary>The clerk confirmed: the transaction gets its key, is stored, then sent (and retried) until its outcome is known.</summary>
-    public async Task ConfirmAsync(CashTransactionRequest request, CancellationToken cancellationToken = default)
-    {
-        if (Pending is not null)
-        {
-            return;
-        }
-        Pending = new PendingCashTransaction(Guid.NewGuid().ToString("N"), request, (time ?? TimeProvider.System).GetUtcNow().UtcDateTime);
-        await storage.SetAsync(Key, Pending, ShiftWire.Default.PendingCashTransaction);
-        await SendPendingAsync(cancellationToken);
-    }
+    /// <summary>The clerk confirmed: the transaction gets its key, is stored, then sent (and resent) until its outcome is known.</summary>
+    public Task ConfirmAsync(CashTransactionRequest request, CancellationToken cancellationToken = default) =>
+        Busy ? Task.CompletedTask : RunAsync(() => writes.SendAsync(Slot, "api/v1/shifts/cash-transaction", request,
+            ShiftWire.Default.CashTransactionRequest, ShiftWire.Default.ShiftEnvelopeCashTransaction, Retrying, cancellationToken));
 
-    /// <summary>Sends the pending transaction (same key) until the API answers or the retries are spent.</summary>
-    public async Task SendPendingAsync(CancellationToken cancellationToken = default)
+    /// <summary>Sends the unanswered transaction again (same request, same key) until the API answers or the retries are spent.</summary>
+    public Task SendPendingAsync(CancellationToken cancellationToken = default) =>
+        Pending is not { } pending || Phase is CheckoutPhase.Sending or CheckoutPhase.Retrying
+            ? Task.CompletedTask
+            : RunAsync(() => writes.ResendAsync(Slot, pending, ShiftWire.Default.ShiftEnvelopeCashTransaction, Retrying, cancellationToken));
+
+    async Task RunAsync(Func<Task<ShiftEnvelope<CashTransaction>>> send)
     {
-        if (Pending is not { } pending || Phase is CheckoutPhase.Sending or CheckoutPhase.Retrying)
-        {
-            return;
-        }
         Refusal = null;
         Attempt = 0;
         Phase = CheckoutPhase.Sending;
         Changed?.Invoke();
         try
         {
-            var answer = await Retrying.SendAsync(ct => api.PostAsync("api/v1/shifts/cash-transaction", pending.Request,
-                    ShiftWire.Default.CashTransactionRequest, ShiftWire.Default.ShiftEnvelopeCashTransaction, pending.IdempotencyKey, ct),
-                attempt =>
-                {
-                    Attempt = attempt;
-                    Phase = CheckoutPhase.Retrying;
-                    Changed?.Invoke();
-                }, time, cancellationToken);
-            Last = answer.Data;
-            await FinishAsync(CheckoutPhase.Done);
+            Last = (await send()).Data;
+            Finish(CheckoutPhase.Done);
         }
-        catch (ApiException e) when (e.Status == 401 || e.Transient)
+        catch (ApiException e) when (!e.Transient && e.Status != 401)
         {
-            // Signed out under our feet, or retries spent: the transaction stays stored and goes again (same key).
-            Phase = CheckoutPhase.Unknown;
-            Changed?.Invoke();
-        }
-        catch (ApiException e)
-        {
-            // A refusal records nothing (the API stores no answer for a 4xx): the clerk corrects it and confirms again,
-            // which is a new request with a new key.
+            // A refusal records nothing: the clerk corrects it and confirms again, a new request with a new key.
             Refusal = e;
-            await FinishAsync(CheckoutPhase.Refused);
+            Finish(CheckoutPhase.Refused);
         }
-        catch (ApiUnreachableException)
+        catch (Exception e) when (e is ApiException or ApiUnreachableException)
         {
+            // Signed out under our feet, or the retries spent: it stays stored and goes again (same key).
+            Pending = await writes.PendingAsync(Slot);
             Phase = CheckoutPhase.Unknown;
             Changed?.Invoke();
         }
+    }
+
+    void Retrying(int attempt)
+    {
+        Attempt = attempt;
+        Phase = CheckoutPhase.Retrying;
+        Changed?.Invoke();
     }
 
     /// <summary>The clerk gives up on an unanswered transaction; if it reached Fiscus it stays recorded and shows in the shift.</summary>
@@ -102,13 +94,14 @@ public sealed class ShiftState(FiscusApi api, BrowserStorage storage, StaffSessi
         {
             return;
         }
-        await FinishAsync(CheckoutPhase.Idle);
+        await writes.ForgetAsync(Slot);
+        Finish(CheckoutPhase.Idle);
     }
 
     /// <summary>The outcome was read: back to a clean form.</summary>
     public void Acknowledge()
     {
-        if (Pending is null)
+        if (!Busy)
         {
             Phase = CheckoutPhase.Idle;
             Refusal = null;
@@ -116,11 +109,10 @@ public sealed class ShiftState(FiscusApi api, BrowserStorage storage, StaffSessi
         }
     }
 
-    async Task FinishAsync(CheckoutPhase phase)
+    void Finish(CheckoutPhase phase)
     {
         Pending = null;
         Phase = phase;
-        await storage.RemoveAsync(Key);
         Changed?.Invoke();
     }
 }

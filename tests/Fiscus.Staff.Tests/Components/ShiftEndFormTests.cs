@@ -61,6 +61,7 @@ public sealed class ShiftEndFormTests : BunitContext
         await session.LoadAsync();
         Services.AddSingleton(api);
         Services.AddSingleton(session);
+        Services.AddSingleton(new ConfirmedWrites(api, new BrowserStorage(JSInterop.JSRuntime), session));
         var ended = new List<CashierShift>();
         var form = Render<ShiftEndForm>(p => p
             .Add(c => c.Shift, Open)
