@@ -46,6 +46,9 @@ public sealed class ShiftTests(StaffAppServer app) : IClassFixture<StaffAppServe
 
         await Expect(page.GetByRole(AriaRole.Heading, new() { NameRegex = new Regex("^Open at Main desk since") })).ToBeVisibleAsync();
         await Expect(page.GetByTestId("expected-cash")).ToHaveTextAsync("$100.00");
+        // The $100.00 counted is what the register's books say its drawer holds (its float).
+        await Expect(page.GetByTestId("opening-difference")).ToHaveTextAsync("balanced");
+        await Expect(page.GetByTestId("opening-warning")).ToHaveCountAsync(0);
 
         // A cash sale at the shift's register is cash the drawer should hold.
         var sale = await app.Admin.PostAsJsonAsync("api/v1/cash_registers/1/sales", new { debit_type = "PRINT", amount = 2.00m, payment_type = "CASH" });
@@ -138,6 +141,8 @@ public sealed class ShiftTests(StaffAppServer app) : IClassFixture<StaffAppServe
         await page.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
         await Expect(page.GetByTestId("cash-recorded")).ToHaveTextAsync("Recorded: $10.00 paid in (deposit).");
         await Expect(page.GetByTestId("expected-cash")).ToHaveTextAsync("$30.00");
+        // Side desk has no float: the $20.00 counted at the start is more than its books, and the cashier is told so.
+        await Expect(page.GetByTestId("opening-warning")).ToContainTextAsync("$20.00 more than the register’s books");
         await page.EvaluateAsync("window.scrollTo(0, 0)");
         await Screenshots.SaveAsync(page, "shift-cashier");
         AssertNoConsoleErrors();

@@ -55,6 +55,9 @@ public sealed class StaleShiftCloseTests(StaffAppServer app) : IClassFixture<Sta
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Closed the shift of stan at Late desk" })).ToBeVisibleAsync();
         await Expect(page.GetByTestId("closed-actual-end")).ToHaveTextAsync("$54.00");
         await Expect(page.GetByTestId("closed-difference")).ToHaveTextAsync("deficit $1.00");
+        // Against the register's books (no float, nothing before the shift): the $50.00 declared at the start was never in them.
+        await Expect(page.GetByTestId("closed-opening-difference")).ToHaveTextAsync("surplus $50.00");
+        await Expect(page.GetByTestId("closed-books-difference")).ToHaveTextAsync("surplus $49.00");
         await Expect(page.GetByText("No shift is left open.")).ToBeVisibleAsync();
         await Screenshots.SaveAsync(page, "shift-stale-closed");
 
