@@ -20,6 +20,7 @@ public static class Program
         builder.Services.AddScoped<StaffSession>();
         builder.Services.AddScoped<CounterState>();
         builder.Services.AddScoped<ConfirmedWrites>();
+        builder.Services.AddScoped<ShiftState>();
 
         await builder.Build().RunAsync();
     }

@@ -132,6 +132,7 @@ public sealed class AuthorizationMatrixTests(FiscusFixture fiscus) : IClassFixtu
         new("GET", "/api/v1/reports/daily?cash_register_id={register}", "reports:read", "manager", Access.Confined),
         new("GET", "/api/v1/reports/cash_drawer_reconciliation?from=2026-01-01&library_id={library}", "reports:read", "manager", Access.Confined),
         new("GET", "/api/v1/reports/shifts?from=2026-01-01&cash_register_id={register}", "reports:read", "manager", Access.Confined),
+        new("GET", "/api/v1/reports/income_by_day?from=2026-01-01&cash_register_id={register}", "reports:read", "manager", Access.Confined),
 
         new("POST", "/api/v1/shifts/start", "shifts:write", "cashier", Access.StaffOnly),
         new("POST", "/api/v1/shifts/cash-transaction", "shifts:write", "cashier", Access.StaffOnly),

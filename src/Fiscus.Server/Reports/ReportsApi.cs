@@ -87,6 +87,7 @@ public static class ReportsApi
         reports.MapGet("/shifts", ShiftsAsync).WithName("getShiftReport")
             .WithSummary("Cashier shifts begun over business days, with expected and counted cash and the difference (JSON or text/csv)")
             .Produces<ShiftReportDto>(200).Produces(200, contentType: "text/csv");
+        reports.MapIncomeByDay();
         return routes;
     }
 
@@ -185,10 +186,10 @@ public static class ReportsApi
                 c.ToMajor(x.AmountMinor), c.ToMajor(x.ExpectedMinor), c.ToMajor(x.CountedMinor), c.ToMajor(x.DifferenceMinor), x.Note)).ToList()));
     }
 
-    sealed record RangeQuery(DateOnly From, DateOnly To, string? LibraryId, int? RegisterId, long? UserId);
+    internal sealed record RangeQuery(DateOnly From, DateOnly To, string? LibraryId, int? RegisterId, long? UserId);
 
     /// <summary>A report over business days: its parameters read and scoped to the caller, computed, then answered (JSON or CSV).</summary>
-    static async Task<IResult> RangeReportAsync<TReport>(HttpContext http, Caller caller, NpgsqlDataSource db,
+    internal static async Task<IResult> RangeReportAsync<TReport>(HttpContext http, Caller caller, NpgsqlDataSource db,
         Func<NpgsqlConnection, RangeQuery, Task<Outcome<TReport>>> compute, Func<TReport, IResult> answer, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);

@@ -50,19 +50,38 @@ public sealed class ConfirmedWrites(FiscusApi api, BrowserStorage storage, Staff
     public async Task<T> ResendAsync<T>(
         string slot, PendingWrite pending, JsonTypeInfo<T> answerType, Action<int>? retrying = null, CancellationToken cancellationToken = default)
     {
+        try
+        {
+            var answer = await UntilAnsweredAsync(pending, answerType, retrying, cancellationToken);
+            await storage.RemoveAsync(Key(slot));
+            return answer;
+        }
+        catch (ApiException e) when (!e.Transient && e.Status != 401)
+        {
+            // Refused: the server stores nothing for a 4xx, so there is nothing to wait for.
+            await storage.RemoveAsync(Key(slot));
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A write that carries a secret — the password asked again to start or end a shift — is never put in the browser's
+    /// storage: the caller keeps its key while the page is open, and it is resent with that key, the same way, until the
+    /// server answers. Throws as <see cref="ResendAsync{T}"/> does.
+    /// </summary>
+    public Task<T> SendUnstoredAsync<TBody, T>(
+        string idempotencyKey, string path, TBody body, JsonTypeInfo<TBody> bodyType, JsonTypeInfo<T> answerType, Action<int>? retrying = null,
+        CancellationToken cancellationToken = default) =>
+        UntilAnsweredAsync(new PendingWrite(idempotencyKey, path, JsonSerializer.Serialize(body, bodyType), clock.GetUtcNow().UtcDateTime),
+            answerType, retrying, cancellationToken);
+
+    async Task<T> UntilAnsweredAsync<T>(PendingWrite pending, JsonTypeInfo<T> answerType, Action<int>? retrying, CancellationToken cancellationToken)
+    {
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                var answer = await api.PostJsonAsync(pending.Path, pending.Body, answerType, pending.IdempotencyKey, cancellationToken);
-                await storage.RemoveAsync(Key(slot));
-                return answer;
-            }
-            catch (ApiException e) when (!e.Transient && e.Status != 401)
-            {
-                // Refused: the server stores nothing for a 4xx, so there is nothing to wait for.
-                await storage.RemoveAsync(Key(slot));
-                throw;
+                return await api.PostJsonAsync(pending.Path, pending.Body, answerType, pending.IdempotencyKey, cancellationToken);
             }
             catch (Exception e) when ((e is ApiUnreachableException || e is ApiException { Transient: true }) && attempt < RetryDelays.Length)
             {

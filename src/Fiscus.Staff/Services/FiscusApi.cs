@@ -114,19 +114,22 @@ public sealed class FiscusApi(HttpClient http)
             return;
         }
         var status = (int)response.StatusCode;
-        if (response.StatusCode == HttpStatusCode.Unauthorized && !response.RequestMessage!.RequestUri!.AbsolutePath.EndsWith("/auth/login", StringComparison.Ordinal))
-        {
-            SessionEnded?.Invoke();
-        }
         Problem problem;
         try
         {
-            problem = await response.Content.ReadFromJsonAsync(Wire.Default.Problem, cancellationToken)
-                ?? new Problem(null, null, null, null, null);
+            // problem+json, or the cashier shifts' own envelope (POS Kasir's dialect), which says the same in other words.
+            var body = await response.Content.ReadFromJsonAsync(ShiftWire.Default.JsonElement, cancellationToken);
+            problem = ShiftError.TryRead(body) ?? body.Deserialize(Wire.Default.Problem) ?? new Problem(null, null, null, null, null);
         }
         catch (Exception e) when (e is JsonException or NotSupportedException)
         {
             problem = new Problem(null, $"The server answered {status} {response.ReasonPhrase}.", null, null, null);
+        }
+        // A wrong password asked again (starting or ending a shift) is a 401 too, but the session is fine.
+        if (response.StatusCode == HttpStatusCode.Unauthorized && problem.Code != "invalid_password"
+            && !response.RequestMessage!.RequestUri!.AbsolutePath.EndsWith("/auth/login", StringComparison.Ordinal))
+        {
+            SessionEnded?.Invoke();
         }
         throw new ApiException(status, problem);
     }

@@ -105,6 +105,14 @@ public sealed class StaffAppServer : IAsyncLifetime
         return body!["user_id"]!.GetValue<long>();
     }
 
+    /// <summary>Creates a register of the MAIN library (no float) and returns its id.</summary>
+    public async Task<int> AddRegisterAsync(string name)
+    {
+        var response = await Admin.PostAsJsonAsync("api/v1/cash_registers", new { name, library_id = "MAIN", starting_float = 0m });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["cash_register_id"]!.GetValue<int>();
+    }
+
     public async Task<HttpClient> BearerAsync(string username, string password)
     {
         using var anonymous = new HttpClient { BaseAddress = Address };
