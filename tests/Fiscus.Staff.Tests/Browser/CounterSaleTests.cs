@@ -57,6 +57,10 @@ public sealed class CounterSaleTests(StaffAppServer app) : IClassFixture<StaffAp
         // Cash it up: the takings are a quarter and a nickel; the float stays aside.
         await page.GetByRole(AriaRole.Button, new() { Name = "Cash up now" }).ClickAsync();
         await page.GetByLabel("$0.25 coin").FillAsync("1");
+        // Enter moves to the next denomination, as on a till's count screen, and submits nothing.
+        await page.GetByLabel("$0.25 coin").PressAsync("Enter");
+        await Expect(page.GetByLabel("$0.10 coin")).ToBeFocusedAsync();
+        await Expect(page.GetByRole(AriaRole.Alertdialog)).ToHaveCountAsync(0);
         await page.GetByLabel("$0.05 coin").FillAsync("1");
         await Expect(page.GetByTestId("count-CASH-counted")).ToHaveTextAsync("$0.30");
         await Expect(page.GetByTestId("difference-CASH")).ToHaveTextAsync("balanced");

@@ -48,7 +48,7 @@ public sealed class CountingTests : BunitContext
         Assert.Equal(difference, form.Find("[data-testid=difference-CASH]").TextContent);
         Assert.Equal(floatWarning, form.Markup.Contains("exactly the float", StringComparison.Ordinal));
 
-        form.Find("form").Submit();
+        form.Find("button.primary").Click();
         if (difference == "balanced")
         {
             Assert.Contains("Cash up Main desk", form.Find("[role=alertdialog]").TextContent);
