@@ -61,6 +61,14 @@ public sealed class FiscusApi(HttpClient http)
         return SendAsync(request, type, cancellationToken);
     }
 
+    /// <summary>A POST with no body whose answer matters (a generated password, a rotated secret, the record it changed).</summary>
+    public Task<T> PostAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancellationToken = default) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Post, path), type, cancellationToken);
+
+    public Task<T> PutAsync<TBody, T>(
+        string path, TBody body, JsonTypeInfo<TBody> bodyType, JsonTypeInfo<T> type, CancellationToken cancellationToken = default) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Put, path) { Content = JsonContent.Create(body, bodyType) }, type, cancellationToken);
+
     public async Task PostAsync(string path, CancellationToken cancellationToken = default)
     {
         using var response = await RawAsync(new HttpRequestMessage(HttpMethod.Post, path), cancellationToken);
