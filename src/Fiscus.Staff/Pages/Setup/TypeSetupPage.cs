@@ -10,8 +10,6 @@ public abstract class TypeSetupPage : SetupPage
     /// <summary>The API's collection, e.g. <c>debit_types</c>.</summary>
     protected abstract string Table { get; }
 
-    protected abstract string Noun { get; }
-
     /// <summary>Starts the form's own checks: a code (on creation) and a description.</summary>
     protected void CheckCodeAndDescription(bool isNew, string code, string description)
     {
