@@ -22,11 +22,20 @@ public sealed class SetupTests(StaffAppServer app) : IClassFixture<StaffAppServe
         Assert.True(faults.Count == 0, string.Join("\n", faults));
     }
 
-    async Task<IPage> AdminAsync(string path, IBrowserContext? context = null)
+    static Task<HttpResponseMessage> TokenAsync(HttpClient http, string clientId, string secret) =>
+        http.PostAsync("api/v1/oauth/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = clientId, ["client_secret"] = secret,
+        }));
+
+    Task<IPage> AdminAsync(string path, IBrowserContext? context = null) => SignedInAsync(path, "admin", FiscusFactory.AdminPassword, context);
+
+    /// <summary>A fresh page at <paramref name="path"/>, signed in there (the app stays where it was asked to go).</summary>
+    async Task<IPage> SignedInAsync(string path, string username, string password = StaffAppServer.Password, IBrowserContext? context = null)
     {
         var page = await app.NewPageAsync(context);
         await page.GotoAsync(path);
-        await Ui.SignInAsync(page, "admin", FiscusFactory.AdminPassword);
+        await Ui.SignInAsync(page, username, password);
         return page;
     }
 
@@ -153,10 +162,7 @@ public sealed class SetupTests(StaffAppServer app) : IClassFixture<StaffAppServe
         // The secret works at the token endpoint, for a client bound to the register.
         using (var anonymous = new HttpClient { BaseAddress = app.Address })
         {
-            var token = await anonymous.PostAsync("api/v1/oauth/token", new FormUrlEncodedContent(new Dictionary<string, string>
-            {
-                ["grant_type"] = "client_credentials", ["client_id"] = clientId, ["client_secret"] = secret,
-            }));
+            var token = await TokenAsync(anonymous, clientId, secret);
             Assert.Equal(System.Net.HttpStatusCode.OK, token.StatusCode);
             var accessToken = (await token.Content.ReadFromJsonAsync<JsonObject>())!["access_token"]!.GetValue<string>();
             using var me = new HttpRequestMessage(HttpMethod.Get, "api/v1/auth/me") { Headers = { { "Authorization", $"Bearer {accessToken}" } } };
@@ -181,11 +187,8 @@ public sealed class SetupTests(StaffAppServer app) : IClassFixture<StaffAppServe
         Assert.NotEqual(secret, rotated);
         using (var anonymous = new HttpClient { BaseAddress = app.Address })
         {
-            var old = await anonymous.PostAsync("api/v1/oauth/token", new FormUrlEncodedContent(new Dictionary<string, string>
-            {
-                ["grant_type"] = "client_credentials", ["client_id"] = clientId, ["client_secret"] = secret,
-            }));
-            Assert.Equal(System.Net.HttpStatusCode.Forbidden, old.StatusCode);
+            Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await TokenAsync(anonymous, clientId, secret)).StatusCode);
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await TokenAsync(anonymous, clientId, rotated)).StatusCode);
         }
         AssertNoConsoleErrors();
     }
@@ -268,9 +271,7 @@ public sealed class SetupTests(StaffAppServer app) : IClassFixture<StaffAppServe
     public async Task A_manager_sees_only_the_types_and_is_told_the_rest_is_not_for_them()
     {
         await app.AddUserAsync("mina", "manager");
-        var page = await app.NewPageAsync();
-        await page.GotoAsync("/");
-        await Ui.SignInAsync(page, "mina");
+        var page = await SignedInAsync("/", "mina");
         await page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = "Setup" }).ClickAsync();
         await Expect(Sections(page).GetByRole(AriaRole.Link)).ToHaveTextAsync(["Debit types", "Credit types", "Payment types"]);
 
@@ -298,9 +299,7 @@ public sealed class SetupTests(StaffAppServer app) : IClassFixture<StaffAppServe
     public async Task A_cashier_has_no_setup_and_the_api_refuses_it_when_forced()
     {
         await app.AddUserAsync("cyd", "cashier");
-        var page = await app.NewPageAsync();
-        await page.GotoAsync("/setup");
-        await Ui.SignInAsync(page, "cyd");
+        var page = await SignedInAsync("/setup", "cyd");
         await Expect(page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link)).ToHaveTextAsync(["Counter", "Registers"]);
         await Expect(page.GetByTestId("setup-refused")).ToContainTextAsync("Setup is not for you");
         await Expect(Sections(page)).ToHaveCountAsync(0);
