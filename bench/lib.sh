@@ -27,7 +27,8 @@ bench_start() {
   trap bench_cleanup EXIT
   trap 'exit 130' INT TERM
   fiscus_log "building..."
-  dotnet build src/Fiscus.Server/Fiscus.Server.csproj -c Release --nologo -v quiet >/dev/null
+  # As ./run serves it: published (the staff app trimmed and pre-compressed).
+  dotnet publish src/Fiscus.Server/Fiscus.Server.csproj -c Release -o "$FISCUS_HOME/bench-app" --nologo -v quiet >/dev/null
   if curl -fs "$BENCH_URL/health/live" >/dev/null 2>&1; then
     fiscus_log "something already answers at $BENCH_URL; stop it or set FISCUS_BENCH_PORT"
     exit 1
@@ -45,7 +46,7 @@ bench_start() {
 
   FISCUS_ADMIN_PASSWORD="$BENCH_PASSWORD" FISCUS_URLS="$BENCH_URL" \
     FISCUS_LOGIN_ATTEMPTS_PER_MINUTE=1000 Logging__LogLevel__Default=Warning Logging__LogLevel__Fiscus=Warning \
-    dotnet src/Fiscus.Server/bin/Release/net10.0/fiscus.dll >"$FISCUS_HOME/bench-server.log" 2>&1 &
+    dotnet "$FISCUS_HOME/bench-app/fiscus.dll" >"$FISCUS_HOME/bench-server.log" 2>&1 &
   bench_server_pid=$!
   for _ in $(seq 1 60); do
     curl -fs "$BENCH_URL/health/ready" >/dev/null 2>&1 && break

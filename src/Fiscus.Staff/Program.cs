@@ -19,6 +19,7 @@ public static class Program
         builder.Services.AddScoped<FiscusApi>();
         builder.Services.AddScoped<StaffSession>();
         builder.Services.AddScoped<CounterState>();
+        builder.Services.AddScoped<ConfirmedWrites>();
 
         await builder.Build().RunAsync();
     }

@@ -12,10 +12,10 @@ public sealed class LedgerConsistencyTests(LedgerDatabase database) : IClassFixt
 {
     /// <summary>A debit of @patron paid in full by a payment of @payer: balanced when they are the same account.</summary>
     const string PaymentOfOneDebit = """
-        WITH d AS (INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
-                   VALUES (@patron, 'MANUAL', 500, 0, 'api', now()) RETURNING account_line_id),
-             c AS (INSERT INTO account_lines (patron_id, credit_type_code, amount_minor, amount_outstanding_minor, payment_type, interface, posted_at)
-                   VALUES (@payer, 'PAYMENT', -500, 0, 'CARD', 'api', now()) RETURNING account_line_id)
+        WITH d AS (INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, user_id, interface, posted_at)
+                   VALUES (@patron, 'MANUAL', 500, 0, 1, 'api', now()) RETURNING account_line_id),
+             c AS (INSERT INTO account_lines (patron_id, credit_type_code, amount_minor, amount_outstanding_minor, payment_type, user_id, interface, posted_at)
+                   VALUES (@payer, 'PAYMENT', -500, 0, 'CARD', 1, 'api', now()) RETURNING account_line_id)
         INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at)
         SELECT NULL, d.account_line_id, 'CREATE', 500, now() FROM d
         UNION ALL SELECT c.account_line_id, NULL, 'CREATE', -500, now() FROM c
@@ -25,20 +25,20 @@ public sealed class LedgerConsistencyTests(LedgerDatabase database) : IClassFixt
     public static TheoryData<string, string> BrokenTransactions => new()
     {
         { "a debit without its CREATE offset", """
-            INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
-            VALUES (@patron, 'MANUAL', 500, 500, 'api', now())
+            INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, user_id, interface, posted_at)
+            VALUES (@patron, 'MANUAL', 500, 500, 1, 'api', now())
             """ },
         { "a payment applied without an offset", """
-            WITH d AS (INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
-                       VALUES (@patron, 'MANUAL', 500, 500, 'api', now()) RETURNING account_line_id)
+            WITH d AS (INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, user_id, interface, posted_at)
+                       VALUES (@patron, 'MANUAL', 500, 500, 1, 'api', now()) RETURNING account_line_id)
             INSERT INTO account_offsets (debit_id, type, amount_minor, created_at) SELECT account_line_id, 'CREATE', 500, now() FROM d;
             UPDATE account_lines SET amount_outstanding_minor = 0 WHERE account_line_id = currval('account_lines_account_line_id_seq');
             """ },
         { "an offset the lines do not reflect", """
-            WITH d AS (INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
-                       VALUES (@patron, 'MANUAL', 500, 500, 'api', now()) RETURNING account_line_id),
-                 c AS (INSERT INTO account_lines (patron_id, credit_type_code, amount_minor, amount_outstanding_minor, payment_type, interface, posted_at)
-                       VALUES (@patron, 'PAYMENT', -500, -500, 'CARD', 'api', now()) RETURNING account_line_id)
+            WITH d AS (INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, user_id, interface, posted_at)
+                       VALUES (@patron, 'MANUAL', 500, 500, 1, 'api', now()) RETURNING account_line_id),
+                 c AS (INSERT INTO account_lines (patron_id, credit_type_code, amount_minor, amount_outstanding_minor, payment_type, user_id, interface, posted_at)
+                       VALUES (@patron, 'PAYMENT', -500, -500, 'CARD', 1, 'api', now()) RETURNING account_line_id)
             INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at)
             SELECT NULL, d.account_line_id, 'CREATE', 500, now() FROM d
             UNION ALL SELECT c.account_line_id, NULL, 'CREATE', -500, now() FROM c

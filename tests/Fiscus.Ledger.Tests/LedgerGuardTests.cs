@@ -63,10 +63,10 @@ public sealed class LedgerGuardTests(LedgerDatabase database) : IClassFixture<Le
 
     static string Insert(string debitType, string creditType, long amount, long outstanding, string paymentType = "NULL", int? register = null) => $"""
         INSERT INTO account_lines (patron_id, debit_type_code, credit_type_code, amount_minor, amount_outstanding_minor, payment_type,
-                                   cash_register_id, register_session_id, interface, posted_at)
+                                   cash_register_id, register_session_id, user_id, interface, posted_at)
         VALUES (@patron, {debitType}, {creditType}, {amount}, {outstanding}, {paymentType}, {(register is null ? "NULL" : $"{register}")},
                 {(register is null ? "NULL" : $"(SELECT register_session_id FROM register_sessions WHERE cash_register_id = {register} AND status = 'open')")},
-                'api', now())
+                1, 'api', now())
         """;
 
     [Theory]
@@ -112,8 +112,8 @@ public sealed class LedgerGuardTests(LedgerDatabase database) : IClassFixture<Le
             "SELECT bool_and(counts_as_cash) FROM register_movements WHERE kind = 'in' AND payment_type = 'CASH'", transaction: transaction));
         // What the writer claims is not what is written: the database reads the flag from the payment type (now not cash).
         var claimed = await connection.ExecuteScalarAsync<long>("""
-            INSERT INTO account_lines (patron_id, credit_type_code, amount_minor, amount_outstanding_minor, payment_type, counts_as_cash, interface, posted_at)
-            VALUES (@patron, 'PAYMENT', -100, -100, 'CASH', true, 'api', now()) RETURNING account_line_id
+            INSERT INTO account_lines (patron_id, credit_type_code, amount_minor, amount_outstanding_minor, payment_type, counts_as_cash, user_id, interface, posted_at)
+            VALUES (@patron, 'PAYMENT', -100, -100, 'CASH', true, 1, 'api', now()) RETURNING account_line_id
             """, new { patron }, transaction);
         Assert.False(await connection.ExecuteScalarAsync<bool>(
             "SELECT counts_as_cash FROM account_lines WHERE account_line_id = @claimed", new { claimed }, transaction));
@@ -170,12 +170,12 @@ public sealed class LedgerGuardTests(LedgerDatabase database) : IClassFixture<Le
             VALUES (left(md5(random()::text), 20), 'Guard', 'MAIN', now(), now()) RETURNING patron_id
             """, transaction: transaction);
         var debit = await connection.ExecuteScalarAsync<long>("""
-            INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
-            VALUES (@patron, 'MANUAL', 500, 500, 'api', now()) RETURNING account_line_id
+            INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, user_id, interface, posted_at)
+            VALUES (@patron, 'MANUAL', 500, 500, 1, 'api', now()) RETURNING account_line_id
             """, new { patron }, transaction);
         var credit = await connection.ExecuteScalarAsync<long>("""
-            INSERT INTO account_lines (patron_id, credit_type_code, amount_minor, amount_outstanding_minor, payment_type, interface, posted_at)
-            VALUES (@patron, 'PAYMENT', -200, -200, 'CARD', 'api', now()) RETURNING account_line_id
+            INSERT INTO account_lines (patron_id, credit_type_code, amount_minor, amount_outstanding_minor, payment_type, user_id, interface, posted_at)
+            VALUES (@patron, 'PAYMENT', -200, -200, 'CARD', 1, 'api', now()) RETURNING account_line_id
             """, new { patron }, transaction);
         await connection.ExecuteAsync("""
             INSERT INTO account_offsets (debit_id, type, amount_minor, created_at) VALUES (@debit, 'CREATE', 500, now());

@@ -115,9 +115,12 @@ public sealed class MigrationUpgradeTests() : OwnDatabase("upgrade")
                 INSERT INTO payment_types (code, payment_type_uuid, description, counts_as_cash, created_at, updated_at)
                 VALUES ('CASH', gen_random_uuid(), 'Cash', true, now(), now());
                 INSERT INTO patrons (cardnumber, surname, library_id, created_at, updated_at) VALUES ('U1', 'Upgrade', 'MAIN', now(), now());
+                INSERT INTO staff_users (user_uuid, username, password_hash, role, created_at, updated_at, password_changed_at)
+                VALUES (gen_random_uuid(), 'upgrader', 'x', 'cashier', now(), now(), now());
                 WITH c AS (INSERT INTO account_lines (patron_id, credit_type_code, amount_minor, amount_outstanding_minor, payment_type,
-                                                      cash_register_id, interface, posted_at)
-                           SELECT patron_id, 'PAYMENT', -700, -700, 'CASH', 1, 'api', now() FROM patrons RETURNING account_line_id)
+                                                      cash_register_id, user_id, interface, posted_at)
+                           SELECT patron_id, 'PAYMENT', -700, -700, 'CASH', 1, (SELECT user_id FROM staff_users), 'api', now()
+                           FROM patrons RETURNING account_line_id)
                 INSERT INTO account_offsets (credit_id, type, amount_minor, created_at) SELECT account_line_id, 'CREATE', -700, now() FROM c;
                 """);
         }
@@ -134,6 +137,43 @@ public sealed class MigrationUpgradeTests() : OwnDatabase("upgrade")
         Assert.Equal(("in", "CASH", 700L), await check.QuerySingleAsync<(string, string, long)>(
             "SELECT kind, payment_type, amount_minor FROM register_movements WHERE register_session_id = @Id", new { session.Id }));
         Assert.True((await Verification.LedgerVerifier.VerifyAsync(check, CancellationToken.None)).IsClean);
+        // Every line names its writer, so the rule holds for the history too.
+        Assert.True(await check.ExecuteScalarAsync<bool>("SELECT convalidated FROM pg_constraint WHERE conname = 'account_lines_has_actor'"));
+    }
+
+    [Fact]
+    public async Task A_line_written_by_hand_without_a_writer_before_0010_is_kept_and_named_by_the_verifier()
+    {
+        var migrator = new Migrator(DataSource, NullLogger<Migrator>.Instance);
+        await migrator.MigrateAsync(CancellationToken.None, upToVersion: 9);
+        long line;
+        await using (var connection = await DataSource.OpenConnectionAsync())
+        {
+            await Transactions.RunAsync(DataSource, (c, t) => ReferenceData.Installation.EnsureAsync(c, t, Money.Currency.Usd, "UTC",
+                DateTimeOffset.UtcNow, CancellationToken.None), CancellationToken.None);
+            line = await connection.ExecuteScalarAsync<long>("""
+                WITH p AS (INSERT INTO patrons (cardnumber, surname, library_id, created_at, updated_at)
+                           VALUES ('U2', 'Upgrade', 'MAIN', now(), now()) RETURNING patron_id),
+                     d AS (INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
+                           SELECT patron_id, 'MANUAL', 500, 500, 'api', now() FROM p RETURNING account_line_id)
+                INSERT INTO account_offsets (debit_id, type, amount_minor, created_at) SELECT account_line_id, 'CREATE', 500, now() FROM d
+                RETURNING debit_id
+                """);
+        }
+
+        await migrator.MigrateAsync(CancellationToken.None);
+
+        await using var check = await DataSource.OpenConnectionAsync();
+        // History stays as it is (the migration does not fail on it), new lines are held to the rule, and `fiscus verify` says which line it was.
+        Assert.False(await check.ExecuteScalarAsync<bool>("SELECT convalidated FROM pg_constraint WHERE conname = 'account_lines_has_actor'"));
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => check.ExecuteAsync("""
+            INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
+            SELECT patron_id, 'MANUAL', 500, 500, 'api', now() FROM patrons
+            """));
+        Assert.Equal(PostgresErrorCodes.CheckViolation, refused.SqlState);
+        var report = await Verification.LedgerVerifier.VerifyAsync(check, CancellationToken.None);
+        Assert.Equal(("lines say who wrote them", $"line {line}: a MANUAL of 500 written by no one"),
+            (Assert.Single(report.Violations).Check, report.Violations[0].Detail));
     }
     [Fact]
     public async Task An_installation_seeded_before_shifts_gets_the_cash_movement_types()

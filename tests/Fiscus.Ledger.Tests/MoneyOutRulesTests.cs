@@ -15,7 +15,7 @@ public sealed class MoneyOutRulesTests(LedgerDatabase database) : IClassFixture<
     static readonly string[] CashierScopes = [Scopes.AccountsWrite, Scopes.PaymentsWrite, Scopes.SalesWrite];
 
     static LedgerActor Actor(string[] scopes, Binding? binding = null) =>
-        new(null, null, "api", binding?.LibraryId, binding ?? Binding.None, scopes.ToHashSet(StringComparer.Ordinal));
+        new(LedgerDatabase.TesterUserId, null, "api", binding?.LibraryId, binding ?? Binding.None, scopes.ToHashSet(StringComparer.Ordinal));
 
     public static TheoryData<string, Func<PatronAccount, long, long, Task<Outcome<AccountChange>>>> RefundsCommands => new()
     {

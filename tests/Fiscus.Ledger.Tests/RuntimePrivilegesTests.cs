@@ -25,7 +25,8 @@ public sealed class RuntimePrivilegesTests(RuntimeRoleDatabase database) : IClas
             SELECT c.relname, a.attname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
             WHERE c.relnamespace = 'public'::regnamespace
             """)).ToHashSet();
-        Assert.All(RuntimePrivileges.Tables.SelectMany(t => t.UpdateColumns.Select(c => (t.Table, c))), column => Assert.Contains(column, columns));
+        Assert.All(RuntimePrivileges.Tables.SelectMany(t => t.UpdateColumns.Concat(t.InsertColumns ?? []).Select(c => (t.Table, c))),
+            column => Assert.Contains(column, columns));
         Assert.All(RuntimePrivileges.Sequences, s => Assert.Contains((s.Table, s.Column), columns));
     }
 
@@ -143,7 +144,11 @@ public sealed class RuntimePrivilegesTests(RuntimeRoleDatabase database) : IClas
         foreach (var table in RuntimePrivileges.Tables)
         {
             expected.Add($"{table.Table} SELECT");
-            if (table.Insert)
+            if (table.Insert && table.InsertColumns is { Count: > 0 } insertColumns)
+            {
+                expected.UnionWith(insertColumns.Select(c => $"{table.Table}.{c} INSERT"));
+            }
+            else if (table.Insert)
             {
                 expected.Add($"{table.Table} INSERT");
             }

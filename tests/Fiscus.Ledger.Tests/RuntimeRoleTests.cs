@@ -17,8 +17,8 @@ public sealed class RuntimeRoleTests(RuntimeRoleDatabase database) : IClassFixtu
     /// <summary>A 5.00 debit of @patron with its CREATE offset, as the ledger writes one; answers the line's id.</summary>
     const string InsertDebit = """
         WITH line AS (
-            INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
-            VALUES (@patron, 'MANUAL', 500, 500, 'api', now()) RETURNING account_line_id)
+            INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, user_id, interface, posted_at)
+            VALUES (@patron, 'MANUAL', 500, 500, 1, 'api', now()) RETURNING account_line_id)
         INSERT INTO account_offsets (debit_id, type, amount_minor, created_at) SELECT account_line_id, 'CREATE', 500, now() FROM line
         RETURNING debit_id
         """;
@@ -120,8 +120,8 @@ public sealed class RuntimeRoleTests(RuntimeRoleDatabase database) : IClassFixtu
         var credit = await connection.ExecuteScalarAsync<long>("""
             WITH line AS (
                 INSERT INTO account_lines (patron_id, credit_type_code, amount_minor, amount_outstanding_minor, payment_type, cash_register_id,
-                                           register_session_id, interface, posted_at)
-                SELECT @patron, 'PAYMENT', -500, -500, 'CASH', 1, register_session_id, 'api', now()
+                                           register_session_id, user_id, interface, posted_at)
+                SELECT @patron, 'PAYMENT', -500, -500, 'CASH', 1, register_session_id, 1, 'api', now()
                 FROM register_sessions WHERE cash_register_id = 1 AND status = 'open' RETURNING account_line_id)
             INSERT INTO account_offsets (credit_id, type, amount_minor, created_at) SELECT account_line_id, 'CREATE', -500, now() FROM line
             RETURNING credit_id

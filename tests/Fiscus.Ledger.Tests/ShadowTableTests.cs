@@ -1,4 +1,5 @@
 using Dapper;
+using Fiscus.Ledger.Database;
 using Npgsql;
 
 namespace Fiscus.Ledger.Tests;
@@ -23,8 +24,8 @@ public sealed class ShadowTableTests(RuntimeRoleDatabase database) : IClassFixtu
                 """);
             debit = await owner.ExecuteScalarAsync<long>("""
                 WITH line AS (
-                    INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
-                    VALUES (@patron, 'MANUAL', 500, 500, 'api', now()) RETURNING account_line_id)
+                    INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, user_id, interface, posted_at)
+                    VALUES (@patron, 'MANUAL', 500, 500, 1, 'api', now()) RETURNING account_line_id)
                 INSERT INTO account_offsets (debit_id, type, amount_minor, created_at) SELECT account_line_id, 'CREATE', 500, now() FROM line
                 RETURNING debit_id
                 """, new { patron });
@@ -78,8 +79,8 @@ public sealed class ShadowTableTests(RuntimeRoleDatabase database) : IClassFixtu
 
         var countsAsCash = await owner.ExecuteScalarAsync<bool>("""
             INSERT INTO public.account_lines (credit_type_code, amount_minor, amount_outstanding_minor, payment_type, cash_register_id,
-                                              register_session_id, interface, posted_at)
-            SELECT 'PAID_IN', -500, -500, 'CASH', 1, register_session_id, 'api', now()
+                                              register_session_id, user_id, interface, posted_at)
+            SELECT 'PAID_IN', -500, -500, 'CASH', 1, register_session_id, 1, 'api', now()
             FROM public.register_sessions WHERE cash_register_id = 1 AND status = 'open'
             RETURNING counts_as_cash
             """, transaction: transaction);
@@ -88,7 +89,9 @@ public sealed class ShadowTableTests(RuntimeRoleDatabase database) : IClassFixtu
         await transaction.RollbackAsync();
     }
 
-    public static TheoryData<string, string> BornClosed => new()
+    /// <summary>What the runtime role may not insert, and the SQLSTATE it gets: the born-open triggers' FL001, or, for the columns
+    /// that complete a cash-up or close a session (which it may not name in an INSERT at all), PostgreSQL's 42501.</summary>
+    public static TheoryData<string, string, string> BornClosed => new()
     {
         { "a shift inserted already closed", """
             INSERT INTO shifts (shift_id, user_id, cash_register_id, status, start_cash_minor, start_time, end_time, expected_cash_end_minor,
@@ -96,39 +99,52 @@ public sealed class ShadowTableTests(RuntimeRoleDatabase database) : IClassFixtu
             SELECT gen_random_uuid(), user_id, 1, 'closed', 0, now() - interval '2 hours', now() - interval '1 hour', 500000, 500000, user_id,
                    0, 0, 500000, 0
             FROM staff_users LIMIT 1
-            """ },
+            """, LedgerErrorCodes.AppendOnlyViolation },
         { "a cash-up inserted already completed", """
             INSERT INTO cashups (cash_register_id, register_session_id, started_at, completed_at, amount_minor, summary)
             SELECT cash_register_id, register_session_id, now(), now(), 123456, '{}'::jsonb FROM register_sessions WHERE status = 'open' LIMIT 1
-            """ },
+            """, PostgresErrorCodes.InsufficientPrivilege },
+        { "a register session inserted already closed", """
+            INSERT INTO register_sessions (cash_register_id, status, float_minor, opened_at, counting_started_at, closed_at)
+            VALUES (1, 'closed', 0, now(), now(), now())
+            """, PostgresErrorCodes.InsufficientPrivilege },
         { "a count added to a completed cash-up", """
             INSERT INTO cashup_reconciliations (cashup_id, payment_type, expected_minor, counted_minor)
             SELECT cashup_id, 'CARD', 0, 0 FROM cashups WHERE completed_at IS NOT NULL LIMIT 1
-            """ },
+            """, LedgerErrorCodes.AppendOnlyViolation },
     };
 
     [Theory]
     [MemberData(nameof(BornClosed))]
-    public async Task Shifts_and_cash_ups_are_born_open_and_close_only_through_their_checks(string what, string sql)
+    public async Task Shifts_sessions_and_cash_ups_are_born_open_and_close_only_through_their_checks(string what, string sql, string refusal)
     {
         await using (var owner = await database.Owner.OpenConnectionAsync())
         {
-            // A staff user to name, and a completed cash-up (of nothing) to add to, as the owner makes them.
+            // A staff user to name, and a completed cash-up (of a new register's empty session) to add to, as the owner makes
+            // them: the session closes with its cash-up and the next one opens (migration 0010 checks that at commit).
+            await using var transaction = await owner.BeginTransactionAsync();
             await owner.ExecuteAsync("""
                 INSERT INTO staff_users (user_uuid, username, password_hash, role, created_at, updated_at, password_changed_at)
                 SELECT gen_random_uuid(), 'born' || left(md5(random()::text), 8), 'x', 'cashier', now(), now(), now();
-                INSERT INTO cashups (cash_register_id, register_session_id, started_at)
-                SELECT cash_register_id, register_session_id, now() FROM register_sessions WHERE cash_register_id = 1 AND status = 'open'
-                AND NOT EXISTS (SELECT 1 FROM cashups c WHERE c.register_session_id = register_sessions.register_session_id);
+                WITH r AS (INSERT INTO cash_registers (name, library_id, created_at, updated_at)
+                           VALUES ('born' || left(md5(random()::text), 8), 'MAIN', now(), now()) RETURNING cash_register_id),
+                     s AS (INSERT INTO register_sessions (cash_register_id, status, float_minor, opened_at)
+                           SELECT cash_register_id, 'open', 0, now() FROM r RETURNING cash_register_id, register_session_id)
+                INSERT INTO cashups (cash_register_id, register_session_id, started_at) SELECT cash_register_id, register_session_id, now() FROM s;
+                UPDATE register_sessions SET status = 'closed', counting_started_at = now(), closed_at = now()
+                WHERE register_session_id = (SELECT max(register_session_id) FROM cashups);
+                INSERT INTO register_sessions (cash_register_id, status, float_minor, opened_at)
+                SELECT cash_register_id, 'open', 0, now() FROM cashups WHERE completed_at IS NULL;
                 UPDATE cashups SET completed_at = now(), amount_minor = 0, summary = '{}'::jsonb WHERE completed_at IS NULL;
-                """);
+                """, transaction: transaction);
+            await transaction.CommitAsync();
             Assert.True(await owner.ExecuteScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM cashups WHERE completed_at IS NOT NULL)"));
         }
         await using var runtime = await database.Runtime.OpenConnectionAsync();
 
         var error = await Record.ExceptionAsync(() => runtime.ExecuteAsync(sql));
 
-        Assert.True(error is PostgresException { SqlState: Database.LedgerErrorCodes.AppendOnlyViolation }, $"{what}: {error?.Message ?? "accepted"}");
+        Assert.True(error is PostgresException postgres && postgres.SqlState == refusal, $"{what}: {error?.Message ?? "accepted"}");
     }
 
     [Fact]
@@ -145,8 +161,8 @@ public sealed class ShadowTableTests(RuntimeRoleDatabase database) : IClassFixtu
         await owner.ExecuteAsync("""
             WITH line AS (
                 INSERT INTO account_lines (debit_type_code, amount_minor, amount_outstanding_minor, payment_type, cash_register_id,
-                                           register_session_id, interface, posted_at)
-                SELECT 'PAID_OUT', 4000, 4000, 'CASH', 1, register_session_id, 'pos', now()
+                                           register_session_id, user_id, interface, posted_at)
+                SELECT 'PAID_OUT', 4000, 4000, 'CASH', 1, register_session_id, 1, 'pos', now()
                 FROM register_sessions WHERE cash_register_id = 1 AND status = 'open' RETURNING account_line_id)
             INSERT INTO account_offsets (debit_id, type, amount_minor, created_at) SELECT account_line_id, 'CREATE', 4000, now() FROM line
             """);

@@ -104,6 +104,8 @@ public sealed class AuthorizationMatrixTests(FiscusFixture fiscus) : IClassFixtu
         new("GET", "/api/v1/patrons/{patron}/account/credits", "accounts:read", "cashier", Access.Confined),
         new("GET", "/api/v1/patrons/{patron}/account/debits/{debit}", "accounts:read", "cashier", Access.Confined),
         new("GET", "/api/v1/patrons/{patron}/account/credits/{credit}", "accounts:read", "cashier", Access.Confined),
+        new("GET", "/api/v1/patrons/{patron}/account/debits/{debit}/offsets", "accounts:read", "cashier", Access.Confined),
+        new("GET", "/api/v1/patrons/{patron}/account/credits/{credit}/offsets", "accounts:read", "cashier", Access.Confined),
         new("POST", "/api/v1/patrons/{patron}/account/debits", "accounts:write", "cashier", Access.Confined, """{"amount": 1, "type": "MANUAL"}"""),
         new("POST", "/api/v1/patrons/{patron}/account/credits", "payments:write", "cashier", Access.Confined,
             """{"amount": 1, "payment_type": "CARD"}"""),

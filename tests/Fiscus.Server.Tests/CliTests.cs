@@ -148,8 +148,11 @@ public sealed class CliTests : IAsyncLifetime
         await connection.OpenAsync();
         await using (var write = new Npgsql.NpgsqlCommand("""
             INSERT INTO patrons (cardnumber, surname, library_id, created_at, updated_at) VALUES ('V1', 'Verify', 'MAIN', now(), now());
-            WITH d AS (INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, interface, posted_at)
-                       SELECT patron_id, 'MANUAL', 500, 500, 'api', now() FROM patrons WHERE cardnumber = 'V1' RETURNING account_line_id)
+            INSERT INTO staff_users (user_uuid, username, password_hash, role, created_at, updated_at, password_changed_at)
+            VALUES (gen_random_uuid(), 'verifier', 'x', 'manager', now(), now(), now());
+            WITH d AS (INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, user_id, interface, posted_at)
+                       SELECT patron_id, 'MANUAL', 500, 500, (SELECT user_id FROM staff_users WHERE username = 'verifier'), 'api', now()
+                       FROM patrons WHERE cardnumber = 'V1' RETURNING account_line_id)
             INSERT INTO account_offsets (debit_id, type, amount_minor, created_at) SELECT account_line_id, 'CREATE', 500, now() FROM d;
             """, connection))
         {

@@ -71,7 +71,9 @@ public sealed class ShiftTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtu
             }
             """);
         var shift = await DataAsync(start, HttpStatusCode.Created, "Shift started successfully");
-        Assert.Equal(["id", "user_id", "start_cash", "status", "start_time", "cash_register_id"], Keys(shift));
+        // The seed's fields, then Fiscus's: the register, and the start against the register's books (5,000.00 there too).
+        Assert.Equal(["id", "user_id", "start_cash", "status", "start_time", "cash_register_id", "books_cash_start", "opening_difference"], Keys(shift));
+        Assert.Equal((500000L, 0L), (shift["books_cash_start"]!.GetValue<long>(), shift["opening_difference"]!.GetValue<long>()));
         Assert.Equal(500000, shift["start_cash"]!.GetValue<long>());
         Assert.Equal("open", shift["status"]!.GetValue<string>());
         var userUuid = await fiscus.ScalarAsync<Guid>("SELECT user_uuid FROM staff_users WHERE user_id = @UserId", new { kasir.User.UserId });
@@ -560,7 +562,7 @@ public sealed class ShiftTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtu
         using var csv = await manager.Http.SendAsync(request);
         var lines = (await csv.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, lines.Length);
-        Assert.EndsWith(",10.00,0.00,3.00,0.00,0.00,7.00,6.50,-0.50", lines[1]);
+        Assert.EndsWith(",10.00,0.00,3.00,0.00,0.00,7.00,6.50,-0.50,10.00,0.00,7.00,-0.50", lines[1]);
         using var cashierReport = await colleague.Http.GetAsync($"/api/v1/reports/shifts?from={today}");
         Assert.Equal(HttpStatusCode.Forbidden, cashierReport.StatusCode);
     }

@@ -39,6 +39,8 @@ public sealed class StaleShiftTests(FiscusFixture fiscus) : IClassFixture<Fiscus
             var listed = Assert.Single((await stale.ExpectAsync(HttpStatusCode.OK))["data"]!.AsArray())!;
             Assert.Equal((shiftId, "open", 2500L, cashier.Username), (listed["id"]!.GetValue<Guid>(), listed["status"]!.GetValue<string>(),
                 listed["expected_cash"]!.GetValue<long>(), listed["username"]!.GetValue<string>()));
+            // The register's books held nothing when the cashier declared 20.00 (a Fiscus extension beside the seed's fields).
+            Assert.Equal((0L, 2000L), (listed["books_cash_start"]!.GetValue<long>(), listed["opening_difference"]!.GetValue<long>()));
         }
         // Nothing closed it behind anyone's back.
         using (var active = await till.GetAsync("/api/v1/shifts/active"))
@@ -59,6 +61,8 @@ public sealed class StaleShiftTests(FiscusFixture fiscus) : IClassFixture<Fiscus
         var shift = (await closed.ExpectAsync(HttpStatusCode.OK))["data"]!;
         Assert.Equal(("closed", 2500L, 2400L, -100L), (shift["status"]!.GetValue<string>(), shift["expected_cash_end"]!.GetValue<long>(),
             shift["actual_cash_end"]!.GetValue<long>(), shift["difference"]!.GetValue<long>()));
+        // By the books the drawer should hold the 5.00 paid in: the manager's count is 19.00 over them.
+        Assert.Equal((500L, 1900L), (shift["books_cash_end"]!.GetValue<long>(), shift["books_difference"]!.GetValue<long>()));
         Assert.Equal(manager.UserId, await fiscus.ScalarAsync<long>("SELECT ended_by_user_id FROM shifts WHERE shift_id = @shiftId", new { shiftId }));
         Assert.Equal(1, await fiscus.ScalarAsync<int>("SELECT count(*) FROM audit_log WHERE action = 'shift.end_by_manager' AND entity_id = @id",
             new { id = shiftId.ToString() }));

@@ -14,4 +14,17 @@ public static class LedgerErrorCodes
 
     /// <summary>A line in a payment type that counts as cash, with no register: cash must go through a drawer.</summary>
     public const string CashWithoutRegister = "FL006";
+
+    /// <summary>
+    /// A line, register session or cash-up dated before it was written (beyond the database's clock tolerance), or a line
+    /// dated before its session opened (migration 0010). Fiscus dates them by its own clock, so from Fiscus this means the
+    /// server's clock is behind the database's.
+    /// </summary>
+    public const string Backdated = "FL007";
+
+    /// <summary>
+    /// A cash-up that does not close its session as the session's lines say, or a session counted or closed without one
+    /// (migration 0010, checked at commit).
+    /// </summary>
+    public const string CashupDoesNotReconcile = "FL008";
 }

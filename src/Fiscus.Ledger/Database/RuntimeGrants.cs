@@ -59,7 +59,12 @@ public static class RuntimeGrants
         foreach (var table in RuntimePrivileges.Tables)
         {
             var name = $"{s}.{Quote(table.Table)}";
-            statements.Add($"GRANT SELECT{(table.Insert ? ", INSERT" : "")}{(table.Delete ? ", DELETE" : "")} ON {name} TO {role}");
+            var wholeRowInsert = table.Insert && table.InsertColumns is not { Count: > 0 };
+            statements.Add($"GRANT SELECT{(wholeRowInsert ? ", INSERT" : "")}{(table.Delete ? ", DELETE" : "")} ON {name} TO {role}");
+            if (table.Insert && table.InsertColumns is { Count: > 0 } insertColumns)
+            {
+                statements.Add($"GRANT INSERT ({string.Join(", ", insertColumns.Select(Quote))}) ON {name} TO {role}");
+            }
             if (table.UpdateColumns.Count > 0)
             {
                 statements.Add($"GRANT UPDATE ({string.Join(", ", table.UpdateColumns.Select(Quote))}) ON {name} TO {role}");

@@ -36,9 +36,12 @@ public static class RuntimePrivileges
         AppendOnly("shift_cash_transactions"),
         AppendOnly("audit_log"),
 
-        // Registers' sessions, cash-ups and shifts move forward through their states (their triggers say how).
-        Mutable("register_sessions", update: ["status", "counting_started_at", "closed_at"]),
-        Mutable("cashups", update: ["completed_at", "amount_minor", "note", "summary"]),
+        // Registers' sessions, cash-ups and shifts move forward through their states (their triggers say how). Sessions and
+        // cash-ups are inserted open (migrations 0009, 0010), so the columns that count and close them are never inserted.
+        Mutable("register_sessions", insert: ["cash_register_id", "status", "float_minor", "opened_at"],
+            update: ["status", "counting_started_at", "closed_at"]),
+        Mutable("cashups", insert: ["cash_register_id", "register_session_id", "user_id", "api_client_id", "started_at"],
+            update: ["completed_at", "amount_minor", "note", "summary"]),
         Mutable("shifts", update:
         [
             "status", "end_time", "expected_cash_end_minor", "actual_cash_end_minor", "ended_by_user_id",
@@ -80,8 +83,8 @@ public static class RuntimePrivileges
     static TableAccess AppendOnly(string table, bool insert = true, string[]? update = null) =>
         new(table, insert, update ?? [], Delete: false, IsAppendOnly: true);
 
-    static TableAccess Mutable(string table, string[] update, bool delete = false) =>
-        new(table, Insert: true, update, delete, IsAppendOnly: false);
+    static TableAccess Mutable(string table, string[] update, bool delete = false, string[]? insert = null) =>
+        new(table, Insert: true, update, delete, IsAppendOnly: false, insert ?? []);
 }
 
 /// <summary>What the runtime role may do to one table, besides reading it.</summary>
@@ -89,7 +92,9 @@ public static class RuntimePrivileges
 /// Ledger and audit rows: holding more than this on such a table (another column's UPDATE, DELETE, TRUNCATE)
 /// is reported at start-up as a role that can rewrite history.
 /// </param>
-public sealed record TableAccess(string Table, bool Insert, IReadOnlyList<string> UpdateColumns, bool Delete, bool IsAppendOnly);
+/// <param name="InsertColumns">When <paramref name="Insert"/>, the only columns a new row may name (empty: any column).</param>
+public sealed record TableAccess(
+    string Table, bool Insert, IReadOnlyList<string> UpdateColumns, bool Delete, bool IsAppendOnly, IReadOnlyList<string>? InsertColumns = null);
 
 /// <summary>Privileges on the sequence behind <paramref name="Table"/>.<paramref name="Column"/>.</summary>
 public sealed record SequenceAccess(string Table, string Column, string Privileges);

@@ -7,23 +7,40 @@ namespace Fiscus.Ledger.Reports;
 public sealed record ShiftReportRow(
     Guid ShiftId, long UserId, Guid UserUuid, string Username, int CashRegisterId, string RegisterName, string LibraryId, DateOnly BusinessDate, string Status,
     DateTime StartTime, DateTime? EndTime, long StartCashMinor, long? ExpectedCashEndMinor, long? ActualCashEndMinor, long? CashInMinor,
-    long? CashOutMinor, long? CashPaymentsMinor, long? CashRefundsMinor)
+    long? CashOutMinor, long? CashPaymentsMinor, long? CashRefundsMinor, long? BooksCashStartMinor)
 {
     public ShiftCash Cash { get; init; } = ShiftCash.None;
 
     public long? DifferenceMinor => ActualCashEndMinor - ExpectedCashEndMinor;
+
+    public ShiftBooks Books => new(StartCashMinor, BooksCashStartMinor, ExpectedCashEndMinor, ActualCashEndMinor);
 }
 
 /// <summary>
 /// The shift report: the shifts begun over a range of business days (in their register's library's time
-/// zone), each with the cash it moved, what was expected and counted at its end and the difference; the
-/// shortages and overages summed, and how many are still open.
+/// zone), each with the cash it moved, what was expected and counted at its end and the difference, and the same
+/// against the register's books (the opening difference, the books' end and the books difference); the
+/// shortages and overages summed both ways, and how many are still open.
 /// </summary>
 public sealed record ShiftReport(DateOnly From, DateOnly To, IReadOnlyList<ShiftReportRow> Shifts)
 {
-    public long ShortMinor => Shifts.Where(s => s.DifferenceMinor < 0).Sum(s => s.DifferenceMinor!.Value);
+    public long ShortMinor => Short(s => s.DifferenceMinor);
 
-    public long OverMinor => Shifts.Where(s => s.DifferenceMinor > 0).Sum(s => s.DifferenceMinor!.Value);
+    public long OverMinor => Over(s => s.DifferenceMinor);
+
+    /// <summary>Starts declared below the books (open shifts included: the cash is unaccounted for from the start).</summary>
+    public long OpeningShortMinor => Short(s => s.Books.OpeningDifferenceMinor);
+
+    public long OpeningOverMinor => Over(s => s.Books.OpeningDifferenceMinor);
+
+    /// <summary>Ended shifts whose count fell short of what the register's books say the drawer should hold.</summary>
+    public long BooksShortMinor => Short(s => s.Books.BooksDifferenceMinor);
+
+    public long BooksOverMinor => Over(s => s.Books.BooksDifferenceMinor);
+
+    long Short(Func<ShiftReportRow, long?> difference) => Shifts.Select(difference).Where(d => d < 0).Sum(d => d!.Value);
+
+    long Over(Func<ShiftReportRow, long?> difference) => Shifts.Select(difference).Where(d => d > 0).Sum(d => d!.Value);
 
     public int OpenCount => Shifts.Count(s => s.Status == "open");
 
@@ -41,7 +58,7 @@ public sealed record ShiftReport(DateOnly From, DateOnly To, IReadOnlyList<Shift
             SELECT s.shift_id, s.user_id, u.user_uuid, u.username, s.cash_register_id, r.name AS register_name, r.library_id,
                    (s.start_time AT TIME ZONE lib.time_zone)::date AS business_date, s.status, s.start_time, s.end_time, s.start_cash_minor,
                    s.expected_cash_end_minor, s.actual_cash_end_minor, s.cash_in_minor, s.cash_out_minor, s.cash_payments_minor,
-                   s.cash_refunds_minor
+                   s.cash_refunds_minor, s.books_cash_start_minor
             FROM shifts s
             JOIN staff_users u ON u.user_id = s.user_id
             JOIN cash_registers r ON r.cash_register_id = s.cash_register_id

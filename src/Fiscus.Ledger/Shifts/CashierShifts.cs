@@ -5,19 +5,25 @@ using Npgsql;
 
 namespace Fiscus.Ledger.Shifts;
 
+/// <param name="BooksCashStartMinor">
+/// What the register's books said the drawer held when the shift started (stamped by the database, migration 0011);
+/// null for shifts started before that.
+/// </param>
 public sealed record Shift(
     Guid ShiftId, long UserId, Guid UserUuid, string Username, int CashRegisterId, string LibraryId, string Status, long StartCashMinor,
     DateTime StartTime, DateTime? EndTime, long? ExpectedCashEndMinor, long? ActualCashEndMinor, long? EndedByUserId, long? CashInMinor,
-    long? CashOutMinor, long? CashPaymentsMinor, long? CashRefundsMinor)
+    long? CashOutMinor, long? CashPaymentsMinor, long? CashRefundsMinor, long? BooksCashStartMinor)
 {
     public const string Select = """
         SELECT s.shift_id, s.user_id, u.user_uuid, u.username, s.cash_register_id, r.library_id, s.status, s.start_cash_minor, s.start_time,
                s.end_time, s.expected_cash_end_minor, s.actual_cash_end_minor, s.ended_by_user_id, s.cash_in_minor, s.cash_out_minor,
-               s.cash_payments_minor, s.cash_refunds_minor
+               s.cash_payments_minor, s.cash_refunds_minor, s.books_cash_start_minor
         FROM shifts s JOIN staff_users u ON u.user_id = s.user_id JOIN cash_registers r ON r.cash_register_id = s.cash_register_id
         """;
 
     public long? DifferenceMinor => ActualCashEndMinor - ExpectedCashEndMinor;
+
+    public ShiftBooks Books => new(StartCashMinor, BooksCashStartMinor, ExpectedCashEndMinor, ActualCashEndMinor);
 
     /// <summary>A closed shift's cash as frozen at its end; null while open (compute it from its lines).</summary>
     public ShiftCash? FrozenCash => Status == "closed" ? new(CashInMinor!.Value, CashOutMinor!.Value, CashPaymentsMinor!.Value, CashRefundsMinor!.Value) : null;
@@ -33,6 +39,25 @@ public sealed record ShiftCash(long CashInMinor, long CashOutMinor, long CashPay
     public static readonly ShiftCash None = new(0, 0, 0, 0);
 
     public long ExpectedMinor(long startCashMinor) => startCashMinor + CashInMinor - CashOutMinor + CashPaymentsMinor - CashRefundsMinor;
+}
+
+/// <summary>
+/// A shift against the register's books: the start cash its cashier declared beside what the books said the drawer held
+/// (the opening difference), and at the end the count beside what the books say the drawer should hold then. Every
+/// money line journaled to the register while the shift is open is the shift's (migration 0011 says why), so the books
+/// at the end are the books at the start moved by the shift's own cash: the expected cash end, less the start cash,
+/// plus the books' start. Hence books difference = opening difference + difference. All null for a shift started
+/// before the books were recorded; the end figures null while the shift is open.
+/// </summary>
+public sealed record ShiftBooks(long StartCashMinor, long? BooksCashStartMinor, long? ExpectedCashEndMinor, long? ActualCashEndMinor)
+{
+    /// <summary>Start cash minus the books: negative when the cashier declared less than the drawer should have held.</summary>
+    public long? OpeningDifferenceMinor => StartCashMinor - BooksCashStartMinor;
+
+    public long? BooksCashEndMinor => BooksCashStartMinor + (ExpectedCashEndMinor - StartCashMinor);
+
+    /// <summary>The count at the end minus what the books say the drawer should hold then.</summary>
+    public long? BooksDifferenceMinor => ActualCashEndMinor - BooksCashEndMinor;
 }
 
 public sealed record CashTransaction(
@@ -80,6 +105,10 @@ public static class CashierShifts
         {
             return Failure.Conflict("register_in_use", Invariant($"Register {registerId} is in {open[0].Username}'s open shift: one drawer, one shift."));
         }
+        // Whatever start cash is declared is taken: a count that differs from the books is a fact to record, not to refuse
+        // (refusing it would push the cashier to declare the books' figure and hide the difference). The database stamps
+        // the books' figure on the row (migration 0011), waiting for money on its way into the drawer, and the answer
+        // shows the opening difference; the cash out cap never trusts the start cash alone (CashInDrawerAsync).
         var shiftId = Guid.CreateVersion7(now);
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO shifts (shift_id, user_id, cash_register_id, status, start_cash_minor, start_time)

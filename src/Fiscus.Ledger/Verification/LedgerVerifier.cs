@@ -160,6 +160,47 @@ public static class LedgerVerifier
                   IS DISTINCT FROM (COALESCE(c.cash_in, 0), COALESCE(c.cash_out, 0), COALESCE(c.payments, 0), COALESCE(c.refunds, 0))
             ORDER BY s.start_time LIMIT @MaxPerCheck
             """),
+        // Every writer names the caller (migration 0010's account_lines_has_actor, which stays NOT VALID where older lines lack one).
+        ("lines say who wrote them", """
+            SELECT format('line %s: a %s of %s written by %s', account_line_id, COALESCE(credit_type_code, debit_type_code), amount_minor,
+                          CASE WHEN user_id IS NULL THEN 'no one' ELSE format('user %s and client %s', user_id, api_client_id) END)
+            FROM account_lines WHERE (user_id IS NULL) = (api_client_id IS NULL)
+            ORDER BY account_line_id LIMIT @MaxPerCheck
+            """),
+        // Lines written under migration 0010 (older ones may predate their session: 0003 opened the first sessions after them).
+        ("register lines are not dated before their session opened", """
+            SELECT format('line %s: dated %s, but its register session %s opened at %s', l.account_line_id, l.posted_at, s.register_session_id, s.opened_at)
+            FROM account_lines l JOIN register_sessions s ON s.register_session_id = l.register_session_id
+            WHERE l.account_line_id >= (SELECT from_account_line_id FROM ledger_rules WHERE name = 'dated_lines') AND l.posted_at < s.opened_at
+            ORDER BY l.account_line_id LIMIT @MaxPerCheck
+            """),
+        ..CashupChecks.All,
+        // What the 0011 trigger stamps on a shift as it starts, recomputed from the lines rather than the movements: the session's
+        // float and the cash its lines up to the one named had left in the drawer.
+        ("shifts started from the books their register held", """
+            SELECT format('shift %s: started from books of %s in session %s through line %s; its lines say %s', s.shift_id,
+                          s.books_cash_start_minor, s.books_register_session_id, COALESCE(s.books_through_line_id::text, 'none'),
+                          r.float_minor + COALESCE(b.cash, 0))
+            FROM shifts s
+            JOIN register_sessions r ON r.register_session_id = s.books_register_session_id
+            LEFT JOIN LATERAL (
+                SELECT -sum(l.amount_minor) AS cash FROM account_lines l
+                WHERE l.register_session_id = s.books_register_session_id AND l.account_line_id <= s.books_through_line_id
+                  AND l.counts_as_cash AND l.payment_type IS NOT NULL
+                  AND COALESCE(l.credit_type_code, l.debit_type_code) NOT IN ('CASHUP_SURPLUS', 'CASHUP_DEFICIT')) b ON true
+            WHERE s.books_cash_start_minor <> r.float_minor + COALESCE(b.cash, 0) OR r.cash_register_id <> s.cash_register_id
+            ORDER BY s.start_time LIMIT @MaxPerCheck
+            """),
+        // So the books at a shift's end are its books at the start moved by its own cash (ShiftBooks).
+        ("a shift's lines come after the books it started from", """
+            SELECT format('line %s of shift %s is in session %s, but the shift started from the books of session %s through line %s',
+                          l.account_line_id, s.shift_id, l.register_session_id, s.books_register_session_id,
+                          COALESCE(s.books_through_line_id::text, 'none'))
+            FROM account_lines l JOIN shifts s ON s.shift_id = l.shift_id
+            WHERE s.books_register_session_id IS NOT NULL
+              AND (l.register_session_id <> s.books_register_session_id OR l.account_line_id <= s.books_through_line_id)
+            ORDER BY l.account_line_id LIMIT @MaxPerCheck
+            """),
         ("shift lines are at their shift's register", """
             SELECT format('line %s: in shift %s at register %s, but journaled to register %s',
                           l.account_line_id, s.shift_id, s.cash_register_id, l.cash_register_id)

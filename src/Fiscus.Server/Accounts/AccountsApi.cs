@@ -47,6 +47,14 @@ public static class AccountsApi
         group.MapGet("/credits/{account_line_id:long}", (long patron_id, long account_line_id, Caller caller, NpgsqlDataSource db,
                 FiscusOptions options, CancellationToken ct) => GetLineAsync(patron_id, account_line_id, debit: false, caller, db, options, ct))
             .RequireAuthorization(Scopes.AccountsRead).WithName("getPatronCredit").WithSummary("One credit");
+        group.MapGet("/debits/{account_line_id:long}/offsets", (long patron_id, long account_line_id, Caller caller, NpgsqlDataSource db,
+                FiscusOptions options, CancellationToken ct) => OffsetsAsync(patron_id, account_line_id, debit: true, caller, db, options, ct))
+            .RequireAuthorization(Scopes.AccountsRead).WithName("listPatronDebitOffsets")
+            .WithSummary("What was applied to a debit (payments, write-offs, voids), oldest first");
+        group.MapGet("/credits/{account_line_id:long}/offsets", (long patron_id, long account_line_id, Caller caller, NpgsqlDataSource db,
+                FiscusOptions options, CancellationToken ct) => OffsetsAsync(patron_id, account_line_id, debit: false, caller, db, options, ct))
+            .RequireAuthorization(Scopes.AccountsRead).WithName("listPatronCreditOffsets")
+            .WithSummary("What a credit paid (the debits it was applied to, and how much each), oldest first");
 
         group.MapPost("/debits", AddDebitAsync).RequireAuthorization(Scopes.AccountsWrite)
             .WithName("addPatronDebit").WithSummary("Charge the patron").Produces<AccountLineDto>(201);
@@ -104,6 +112,20 @@ public static class AccountsApi
         paging.WriteHeaders(http, total);
         var lines = await AccountLineDto.LoadAsync(connection, null, ids, options.Currency, cancellationToken);
         return TypedResults.Ok(lines.ToArray());
+    }
+
+    static async Task<Results<Ok<AccountOffsetDto[]>, ProblemHttpResult>> OffsetsAsync(
+        long patronId, long lineId, bool debit, Caller caller, NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
+    {
+        if (await GetLineAsync(patronId, lineId, debit, caller, db, options, cancellationToken) is { Result: ProblemHttpResult refused })
+        {
+            return refused;
+        }
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var offsets = await connection.QueryAsync<AccountOffset>(new CommandDefinition(
+            $"SELECT {AccountOffset.Columns} FROM account_offsets WHERE {(debit ? "debit_id" : "credit_id")} = @lineId ORDER BY account_offset_id",
+            new { lineId }, cancellationToken: cancellationToken));
+        return TypedResults.Ok(offsets.Select(o => AccountOffsetDto.From(o, options.Currency)).ToArray());
     }
 
     static async Task<Results<Ok<AccountLineDto>, ProblemHttpResult>> GetLineAsync(

@@ -58,10 +58,16 @@ public sealed record CashDrawerReportDto(
 public sealed record ShiftRowDto(
     Guid ShiftId, Guid UserId, string Username, int CashRegisterId, string CashRegister, string LibraryId, DateOnly BusinessDate, string Status,
     DateTime StartTime, DateTime? EndTime, decimal StartCash, decimal CashIn, decimal CashOut, decimal CashPayments, decimal CashRefunds,
-    decimal? ExpectedCashEnd, decimal? ActualCashEnd, decimal? Difference);
+    decimal? ExpectedCashEnd, decimal? ActualCashEnd, decimal? Difference, decimal? BooksCashStart, decimal? OpeningDifference, decimal? BooksCashEnd,
+    decimal? BooksDifference);
 
-/// <summary>The shift report: each shift begun in the range with its cash and difference; shortages, overages, still open.</summary>
-public sealed record ShiftReportDto(DateOnly From, DateOnly To, IReadOnlyList<ShiftRowDto> Shifts, long Count, long Open, decimal Short, decimal Over);
+/// <summary>
+/// The shift report: each shift begun in the range with its cash and difference, and against the register's books;
+/// shortages and overages by the cashiers' figures and by the books' (opening and at the end), still open.
+/// </summary>
+public sealed record ShiftReportDto(
+    DateOnly From, DateOnly To, IReadOnlyList<ShiftRowDto> Shifts, long Count, long Open, decimal Short, decimal Over, decimal OpeningShort,
+    decimal OpeningOver, decimal BooksShort, decimal BooksOver);
 
 /// <summary>
 /// <c>GET /api/v1/reports/daily</c> (Z-report) and <c>GET /api/v1/reports/cash_drawer_reconciliation</c>, as JSON
@@ -95,21 +101,26 @@ public static class ReportsApi
         var rows = report.Shifts.Select(s => new ShiftRowDto(s.ShiftId, s.UserUuid, s.Username, s.CashRegisterId, s.RegisterName, s.LibraryId,
             s.BusinessDate, s.Status, s.StartTime, s.EndTime, c.ToMajor(s.StartCashMinor), c.ToMajor(s.Cash.CashInMinor), c.ToMajor(s.Cash.CashOutMinor),
             c.ToMajor(s.Cash.CashPaymentsMinor), c.ToMajor(s.Cash.CashRefundsMinor), Major(s.ExpectedCashEndMinor), Major(s.ActualCashEndMinor),
-            Major(s.DifferenceMinor))).ToList();
+            Major(s.DifferenceMinor), Major(s.BooksCashStartMinor), Major(s.Books.OpeningDifferenceMinor), Major(s.Books.BooksCashEndMinor),
+            Major(s.Books.BooksDifferenceMinor))).ToList();
         if (Csv.Wanted(http.Request))
         {
+            // The books' columns come last, so a reader that takes the columns by position still finds the others where they were.
             var csv = new Csv(c).Row("shift_id", "business_date", "username", "cash_register_id", "cash_register", "status", "start_time", "end_time",
-                "start_cash", "cash_in", "cash_out", "cash_payments", "cash_refunds", "expected_cash_end", "actual_cash_end", "difference");
+                "start_cash", "cash_in", "cash_out", "cash_payments", "cash_refunds", "expected_cash_end", "actual_cash_end", "difference",
+                "books_cash_start", "opening_difference", "books_cash_end", "books_difference");
             foreach (var s in report.Shifts)
             {
                 Csv.Money? Money(long? minor) => minor is { } m ? csv.Amount(m) : null;
                 csv.Row(s.ShiftId, s.BusinessDate, s.Username, s.CashRegisterId, s.RegisterName, s.Status, s.StartTime, s.EndTime, csv.Amount(s.StartCashMinor),
                     csv.Amount(s.Cash.CashInMinor), csv.Amount(s.Cash.CashOutMinor), csv.Amount(s.Cash.CashPaymentsMinor), csv.Amount(s.Cash.CashRefundsMinor),
-                    Money(s.ExpectedCashEndMinor), Money(s.ActualCashEndMinor), Money(s.DifferenceMinor));
+                    Money(s.ExpectedCashEndMinor), Money(s.ActualCashEndMinor), Money(s.DifferenceMinor), Money(s.BooksCashStartMinor),
+                    Money(s.Books.OpeningDifferenceMinor), Money(s.Books.BooksCashEndMinor), Money(s.Books.BooksDifferenceMinor));
             }
             return csv.ToResult($"shifts-{report.From:yyyy-MM-dd}-{report.To:yyyy-MM-dd}.csv");
         }
-        return Results.Ok(new ShiftReportDto(report.From, report.To, rows, rows.Count, report.OpenCount, c.ToMajor(report.ShortMinor), c.ToMajor(report.OverMinor)));
+        return Results.Ok(new ShiftReportDto(report.From, report.To, rows, rows.Count, report.OpenCount, c.ToMajor(report.ShortMinor), c.ToMajor(report.OverMinor),
+            c.ToMajor(report.OpeningShortMinor), c.ToMajor(report.OpeningOverMinor), c.ToMajor(report.BooksShortMinor), c.ToMajor(report.BooksOverMinor)));
     }
 
     static async Task<IResult> DailyAsync(

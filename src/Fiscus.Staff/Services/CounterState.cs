@@ -26,20 +26,16 @@ public enum CheckoutPhase
 /// <summary>
 /// The counter's state for the signed-in clerk: the basket, the register the till is, and the checkout in flight.
 /// <para>
-/// Never charges twice: when the clerk confirms, the sale gets a fresh <c>Idempotency-Key</c> and is written to browser
-/// storage <em>before</em> it is sent. Until the API answers, every retry (after a network error, a 503, a server
-/// restart, a reload of the page, even a new tab after a crash) sends the same request with the same key, so the
-/// server records it at most once and answers the true outcome: the sale it recorded, or a refusal that recorded
-/// nothing. Only then is the pending checkout forgotten.
+/// Never charges twice: the checkout goes through <see cref="ConfirmedWrites"/> — a fresh <c>Idempotency-Key</c> when the
+/// clerk confirms, written to browser storage <em>before</em> it is sent, and until the API answers every retry (after a
+/// network error, a 503, a server restart, a reload of the page, even a new tab after a crash) sends the same request
+/// with the same key, so the server records it at most once and answers the true outcome: the sale it recorded, or a
+/// refusal that recorded nothing. Only then is the pending checkout forgotten.
 /// </para>
 /// </summary>
-public sealed class CounterState(FiscusApi api, BrowserStorage storage, StaffSession session, TimeProvider? time = null)
+public sealed class CounterState(BrowserStorage storage, StaffSession session, ConfirmedWrites writes)
 {
-    /// <summary>Waits between retries of an unanswered checkout; then the clerk decides (the key is kept).</summary>
-    public static TimeSpan[] RetryDelays { get; set; } =
-        [TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8)];
-
-    readonly TimeProvider clock = time ?? TimeProvider.System;
+    const string Slot = "checkout";
 
     long? loadedFor;
 
@@ -47,7 +43,8 @@ public sealed class CounterState(FiscusApi api, BrowserStorage storage, StaffSes
 
     public int? RegisterId { get; private set; }
 
-    public PendingCheckout? Pending { get; private set; }
+    /// <summary>The checkout confirmed but not answered yet (stored with its key by <see cref="ConfirmedWrites"/>).</summary>
+    public PendingWrite? Pending { get; private set; }
 
     public CheckoutPhase Phase { get; private set; }
 
@@ -58,6 +55,9 @@ public sealed class CounterState(FiscusApi api, BrowserStorage storage, StaffSes
     public Sale? LastSale { get; private set; }
 
     public event Action? Changed;
+
+    /// <summary>A checkout is in flight or waits for its answer: the basket must not change under it.</summary>
+    public bool Busy => Pending is not null || Phase is CheckoutPhase.Sending or CheckoutPhase.Retrying;
 
     string Key(string what) => $"fiscus.{session.User?.UserId}.{what}";
 
@@ -81,7 +81,7 @@ public sealed class CounterState(FiscusApi api, BrowserStorage storage, StaffSes
             Basket.PatronLabel = stored.PatronLabel;
         }
         RegisterId = await storage.GetAsync(Key("register"), Wire.Default.Int32) is > 0 and var id ? id : null;
-        Pending = await storage.GetAsync(Key("pending-checkout"), Wire.Default.PendingCheckout);
+        Pending = await writes.PendingAsync(Slot);
         Phase = Pending is null ? CheckoutPhase.Idle : CheckoutPhase.Unknown;
         Changed?.Invoke();
     }
@@ -106,10 +106,10 @@ public sealed class CounterState(FiscusApi api, BrowserStorage storage, StaffSes
         Changed?.Invoke();
     }
 
-    /// <summary>The clerk confirmed: the sale gets its key, is stored, then sent (and retried) until its outcome is known.</summary>
+    /// <summary>The clerk confirmed: the sale gets its key, is stored, then sent (and resent) until its outcome is known.</summary>
     public async Task ConfirmAsync(string paymentType, long? tenderedMinor, CancellationToken cancellationToken = default)
     {
-        if (Pending is not null || RegisterId is not { } registerId || Basket.Problem is not null)
+        if (Busy || RegisterId is not { } registerId || Basket.Problem is not null)
         {
             return;
         }
@@ -119,60 +119,58 @@ public sealed class CounterState(FiscusApi api, BrowserStorage storage, StaffSes
             Basket.Lines.Select(l => new SaleItem(l.DebitType, currency.Wire(l.UnitPriceMinor), l.Quantity, l.Description)).ToArray(),
             tenderedMinor is { } tendered ? currency.Wire(tendered) : null,
             Basket.PatronId);
-        Pending = new PendingCheckout(Guid.NewGuid().ToString("N"), registerId, request, Basket.PatronLabel ?? "", clock.GetUtcNow().UtcDateTime);
-        await storage.SetAsync(Key("pending-checkout"), Pending, Wire.Default.PendingCheckout);
-        await SendPendingAsync(cancellationToken);
+        await RunAsync(() => writes.SendAsync(Slot, $"api/v1/cash_registers/{registerId}/sales", request, Wire.Default.SaleRequest,
+            Wire.Default.Sale, Retrying, cancellationToken));
     }
 
-    /// <summary>Sends the pending checkout (same key) until the API answers or the retries are spent.</summary>
+    /// <summary>Sends the unanswered checkout again (same request, same key) until the API answers or the retries are spent.</summary>
     public async Task SendPendingAsync(CancellationToken cancellationToken = default)
     {
         if (Pending is not { } pending || Phase is CheckoutPhase.Sending or CheckoutPhase.Retrying)
         {
             return;
         }
+        await RunAsync(() => writes.ResendAsync(Slot, pending, Wire.Default.Sale, Retrying, cancellationToken));
+    }
+
+    async Task RunAsync(Func<Task<Sale>> send)
+    {
         Refusal = null;
-        for (Attempt = 0; ; Attempt++)
+        Attempt = 0;
+        Phase = CheckoutPhase.Sending;
+        Changed?.Invoke();
+        try
         {
-            Phase = Attempt == 0 ? CheckoutPhase.Sending : CheckoutPhase.Retrying;
-            Changed?.Invoke();
-            try
-            {
-                var sale = await api.PostAsync($"api/v1/cash_registers/{pending.CashRegisterId}/sales", pending.Request,
-                    Wire.Default.SaleRequest, Wire.Default.Sale, pending.IdempotencyKey, cancellationToken);
-                LastSale = sale;
-                Basket.Clear();
-                await FinishAsync(CheckoutPhase.Done);
-                return;
-            }
-            catch (ApiException e) when (e.Status == 401)
-            {
-                // Signed out under our feet: the checkout stays stored and resumes (same key) after signing in again.
-                Phase = CheckoutPhase.Unknown;
-                Changed?.Invoke();
-                return;
-            }
-            catch (ApiException e) when (!e.Transient)
-            {
-                // A refusal records nothing (the API stores no answer for a 4xx): the clerk fixes the basket and confirms
-                // again, which is a new request with a new key.
-                Refusal = e;
-                await FinishAsync(CheckoutPhase.Refused);
-                return;
-            }
-            catch (Exception e) when (e is ApiException or ApiUnreachableException)
-            {
-                if (Attempt >= RetryDelays.Length)
-                {
-                    Phase = CheckoutPhase.Unknown;
-                    Changed?.Invoke();
-                    return;
-                }
-                Phase = CheckoutPhase.Retrying;
-                Changed?.Invoke();
-                await Task.Delay(RetryDelays[Attempt], clock, cancellationToken);
-            }
+            var sale = await send();
+            LastSale = sale;
+            Basket.Clear();
+            await FinishAsync(CheckoutPhase.Done);
         }
+        catch (ApiException e) when (e.Status == 401)
+        {
+            // Signed out under our feet: the checkout stays stored and resumes (same key) after signing in again.
+            Phase = CheckoutPhase.Unknown;
+            Changed?.Invoke();
+        }
+        catch (ApiException e) when (!e.Transient)
+        {
+            // A refusal records nothing: the clerk fixes the basket and confirms again, a new request with a new key.
+            Refusal = e;
+            await FinishAsync(CheckoutPhase.Refused);
+        }
+        catch (Exception e) when (e is ApiException or ApiUnreachableException)
+        {
+            Pending = await writes.PendingAsync(Slot);
+            Phase = CheckoutPhase.Unknown;
+            Changed?.Invoke();
+        }
+    }
+
+    void Retrying(int attempt)
+    {
+        Attempt = attempt;
+        Phase = CheckoutPhase.Retrying;
+        Changed?.Invoke();
     }
 
     /// <summary>
@@ -185,14 +183,13 @@ public sealed class CounterState(FiscusApi api, BrowserStorage storage, StaffSes
         {
             return;
         }
+        await writes.ForgetAsync(Slot);
         await FinishAsync(CheckoutPhase.Idle);
     }
 
     async Task FinishAsync(CheckoutPhase phase)
     {
         Pending = null;
-        Phase = phase;
-        await storage.RemoveAsync(Key("pending-checkout"));
         await SaveBasketAsync();
         Phase = phase;
         Changed?.Invoke();

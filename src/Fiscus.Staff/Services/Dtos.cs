@@ -40,7 +40,7 @@ public sealed record SaleRequest(string PaymentType, SaleItem[] Items, decimal? 
 public sealed record AccountLine(
     long AccountLineId, long? PatronId, string? DebitType, string? CreditType, decimal Amount, decimal AmountOutstanding,
     string? Description, string? PaymentType, int? CashRegisterId, int? Quantity, long? UserId, string? ClientId, string? Status,
-    DateTime Date, long? RegisterSessionId);
+    DateTime Date, long? RegisterSessionId, string? InternalNote = null, string? LibraryId = null);
 
 public sealed record Sale(
     long SaleId, int CashRegisterId, long? PatronId, string PaymentType, decimal Total, decimal? AmountTendered, decimal? ChangeGiven,
@@ -77,11 +77,31 @@ public sealed record Cashup(
     long CashupId, int CashRegisterId, long RegisterSessionId, long? ManagerId, string? ClientId, string Status, DateTime StartedAt,
     DateTime Timestamp, decimal? Amount, string? Note, Reconciliation[] Reconciliations, Summary? Summary);
 
+public sealed record AccountTotal(decimal Total, AccountLine[] Lines);
+
+/// <summary>A patron's account: balance, outstanding debits and credits (oldest first).</summary>
+public sealed record Account(decimal Balance, AccountTotal OutstandingDebits, AccountTotal OutstandingCredits);
+
+public sealed record AccountOffset(long AccountOffsetId, long? CreditId, long? DebitId, string Type, decimal Amount, DateTime CreatedAt);
+
+/// <summary>A payment on a patron's account: applied to the listed debits in that order, the rest to the oldest; any more stays as credit.</summary>
+public sealed record CreditRequest(decimal Amount, string PaymentType, int? CashRegisterId, long[] AccountLinesIds, string? Note);
+
+public sealed record NoteRequest(string? Note);
+
+public sealed record WriteOffRequest(decimal? Amount, string? Note);
+
+public sealed record RefundRequest(decimal? Amount, string? PayoutType, int? CashRegisterId, string? Note);
+
+public sealed record AccountAction(AccountLine Line, AccountLine[] Created, AccountLine[] Changed, AccountOffset[] Offsets, decimal Balance);
+
+/// <summary>Refund (part of) a sold item from the register: a REFUND credit against it and a PAYOUT from the drawer.</summary>
+public sealed record PosRefundRequest(long AccountLineId, decimal? Amount, string? PayoutType, string Note);
+
+public sealed record PosRefund(AccountLine Refund, AccountLine Payout, AccountLine Item);
+
 /// <summary>A problem+json answer: the stable code, the message, and the message per field when the API gave them.</summary>
 public sealed record Problem(string? Code, string? Error, string? Detail, string? Title, Dictionary<string, string[]>? Errors);
-
-/// <summary>A checkout the clerk confirmed: kept (with its key) until the API's answer is known, even across a reload.</summary>
-public sealed record PendingCheckout(string IdempotencyKey, int CashRegisterId, SaleRequest Request, string PatronLabel, DateTime ConfirmedAt);
 
 /// <summary>The basket as stored in the browser.</summary>
 public sealed record StoredBasket(StoredBasketLine[] Lines, long? PatronId, string? PatronLabel);
@@ -109,7 +129,18 @@ public sealed record StoredBasketLine(string DebitType, string Description, long
 [JsonSerializable(typeof(Cashup))]
 [JsonSerializable(typeof(Cashup[]))]
 [JsonSerializable(typeof(Problem))]
-[JsonSerializable(typeof(PendingCheckout))]
+[JsonSerializable(typeof(PendingWrite))]
+[JsonSerializable(typeof(Account))]
+[JsonSerializable(typeof(AccountLine[]))]
+[JsonSerializable(typeof(AccountLine))]
+[JsonSerializable(typeof(AccountOffset[]))]
+[JsonSerializable(typeof(CreditRequest))]
+[JsonSerializable(typeof(NoteRequest))]
+[JsonSerializable(typeof(WriteOffRequest))]
+[JsonSerializable(typeof(RefundRequest))]
+[JsonSerializable(typeof(AccountAction))]
+[JsonSerializable(typeof(PosRefundRequest))]
+[JsonSerializable(typeof(PosRefund))]
 [JsonSerializable(typeof(StoredBasket))]
 [JsonSerializable(typeof(int))]
 [JsonSerializable(typeof(object))]

@@ -69,6 +69,21 @@ public sealed class FiscusApi(HttpClient http)
         string path, TBody body, JsonTypeInfo<TBody> bodyType, JsonTypeInfo<T> type, CancellationToken cancellationToken = default) =>
         SendAsync(new HttpRequestMessage(HttpMethod.Put, path) { Content = JsonContent.Create(body, bodyType) }, type, cancellationToken);
 
+    /// <summary>Posts a body already serialized (a stored pending write being sent again, byte for byte).</summary>
+    public Task<T> PostJsonAsync<T>(
+        string path, string json, JsonTypeInfo<T> type, string? idempotencyKey, CancellationToken cancellationToken = default)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path)
+        {
+            Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json"),
+        };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+        return SendAsync(request, type, cancellationToken);
+    }
+
     public async Task PostAsync(string path, CancellationToken cancellationToken = default)
     {
         using var response = await RawAsync(new HttpRequestMessage(HttpMethod.Post, path), cancellationToken);

@@ -16,6 +16,16 @@ public sealed class StaffSession(FiscusApi api)
 
     public bool SignedIn => User is not null;
 
+    /// <summary>The libraries (names and time zones), read once at sign-in: dates show in their library's time zone.</summary>
+    public IReadOnlyList<Library> Libraries { get; private set; } = [];
+
+    public Library? LibraryOf(string? libraryId) => Libraries.FirstOrDefault(l => l.LibraryId == libraryId);
+
+    public string? TimeZoneOf(string? libraryId) => LibraryOf(libraryId)?.TimeZone;
+
+    /// <summary>Setup added or changed a library: dates follow its name and time zone without signing in again.</summary>
+    public void UseLibraries(IReadOnlyList<Library> libraries) => Libraries = libraries;
+
     public event Action? Changed;
 
     public bool Can(string scope) => User?.Scopes.Contains(scope) == true;
@@ -65,6 +75,9 @@ public sealed class StaffSession(FiscusApi api)
         var installation = await api.GetAsync("api/v1/installation", Wire.Default.Installation, cancellationToken);
         Currency = new Currency(installation.Currency.Code, installation.Currency.Exponent);
         Denominations = installation.Denominations.Select(d => new Denomination(Currency.ToMinor(d.Value), d.Kind)).ToList();
+        Libraries = me.Scopes.Contains("reference:read")
+            ? await api.GetAsync("api/v1/libraries?_per_page=1000", Wire.Default.LibraryArray, cancellationToken)
+            : [];
         User = me;
         Changed?.Invoke();
     }

@@ -2,7 +2,10 @@ using Fiscus.Server.Auth;
 
 namespace Fiscus.Server.Tests.Infrastructure;
 
-/// <summary>A clock the test moves by hand (token expiry, business days).</summary>
+/// <summary>
+/// A clock the test moves by hand (token expiry, business days). Move it forward, or back only to where it was: the database
+/// refuses money dated more than five minutes before it is written, or before its register session opened (migration 0010).
+/// </summary>
 public sealed class TestClock : TimeProvider
 {
     DateTimeOffset now = DateTimeOffset.UtcNow;

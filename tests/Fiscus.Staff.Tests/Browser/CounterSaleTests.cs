@@ -21,6 +21,7 @@ public sealed class CounterSaleTests(StaffAppServer app) : IClassFixture<StaffAp
         await Expect(page.GetByLabel("Find an item")).ToBeFocusedAsync();
         await page.GetByLabel("Find an item").FillAsync("photo");
         await page.GetByLabel("Find an item").PressAsync("Enter");
+        await Expect(page.GetByTestId("basket-total")).ToHaveTextAsync("$0.15");
         await Ui.Item(page, "Photocopy").ClickAsync();
         await Expect(page.GetByTestId("basket-total")).ToHaveTextAsync("$0.30");
         await Expect(page.GetByLabel("Quantity of Photocopy")).ToHaveValueAsync("2");

@@ -20,7 +20,7 @@ public sealed class RoleTests(StaffAppServer app) : IClassFixture<StaffAppServer
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Cash up now" })).ToHaveCountAsync(0);
         await Expect(page.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex("Start counting") })).ToHaveCountAsync(0);
         var nav = page.GetByRole(AriaRole.Navigation, new() { Name = "Main" });
-        await Expect(nav.GetByRole(AriaRole.Link)).ToHaveTextAsync(["Counter", "Registers"]);
+        await Expect(nav.GetByRole(AriaRole.Link)).ToHaveTextAsync(["Counter", "Patrons", "Registers"]);
 
         // Forced from the page, with the session cookie: the API says no.
         var status = await page.EvaluateAsync<int>("""

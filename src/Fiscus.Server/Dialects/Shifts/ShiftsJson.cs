@@ -12,7 +12,9 @@ public sealed record ShiftEnvelope<T>(string Message, T? Data);
 /// A shift in POS Kasir's shape — <c>id</c>, <c>user_id</c> (the staff member's UUID), <c>start_cash</c>,
 /// <c>status</c>, <c>start_time</c>, and once ended <c>end_time</c>, <c>expected_cash_end</c>,
 /// <c>actual_cash_end</c>, <c>difference</c> — plus the register and the cash the shift moved (Square's
-/// paid in, paid out, payments, refunds), and for an open shift the cash expected in the drawer now.
+/// paid in, paid out, payments, refunds), for an open shift the cash expected in the drawer now, and the register's
+/// books beside the cashier's figures: <c>books_cash_start</c> and <c>opening_difference</c> (start cash minus the
+/// books), once ended <c>books_cash_end</c> and <c>books_difference</c> (actual cash end minus the books' end).
 /// Amounts are integers in the currency's minor unit.
 /// </summary>
 public sealed record ShiftDto(
@@ -22,10 +24,14 @@ public sealed record ShiftDto(
     string Status,
     DateTime StartTime,
     int CashRegisterId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? BooksCashStart = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? OpeningDifference = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTime? EndTime = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? ExpectedCashEnd = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? ActualCashEnd = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Difference = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? BooksCashEnd = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? BooksDifference = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? ExpectedCash = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? CashIn = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? CashOut = null,
@@ -34,8 +40,9 @@ public sealed record ShiftDto(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Username = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<CashTransactionDto>? Transactions = null)
 {
-    /// <summary>As started: the fields POS Kasir answers a start with, and the register.</summary>
-    public static ShiftDto Started(Shift s) => new(s.ShiftId, s.UserUuid, s.StartCashMinor, s.Status, s.StartTime, s.CashRegisterId);
+    /// <summary>As started: the fields POS Kasir answers a start with, the register, and the start against the books.</summary>
+    public static ShiftDto Started(Shift s) => new(s.ShiftId, s.UserUuid, s.StartCashMinor, s.Status, s.StartTime, s.CashRegisterId,
+        s.BooksCashStartMinor, s.Books.OpeningDifferenceMinor);
 
     /// <summary>With the cash it moved: the expected cash so far while open, the count and difference once closed.</summary>
     public static ShiftDto WithCash(Shift s, ShiftCash cash) => Started(s) with
@@ -44,6 +51,8 @@ public sealed record ShiftDto(
         ExpectedCashEnd = s.ExpectedCashEndMinor,
         ActualCashEnd = s.ActualCashEndMinor,
         Difference = s.DifferenceMinor,
+        BooksCashEnd = s.Books.BooksCashEndMinor,
+        BooksDifference = s.Books.BooksDifferenceMinor,
         ExpectedCash = s.Status == "open" ? cash.ExpectedMinor(s.StartCashMinor) : null,
         CashIn = cash.CashInMinor,
         CashOut = cash.CashOutMinor,
