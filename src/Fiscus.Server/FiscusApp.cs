@@ -156,6 +156,7 @@ public static class FiscusApp
 
         app.MapAuth();
         app.MapInstallation();
+        app.MapScopes();
         app.MapOAuth();
         app.MapLibraries();
         app.MapFeeFineOwners();

@@ -54,6 +54,7 @@ public sealed class AuthorizationMatrixTests(FiscusFixture fiscus) : IClassFixtu
         new("GET", "/api/v1/auth/me", null, "cashier", Access.Self),
         new("POST", "/api/v1/auth/logout", null, "cashier", Access.Self),
         new("GET", "/api/v1/installation", null, "cashier", Access.Self),
+        new("GET", "/api/v1/scopes", null, "cashier", Access.Self),
 
         new("GET", "/api/v1/libraries", "reference:read", "cashier", Access.Shared),
         new("GET", "/api/v1/libraries/{library}", "reference:read", "cashier", Access.Shared),

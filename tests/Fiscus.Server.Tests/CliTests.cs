@@ -77,6 +77,14 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Matches(@"\n\d+\s+ann\s+cashier\s+MAIN\s+enabled", list.Output);
     }
 
+    [Fact]
+    public async Task User_add_without_a_password_prints_a_generated_one()
+    {
+        var added = await RunAsync("user", "add", "--username", "gen", "--role", "manager");
+        Assert.True(added.Code == 0, added.Error);
+        Assert.Matches(@"password for gen \(shown once\): [A-Za-z0-9]{16}\n", added.Output);
+    }
+
     [Theory]
     [InlineData("--username", "bob", "--password", "short", "--role", "cashier")]
     [InlineData("--username", "bob", "--password", "aaaaaaaaaaaa", "--role", "admin")]

@@ -90,6 +90,28 @@ public sealed class UsersTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtu
         await fiscus.LoginAsync(user.Username, password);
     }
 
+    [Fact]
+    public async Task A_user_created_without_a_password_gets_a_generated_one_shown_once()
+    {
+        var admin = await fiscus.AdminAsync();
+        var username = fiscus.Unique("generated");
+
+        using var created = await admin.PostAsync("/api/v1/users", Json.Body(new { username, role = "manager" }));
+
+        var user = await created.ExpectAsync(HttpStatusCode.Created);
+        Assert.Equal(["user_id", "user_uuid", "username", "role", "library_id", "disabled", "created_at", "updated_at", "password"],
+            user.AsObject().Select(p => p.Key));
+        var password = user["password"]!.GetValue<string>();
+        Assert.Equal(16, password.Length);
+        using var fetched = await admin.GetAsync($"/api/v1/users/{user["user_id"]}");
+        Assert.Null((await fetched.ExpectAsync(HttpStatusCode.OK))["password"]);
+        await fiscus.LoginAsync(username, password);
+        var audit = await fiscus.ScalarAsync<string>(
+            "SELECT details::text FROM audit_log WHERE action = 'user.create' AND entity_id = @id", new { id = user["user_id"]!.ToString() });
+        Assert.Contains("\"generated_password\": true", audit, StringComparison.Ordinal);
+        Assert.DoesNotContain(password, audit, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("admin", "aaaaaaaa")]
     [InlineData("admin", "aaaaaaaaaaaa")]

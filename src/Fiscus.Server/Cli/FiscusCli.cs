@@ -126,7 +126,7 @@ public sealed class FiscusCli(TextWriter output, TextWriter error)
         var username = new Option<string>("--username") { Required = true, Description = "Login name" };
         var password = new Option<string>("--password")
         {
-            Description = "Password: at least 12 characters for admins and managers, 8 for cashiers; not a common one",
+            Description = "Password: at least 12 characters for admins and managers, 8 for cashiers; not a common one. Left out, one is generated and printed",
         };
         var role = new Option<string>("--role") { Required = true, Description = "admin, manager or cashier" };
         role.AcceptOnlyFromAmong([.. Roles.All]);
@@ -144,7 +144,12 @@ public sealed class FiscusCli(TextWriter output, TextWriter error)
             {
                 return Fail(outcome.Failure!);
             }
-            output.WriteLine($"created user {outcome.Value!.Username} (user_id {outcome.Value.UserId}, role {outcome.Value.Role})");
+            var (created, generated) = outcome.Value;
+            output.WriteLine($"created user {created.Username} (user_id {created.UserId}, role {created.Role})");
+            if (generated is not null)
+            {
+                output.WriteLine($"password for {created.Username} (shown once): {generated}");
+            }
             return 0;
         });
 

@@ -55,11 +55,18 @@ public sealed partial class StaffUsers(NpgsqlDataSource dataSource, Passwords pa
             new { hash, user.UserId, user.PasswordHash }, cancellationToken: cancellationToken));
     }
 
-    public async Task<Outcome<StaffUser>> CreateAsync(NewUser request, AuditActor actor, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates a user. With no password given, one is generated (as a reset does) and returned once, so an admin never has to
+    /// invent one for somebody else; a chosen password must meet <see cref="PasswordPolicy"/> for the role.
+    /// </summary>
+    /// <returns>The user, and the generated password when none was given (null otherwise).</returns>
+    public async Task<Outcome<(StaffUser User, string? GeneratedPassword)>> CreateAsync(
+        NewUser request, AuditActor actor, CancellationToken cancellationToken)
     {
         var validation = new Validation();
         ValidateUsername(validation, request.Username);
-        if (PasswordPolicy.Problem(request.Password, request.Role, request.Username) is { } passwordProblem)
+        var generated = request.Password is null ? Secrets.NewPassword() : null;
+        if (generated is null && PasswordPolicy.Problem(request.Password, request.Role, request.Username) is { } passwordProblem)
         {
             validation.Add("password", passwordProblem);
         }
@@ -68,8 +75,8 @@ public sealed partial class StaffUsers(NpgsqlDataSource dataSource, Passwords pa
         {
             return validation.ToFailure();
         }
-        var hash = passwords.Hash(request.Password!);
-        return await Transactions.RunAsync<Outcome<StaffUser>>(dataSource, async (connection, transaction) =>
+        var hash = passwords.Hash(generated ?? request.Password!);
+        return await Transactions.RunAsync<Outcome<(StaffUser, string?)>>(dataSource, async (connection, transaction) =>
         {
             if (await CheckLibraryAsync(connection, transaction, request.LibraryId, cancellationToken) is { } libraryFailure)
             {
@@ -87,8 +94,8 @@ public sealed partial class StaffUsers(NpgsqlDataSource dataSource, Passwords pa
                 """, new { uuid = Guid.NewGuid(), request.Username, hash, request.Role, request.LibraryId, now },
                 transaction, cancellationToken: cancellationToken));
             await AuditLog.WriteAsync(connection, transaction, actor, now, "user.create", "staff_user", Id(user),
-                new { user.Username, user.Role, user.LibraryId }, cancellationToken);
-            return user;
+                new { user.Username, user.Role, user.LibraryId, GeneratedPassword = generated is not null }, cancellationToken);
+            return (user, generated);
         }, cancellationToken);
     }
 

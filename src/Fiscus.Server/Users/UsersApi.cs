@@ -7,7 +7,18 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Fiscus.Server.Users;
 
-public sealed record CreateUserRequest(string Username, string Password, string Role, string? LibraryId = null);
+/// <summary>Leave <c>password</c> out to have a random one generated and returned once (<see cref="CreatedUserWithPasswordDto"/>).</summary>
+public sealed record CreateUserRequest(string Username, string Role, string? Password = null, string? LibraryId = null);
+
+/// <summary>The answer to creating a user whose password Fiscus generated: the user, and the password, this once.</summary>
+public sealed record CreatedUserWithPasswordDto(
+    long UserId, Guid UserUuid, string Username, string Role, string? LibraryId, bool Disabled, DateTime CreatedAt, DateTime UpdatedAt,
+    string Password)
+{
+    public static CreatedUserWithPasswordDto From(StaffUser user, string password) => new(
+        user.UserId, user.UserUuid, user.Username, user.Role, user.LibraryId, user.DisabledAt is not null, user.CreatedAt, user.UpdatedAt,
+        password);
+}
 
 public sealed record UpdateUserRequest(string Role, string? LibraryId = null);
 
@@ -24,7 +35,7 @@ public static class UsersApi
         var group = routes.MapGroup("/api/v1/users").WithTags("Users").RequireAuthorization(Scopes.UsersWrite);
         group.MapGet("/", ListAsync).WithName("listUsers").WithSummary("List staff users");
         group.MapGet("/{user_id:long}", GetAsync).WithName("getUser").WithSummary("Get a staff user");
-        group.MapPost("/", CreateAsync).WithName("addUser").WithSummary("Add a staff user");
+        group.MapPost("/", CreateAsync).WithName("addUser").WithSummary("Add a staff user (password left out: one is generated and returned once)");
         group.MapPut("/{user_id:long}", UpdateAsync).WithName("updateUser").WithSummary("Change a user's role or home library");
         group.MapPost("/{user_id:long}/disable", (long user_id, Caller caller, HttpContext http, StaffUsers users, CancellationToken ct) =>
                 SetDisabledAsync(user_id, true, caller, http, users, ct))
@@ -50,15 +61,21 @@ public static class UsersApi
             ? TypedResults.Ok(StaffUserDto.From(user))
             : ApiProblems.NotFound("user_not_found", $"There is no user {userId}.");
 
-    static async Task<Results<Created<StaffUserDto>, ProblemHttpResult>> CreateAsync(
+    static async Task<Results<Created<StaffUserDto>, Created<CreatedUserWithPasswordDto>, ProblemHttpResult>> CreateAsync(
         CreateUserRequest request, Caller caller, HttpContext http, StaffUsers users, CancellationToken cancellationToken)
     {
         var outcome = await users.CreateAsync(
             new StaffUsers.NewUser(request.Username, request.Password, request.Role, request.LibraryId), AuditActor.From(caller, http),
             cancellationToken);
-        return outcome.Succeeded
-            ? TypedResults.Created($"/api/v1/users/{outcome.Value!.UserId}", StaffUserDto.From(outcome.Value))
-            : ApiProblems.From(outcome.Failure!);
+        if (!outcome.Succeeded)
+        {
+            return ApiProblems.From(outcome.Failure!);
+        }
+        var (user, generated) = outcome.Value;
+        var location = $"/api/v1/users/{user.UserId}";
+        return generated is null
+            ? TypedResults.Created(location, StaffUserDto.From(user))
+            : TypedResults.Created(location, CreatedUserWithPasswordDto.From(user, generated));
     }
 
     static async Task<Results<Ok<StaffUserDto>, ProblemHttpResult>> UpdateAsync(

@@ -61,6 +61,14 @@ public sealed class FiscusApi(HttpClient http)
         return SendAsync(request, type, cancellationToken);
     }
 
+    /// <summary>A POST with no body whose answer matters (a generated password, a rotated secret, the record it changed).</summary>
+    public Task<T> PostAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancellationToken = default) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Post, path), type, cancellationToken);
+
+    public Task<T> PutAsync<TBody, T>(
+        string path, TBody body, JsonTypeInfo<TBody> bodyType, JsonTypeInfo<T> type, CancellationToken cancellationToken = default) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Put, path) { Content = JsonContent.Create(body, bodyType) }, type, cancellationToken);
+
     /// <summary>Posts a body already serialized (a stored pending write being sent again, byte for byte).</summary>
     public Task<T> PostJsonAsync<T>(
         string path, string json, JsonTypeInfo<T> type, string? idempotencyKey, CancellationToken cancellationToken = default)

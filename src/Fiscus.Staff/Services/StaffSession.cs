@@ -23,6 +23,9 @@ public sealed class StaffSession(FiscusApi api)
 
     public string? TimeZoneOf(string? libraryId) => LibraryOf(libraryId)?.TimeZone;
 
+    /// <summary>Setup added or changed a library: dates follow its name and time zone without signing in again.</summary>
+    public void UseLibraries(IReadOnlyList<Library> libraries) => Libraries = libraries;
+
     public event Action? Changed;
 
     public bool Can(string scope) => User?.Scopes.Contains(scope) == true;
