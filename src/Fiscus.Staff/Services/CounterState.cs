@@ -52,6 +52,9 @@ public sealed class CounterState(BrowserStorage storage, StaffSession session, C
 
     public ApiException? Refusal { get; private set; }
 
+    /// <summary>Why an unanswered checkout was not sent again (its clerk signed out, or it is too old), if that is why.</summary>
+    public string? UnknownReason { get; private set; }
+
     public Sale? LastSale { get; private set; }
 
     public event Action? Changed;
@@ -136,6 +139,7 @@ public sealed class CounterState(BrowserStorage storage, StaffSession session, C
     async Task RunAsync(Func<Task<Sale>> send)
     {
         Refusal = null;
+        UnknownReason = null;
         Attempt = 0;
         Phase = CheckoutPhase.Sending;
         Changed?.Invoke();
@@ -160,6 +164,7 @@ public sealed class CounterState(BrowserStorage storage, StaffSession session, C
         }
         catch (Exception e) when (e is ApiException or ApiUnreachableException)
         {
+            UnknownReason = e is WriteNotSentException ? e.Message : null;
             Pending = await writes.PendingAsync(Slot);
             Phase = CheckoutPhase.Unknown;
             Changed?.Invoke();

@@ -34,8 +34,14 @@ public sealed class ApiException(int status, Problem problem)
 }
 
 /// <summary>The server could not be reached at all (network down, server restarting): the outcome is not known.</summary>
-public sealed class ApiUnreachableException(Exception inner)
-    : Exception("Fiscus cannot be reached. Check the network; nothing is lost.", inner);
+public class ApiUnreachableException(Exception? inner, string? message = null)
+    : Exception(message ?? "Fiscus cannot be reached. Check the network; nothing is lost.", inner);
+
+/// <summary>
+/// A confirmed write was not sent (again): the clerk who confirmed it signed out, or it is too old to send safely. It
+/// stays stored; what to do is in the message. Screens treat it as an unanswered write.
+/// </summary>
+public sealed class WriteNotSentException(string message) : ApiUnreachableException(null, message);
 
 /// <summary>
 /// The app's only way to Fiscus: the public REST API, same origin, authenticated by the HttpOnly session cookie. A 401

@@ -53,16 +53,20 @@ public sealed class StaffSession(FiscusApi api)
         await SetAsync(answer.User, cancellationToken);
     }
 
+    /// <summary>
+    /// Signs out: the server revokes the token and clears the HttpOnly cookie. If it cannot be reached the cookie still
+    /// works, so the clerk is told (an <see cref="ApiUnreachableException"/> or 5xx goes to the caller) and stays signed in
+    /// here rather than leave a live session behind a sign-in screen. Already signed out (401) counts as done.
+    /// </summary>
     public async Task SignOutAsync()
     {
         try
         {
             await api.PostAsync("api/v1/auth/logout");
         }
-        catch (Exception e) when (e is ApiException or ApiUnreachableException)
+        catch (ApiException e) when (e.Status == 401)
         {
-            // Signed out already, or the server is away: the cookie is useless to the next person either way once revoked;
-            // forget the user here regardless.
+            // The session had ended already.
         }
         Clear();
     }

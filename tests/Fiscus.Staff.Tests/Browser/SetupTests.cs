@@ -82,7 +82,7 @@ public sealed class SetupTests(StaffAppServer app) : IClassFixture<StaffAppServe
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await Ui.SignInAsync(page, "cleo", password);
-        await Expect(page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link)).ToHaveTextAsync(["Counter", "Patrons", "Registers"]);
+        await Expect(page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link)).ToHaveTextAsync(["Counter", "Patrons", "Registers", "My shift"]);
         AssertNoConsoleErrors();
     }
 
@@ -300,7 +300,7 @@ public sealed class SetupTests(StaffAppServer app) : IClassFixture<StaffAppServe
     {
         await app.AddUserAsync("cyd", "cashier");
         var page = await SignedInAsync("/setup", "cyd");
-        await Expect(page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link)).ToHaveTextAsync(["Counter", "Patrons", "Registers"]);
+        await Expect(page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link)).ToHaveTextAsync(["Counter", "Patrons", "Registers", "My shift"]);
         await Expect(page.GetByTestId("setup-refused")).ToContainTextAsync("Setup is not for you");
         await Expect(Sections(page)).ToHaveCountAsync(0);
         await Screenshots.SaveAsync(page, "setup-cashier-refused");
