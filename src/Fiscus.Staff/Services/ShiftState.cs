@@ -23,6 +23,9 @@ public sealed class ShiftState(StaffSession session, ConfirmedWrites writes)
 
     public ApiException? Refusal { get; private set; }
 
+    /// <summary>Why an unanswered transaction was not sent again (its clerk signed out, or it is too old), if that is why.</summary>
+    public string? UnknownReason { get; private set; }
+
     public CashTransaction? Last { get; private set; }
 
     public event Action? Changed;
@@ -57,6 +60,7 @@ public sealed class ShiftState(StaffSession session, ConfirmedWrites writes)
     async Task RunAsync(Func<Task<ShiftEnvelope<CashTransaction>>> send)
     {
         Refusal = null;
+        UnknownReason = null;
         Attempt = 0;
         Phase = CheckoutPhase.Sending;
         Changed?.Invoke();
@@ -73,7 +77,8 @@ public sealed class ShiftState(StaffSession session, ConfirmedWrites writes)
         }
         catch (Exception e) when (e is ApiException or ApiUnreachableException)
         {
-            // Signed out under our feet, or the retries spent: it stays stored and goes again (same key).
+            // Signed out under our feet, or the retries spent: it stays stored and goes again (same key) unless too old.
+            UnknownReason = e is WriteNotSentException ? e.Message : null;
             Pending = await writes.PendingAsync(Slot);
             Phase = CheckoutPhase.Unknown;
             Changed?.Invoke();
