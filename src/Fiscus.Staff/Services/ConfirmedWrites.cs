@@ -61,7 +61,10 @@ public sealed class ConfirmedWrites : IDisposable
     static string Key(long? userId, string slot) => $"fiscus.{userId}.pending.{slot}";
 
     /// <summary>The write stored under <paramref name="slot"/> by the signed-in clerk whose answer never came, if any.</summary>
-    public Task<PendingWrite?> PendingAsync(string slot) => storage.GetAsync(Key(session.User?.UserId, slot), Wire.Default.PendingWrite);
+    public Task<PendingWrite?> PendingAsync(string slot) => PendingAsync(slot, session.User?.UserId);
+
+    /// <summary>The write <paramref name="userId"/> stored under <paramref name="slot"/> (whoever is signed in now).</summary>
+    public Task<PendingWrite?> PendingAsync(string slot, long? userId) => storage.GetAsync(Key(userId, slot), Wire.Default.PendingWrite);
 
     /// <summary>
     /// Confirms a write: stores it with a fresh key, then sends it until answered. A slot holds one write: while an earlier

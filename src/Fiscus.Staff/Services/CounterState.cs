@@ -33,34 +33,43 @@ public enum CheckoutPhase
 /// refusal that recorded nothing. Only then is the pending checkout forgotten.
 /// </para>
 /// </summary>
-public sealed class CounterState(BrowserStorage storage, StaffSession session, ConfirmedWrites writes)
+public sealed class CounterState
 {
-    const string Slot = "checkout";
-
+    readonly BrowserStorage storage;
+    readonly StaffSession session;
+    readonly PendingWriteFlow<Sale> checkout;
     long? loadedFor;
+
+    public CounterState(BrowserStorage storage, StaffSession session, ConfirmedWrites writes)
+    {
+        this.storage = storage;
+        this.session = session;
+        checkout = new PendingWriteFlow<Sale>(writes, session, "checkout", Wire.Default.Sale) { Recorded = Recorded };
+        checkout.Changed += () => Changed?.Invoke();
+    }
 
     public Basket Basket { get; } = new();
 
     public int? RegisterId { get; private set; }
 
     /// <summary>The checkout confirmed but not answered yet (stored with its key by <see cref="ConfirmedWrites"/>).</summary>
-    public PendingWrite? Pending { get; private set; }
+    public PendingWrite? Pending => checkout.Pending;
 
-    public CheckoutPhase Phase { get; private set; }
+    public CheckoutPhase Phase => checkout.Phase;
 
-    public int Attempt { get; private set; }
+    public int Attempt => checkout.Attempt;
 
-    public ApiException? Refusal { get; private set; }
+    public ApiException? Refusal => checkout.Refusal;
 
     /// <summary>Why an unanswered checkout was not sent again (its clerk signed out, or it is too old), if that is why.</summary>
-    public string? UnknownReason { get; private set; }
+    public string? UnknownReason => checkout.UnknownReason;
 
     public Sale? LastSale { get; private set; }
 
     public event Action? Changed;
 
     /// <summary>A checkout is in flight or waits for its answer: the basket must not change under it.</summary>
-    public bool Busy => Pending is not null || Phase is CheckoutPhase.Sending or CheckoutPhase.Retrying;
+    public bool Busy => checkout.Busy;
 
     string Key(string what) => $"fiscus.{session.User?.UserId}.{what}";
 
@@ -84,9 +93,7 @@ public sealed class CounterState(BrowserStorage storage, StaffSession session, C
             Basket.PatronLabel = stored.PatronLabel;
         }
         RegisterId = await storage.GetAsync(Key("register"), Wire.Default.Int32) is > 0 and var id ? id : null;
-        Pending = await writes.PendingAsync(Slot);
-        Phase = Pending is null ? CheckoutPhase.Idle : CheckoutPhase.Unknown;
-        Changed?.Invoke();
+        await checkout.LoadAsync();
     }
 
     public async Task SetRegisterAsync(int registerId)
@@ -96,16 +103,11 @@ public sealed class CounterState(BrowserStorage storage, StaffSession session, C
         Changed?.Invoke();
     }
 
-    /// <summary>Call after every change to the basket: it is stored at once.</summary>
+    /// <summary>Call after every change to the basket: it is stored at once (and a shown outcome is put away).</summary>
     public async Task SaveBasketAsync()
     {
-        if (Phase is CheckoutPhase.Done or CheckoutPhase.Refused)
-        {
-            Phase = CheckoutPhase.Idle;
-        }
-        await storage.SetAsync(Key("basket"), new StoredBasket(
-            Basket.Lines.Select(l => new StoredBasketLine(l.DebitType, l.Description, l.UnitPriceMinor, l.Quantity, l.PriceEditable)).ToArray(),
-            Basket.PatronId, Basket.PatronLabel), Wire.Default.StoredBasket);
+        checkout.Acknowledge();
+        await StoreBasketAsync();
         Changed?.Invoke();
     }
 
@@ -122,81 +124,31 @@ public sealed class CounterState(BrowserStorage storage, StaffSession session, C
             Basket.Lines.Select(l => new SaleItem(l.DebitType, currency.Wire(l.UnitPriceMinor), l.Quantity, l.Description)).ToArray(),
             tenderedMinor is { } tendered ? currency.Wire(tendered) : null,
             Basket.PatronId);
-        await RunAsync(() => writes.SendAsync(Slot, $"api/v1/cash_registers/{registerId}/sales", request, Wire.Default.SaleRequest,
-            Wire.Default.Sale, Retrying, cancellationToken));
+        await checkout.ConfirmAsync($"api/v1/cash_registers/{registerId}/sales", request, Wire.Default.SaleRequest, cancellationToken);
+        await StoreBasketAsync();
     }
 
     /// <summary>Sends the unanswered checkout again (same request, same key) until the API answers or the retries are spent.</summary>
     public async Task SendPendingAsync(CancellationToken cancellationToken = default)
     {
-        if (Pending is not { } pending || Phase is CheckoutPhase.Sending or CheckoutPhase.Retrying)
-        {
-            return;
-        }
-        await RunAsync(() => writes.ResendAsync(Slot, pending, Wire.Default.Sale, Retrying, cancellationToken));
-    }
-
-    async Task RunAsync(Func<Task<Sale>> send)
-    {
-        Refusal = null;
-        UnknownReason = null;
-        Attempt = 0;
-        Phase = CheckoutPhase.Sending;
-        Changed?.Invoke();
-        try
-        {
-            var sale = await send();
-            LastSale = sale;
-            Basket.Clear();
-            await FinishAsync(CheckoutPhase.Done);
-        }
-        catch (ApiException e) when (e.Status == 401)
-        {
-            // Signed out under our feet: the checkout stays stored and resumes (same key) after signing in again.
-            Phase = CheckoutPhase.Unknown;
-            Changed?.Invoke();
-        }
-        catch (ApiException e) when (!e.Transient)
-        {
-            // A refusal records nothing: the clerk fixes the basket and confirms again, a new request with a new key.
-            Refusal = e;
-            await FinishAsync(CheckoutPhase.Refused);
-        }
-        catch (Exception e) when (e is ApiException or ApiUnreachableException)
-        {
-            UnknownReason = e is WriteNotSentException ? e.Message : null;
-            Pending = await writes.PendingAsync(Slot);
-            Phase = CheckoutPhase.Unknown;
-            Changed?.Invoke();
-        }
-    }
-
-    void Retrying(int attempt)
-    {
-        Attempt = attempt;
-        Phase = CheckoutPhase.Retrying;
-        Changed?.Invoke();
+        await checkout.ResendAsync(cancellationToken);
+        await StoreBasketAsync();
     }
 
     /// <summary>
     /// The clerk gives up on an unanswered checkout (e.g. the customer left). If the sale reached Fiscus it stays recorded
     /// and shows in the register's session; the basket is kept so nothing typed is lost.
     /// </summary>
-    public async Task AbandonPendingAsync()
+    public Task AbandonPendingAsync() => checkout.AbandonAsync();
+
+    void Recorded(Sale sale)
     {
-        if (Phase is CheckoutPhase.Sending or CheckoutPhase.Retrying)
-        {
-            return;
-        }
-        await writes.ForgetAsync(Slot);
-        await FinishAsync(CheckoutPhase.Idle);
+        LastSale = sale;
+        Basket.Clear();
     }
 
-    async Task FinishAsync(CheckoutPhase phase)
-    {
-        Pending = null;
-        await SaveBasketAsync();
-        Phase = phase;
-        Changed?.Invoke();
-    }
+    /// <summary>The basket as it is now, without putting away the outcome the screen is showing.</summary>
+    Task StoreBasketAsync() => storage.SetAsync(Key("basket"), new StoredBasket(
+        Basket.Lines.Select(l => new StoredBasketLine(l.DebitType, l.Description, l.UnitPriceMinor, l.Quantity, l.PriceEditable)).ToArray(),
+        Basket.PatronId, Basket.PatronLabel), Wire.Default.StoredBasket).AsTask();
 }
