@@ -37,11 +37,14 @@ BEGIN
     SELECT NULL, debit_id, 'CREATE', amount, at FROM bench_sales
     UNION ALL SELECT credit_id, NULL, 'CREATE', -amount, at FROM bench_sales
     UNION ALL SELECT credit_id, debit_id, 'APPLY', -amount, at FROM bench_sales;
-    -- The register movements the skipped triggers would have appended.
-    INSERT INTO register_movements
-    SELECT m.* FROM bench_sales b JOIN account_lines l ON l.account_line_id IN (b.debit_id, b.credit_id), fiscus_line_movement(l) m;
-    INSERT INTO register_movements
-    SELECT m.* FROM account_offsets o, fiscus_offset_movements(o) m
-    WHERE o.type = 'APPLY' AND o.credit_id >= (SELECT min(credit_id) FROM bench_sales) AND o.debit_id IS NOT NULL;
+    -- The register movements the skipped triggers would have appended (their key and transaction stamp are the table's defaults).
+    INSERT INTO register_movements (register_session_id, cash_register_id, posted_at, kind, payment_type, debit_type_code, credit_type_code,
+                                    related_debit_type_code, count, amount_minor, counts_as_cash)
+    SELECT m.register_session_id, m.cash_register_id, m.posted_at, m.kind, m.payment_type, m.debit_type_code, m.credit_type_code,
+           m.related_debit_type_code, m.count, m.amount_minor, m.counts_as_cash
+    FROM (SELECT m.* FROM bench_sales b JOIN account_lines l ON l.account_line_id IN (b.debit_id, b.credit_id), fiscus_line_movement(l) m
+          UNION ALL
+          SELECT m.* FROM account_offsets o, fiscus_offset_movements(o) m
+          WHERE o.type = 'APPLY' AND o.credit_id >= (SELECT min(credit_id) FROM bench_sales) AND o.debit_id IS NOT NULL) m;
 END;
 $$;

@@ -27,4 +27,10 @@ public static class LedgerErrorCodes
     /// (migration 0010, checked at commit).
     /// </summary>
     public const string CashupDoesNotReconcile = "FL008";
+
+    /// <summary>
+    /// A seal that does not continue the chain: not the next number, not naming the last seal's hash, or not starting at its
+    /// horizon (migration 0012). The sealer holds an advisory lock, so from Fiscus this means a seal was written by hand.
+    /// </summary>
+    public const string SealChainBroken = "FL009";
 }

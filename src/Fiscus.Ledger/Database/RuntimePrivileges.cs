@@ -35,6 +35,9 @@ public static class RuntimePrivileges
         AppendOnly("cashup_reconciliations"),
         AppendOnly("shift_cash_transactions"),
         AppendOnly("audit_log"),
+        // The seal (migration 0012): the server's sealer appends seals and their rows, and can never change one.
+        AppendOnly("ledger_seals"),
+        AppendOnly("ledger_seal_rows"),
 
         // Registers' sessions, cash-ups and shifts move forward through their states (their triggers say how). Sessions and
         // cash-ups are inserted open (migrations 0009, 0010), so the columns that count and close them are never inserted.
