@@ -1,4 +1,5 @@
 using Dapper;
+using Fiscus.Ledger.Sealing;
 using Npgsql;
 
 namespace Fiscus.Ledger.Verification;
@@ -8,12 +9,16 @@ public sealed record Violation(string Check, string Detail);
 public sealed record VerificationReport(long Lines, long Offsets, IReadOnlyList<Violation> Violations)
 {
     public bool IsClean => Violations.Count == 0;
+
+    /// <summary>The seal's chain and the sealed rows, recomputed (its findings are among <see cref="Violations"/> too).</summary>
+    public SealReport Seal { get; init; } = SealReport.Unchecked;
 }
 
 /// <summary>
 /// Checks every ledger invariant over the whole database, independently of the triggers that enforce
 /// them at commit: a second opinion for operators (<c>fiscus verify</c>) and for the tests, which run it
-/// after writing money. Each check reports up to <see cref="MaxPerCheck"/> offending rows.
+/// after writing money. Each check reports up to <see cref="MaxPerCheck"/> offending rows. Then the seal
+/// (<see cref="SealChecks"/>): whether any row sealed so far was altered, deleted or slipped in since.
 /// </summary>
 public static class LedgerVerifier
 {
@@ -219,7 +224,8 @@ public static class LedgerVerifier
             """),
     ];
 
-    public static async Task<VerificationReport> VerifyAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// <param name="against">A seal's hash recorded elsewhere (<c>fiscus verify --against</c>): a finding unless the chain has it.</param>
+    public static async Task<VerificationReport> VerifyAsync(NpgsqlConnection connection, CancellationToken cancellationToken, byte[]? against = null)
     {
         // One snapshot for every check, so a verification running beside live traffic sees one consistent ledger.
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
@@ -230,11 +236,13 @@ public static class LedgerVerifier
                 cancellationToken: cancellationToken, commandTimeout: 0));
             violations.AddRange(rows.Select(detail => new Violation(check, detail)));
         }
+        var seal = await SealChecks.CheckAsync(connection, transaction, against, MaxPerCheck, cancellationToken);
+        violations.AddRange(seal.Findings.Select(f => new Violation(f.Check, f.Detail)));
         var lines = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT count(*) FROM account_lines", transaction: transaction, cancellationToken: cancellationToken));
         var offsets = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT count(*) FROM account_offsets", transaction: transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
-        return new VerificationReport(lines, offsets, violations);
+        return new VerificationReport(lines, offsets, violations) { Seal = seal };
     }
 }
