@@ -1,5 +1,6 @@
 using Dapper;
 using Fiscus.Ledger.Registers;
+using Fiscus.Ledger.Sealing;
 using Npgsql;
 
 namespace Fiscus.Ledger.Reports;
@@ -13,11 +14,13 @@ public sealed record RegisterDay(int CashRegisterId, string Name, SessionSummary
 
 /// <summary>
 /// A Z-report: what each register of a library took and paid out on one business day, reckoned in the
-/// library's time zone as [local midnight, next local midnight), with the cash-ups completed that day.
+/// library's time zone as [local midnight, next local midnight), with the cash-ups completed that day, and the ledger's
+/// latest seal when the report was made (<see cref="Seal"/>: null before the first), whose hash the report carries so it
+/// can be filed with it and checked later with <c>fiscus verify --against</c>.
 /// </summary>
 public sealed record DailyTotals(
     string LibraryId, string TimeZone, DateOnly Date, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<RegisterDay> Registers,
-    SessionSummary.Aggregates Totals)
+    SessionSummary.Aggregates Totals, LedgerSeal? Seal)
 {
     sealed record RegisterRow(int CashRegisterId, string Name);
 
@@ -60,7 +63,8 @@ public sealed record DailyTotals(
                 .ToList()));
         }
         var all = await SessionSummary.AggregateAsync(connection, transaction, LineScope.Window(ids, found.From, found.To), cancellationToken);
+        var seal = await LedgerSeal.LatestAsync(connection, transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return new DailyTotals(libraryId, found.TimeZone, date, found.From, found.To, days, all);
+        return new DailyTotals(libraryId, found.TimeZone, date, found.From, found.To, days, all, seal);
     }
 }

@@ -6,6 +6,7 @@ using Fiscus.Ledger.Access;
 using Fiscus.Ledger.Money;
 using Fiscus.Ledger.Registers;
 using Fiscus.Ledger.Reports;
+using Fiscus.Ledger.Sealing;
 using Fiscus.Server.Auth;
 using Fiscus.Server.Configuration;
 using Fiscus.Server.Http;
@@ -31,10 +32,16 @@ public sealed record DayCashupDto(long CashupId, DateTime Timestamp, decimal Amo
 
 public sealed record RegisterDayDto(int CashRegisterId, string Name, DayTotalsDto Totals, IReadOnlyList<DayCashupDto> Cashups);
 
-/// <summary>The Z-report of a library (or one register) for one business day.</summary>
+/// <summary>The ledger's latest seal: its hash (64 hex digits) for <c>fiscus verify --against</c>, when it was made and what it covers.</summary>
+public sealed record SealDto(long SealNo, string Hash, DateTime SealedAt, long RowCount)
+{
+    public static SealDto? From(LedgerSeal? seal) => seal is null ? null : new(seal.SealNo, seal.HashHex, seal.SealedAt.UtcDateTime, seal.RowCount);
+}
+
+/// <summary>The Z-report of a library (or one register) for one business day, with the ledger's latest seal (null before the first).</summary>
 public sealed record DailyReportDto(
     string LibraryId, string TimeZone, DateOnly Date, DateTimeOffset From, DateTimeOffset To, int? CashRegisterId, DayTotalsDto Totals,
-    long CashupCount, decimal CashupDifference, IReadOnlyList<RegisterDayDto> Registers);
+    long CashupCount, decimal CashupDifference, IReadOnlyList<RegisterDayDto> Registers, SealDto? Seal);
 
 public sealed record MovementDto(
     long AccountLineId, DateTime Date, DateOnly BusinessDate, string Action, string Type, string PaymentType, decimal Amount, string Source,
@@ -286,7 +293,7 @@ public static class ReportsApi
                     c.ToMajor(l.DifferenceMinor), l.Note, l.AccountLineId)).ToList())).ToList())).ToList();
         var cashups = day.Registers.SelectMany(r => r.Cashups).ToList();
         return new DailyReportDto(day.LibraryId, day.TimeZone, day.Date, day.From, day.To, registerId, DayTotalsDto.From(day.Totals, c),
-            cashups.Count, c.ToMajor(cashups.Sum(x => x.DifferenceMinor)), registers);
+            cashups.Count, c.ToMajor(cashups.Sum(x => x.DifferenceMinor)), registers, SealDto.From(day.Seal));
     }
 
     /// <summary>One row per figure: <c>section</c> says what it is, <c>name</c> which one (a payment or debit type, a cash-up).</summary>
@@ -337,6 +344,11 @@ public static class ReportsApi
         if (registerId is null)
         {
             Totals(null, "All registers", day.Totals);
+        }
+        // Last, so a reader that takes the rows it knows finds them where they were: the seal's hash under name, its number under count.
+        if (day.Seal is { } seal)
+        {
+            csv.Row(day.LibraryId, day.Date, null, null, "seal", seal.HashHex, seal.SealNo, null);
         }
         return csv;
     }

@@ -12,10 +12,13 @@ public sealed record DayCashup(long CashupId, DateTime Timestamp, decimal Amount
 
 public sealed record RegisterDay(int CashRegisterId, string Name, DayTotals Totals, DayCashup[] Cashups);
 
-/// <summary>The Z-report of one business day (<c>GET /api/v1/reports/daily</c>).</summary>
+/// <summary>The ledger's latest seal: the hash an auditor files with a Z-report and checks later (<c>fiscus verify --against</c>).</summary>
+public sealed record LedgerSeal(long SealNo, string Hash, DateTime SealedAt, long RowCount);
+
+/// <summary>The Z-report of one business day (<c>GET /api/v1/reports/daily</c>), with the ledger's latest seal (null before the first).</summary>
 public sealed record DailyReport(
     string LibraryId, string TimeZone, DateOnly Date, DateTimeOffset From, DateTimeOffset To, int? CashRegisterId, DayTotals Totals,
-    long CashupCount, decimal CashupDifference, RegisterDay[] Registers);
+    long CashupCount, decimal CashupDifference, RegisterDay[] Registers, LedgerSeal? Seal = null);
 
 public sealed record DrawerMovement(
     long AccountLineId, DateTime Date, DateOnly BusinessDate, string Action, string Type, string PaymentType, decimal Amount, string Source,
