@@ -96,6 +96,7 @@ public static class FiscusApp
         services.AddHostedService<DatabaseStartup>();
         services.AddHostedService<StartupBanner>();
         services.AddHostedService<Maintenance>();
+        services.AddHostedService<Sealing.BackgroundSealer>();
         services.AddOptions<KestrelServerOptions>().Configure<FiscusOptions>((kestrel, fiscus) =>
         {
             kestrel.Limits.MaxRequestBodySize = fiscus.MaxBodyBytes;

@@ -63,6 +63,14 @@ public sealed class FiscusOptions
     /// <summary>FISCUS_CASH_NOTES, FISCUS_CASH_COINS: the notes and coins cash is counted in (defaults by currency).</summary>
     public IReadOnlyList<Installation.CashDenomination> CashDenominations { get; init; } = [];
 
+    /// <summary>
+    /// FISCUS_SEAL_INTERVAL_SECONDS: how often the background sealer seals what was written since its last seal (default 5);
+    /// 0 turns it off (the benchmark's comparison; <c>fiscus seal now</c> still seals by hand).
+    /// </summary>
+    public int SealIntervalSeconds { get; init; } = DefaultSealIntervalSeconds;
+
+    public const int DefaultSealIntervalSeconds = 5;
+
     public static FiscusOptions FromConfiguration(IConfiguration configuration)
     {
         var database = configuration["FISCUS_DATABASE"];
@@ -91,6 +99,7 @@ public sealed class FiscusOptions
             LoginAttemptsPerMinute = Int(configuration, "FISCUS_LOGIN_ATTEMPTS_PER_MINUTE", 10, 1, 100000),
             MaxBodyBytes = Int(configuration, "FISCUS_MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
             CashupNoteRequired = Bool(configuration, "FISCUS_CASHUP_NOTE_REQUIRED", false),
+            SealIntervalSeconds = Int(configuration, "FISCUS_SEAL_INTERVAL_SECONDS", DefaultSealIntervalSeconds, 0, 3600),
             PolarisPaymentMethods = ParsePaymentMethods(
                 NullIfEmpty(configuration["FISCUS_POLARIS_PAYMENT_METHODS"]) ?? DefaultPolarisPaymentMethods),
             TrustedProxies = Http.TrustedProxies.Parse(configuration[Http.TrustedProxies.Setting]),

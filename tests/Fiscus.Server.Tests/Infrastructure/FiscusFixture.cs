@@ -34,7 +34,9 @@ public sealed class FiscusFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        // Every class that wrote money leaves a ledger the verifier finds consistent.
+        // Every class that wrote money leaves a ledger the verifier finds consistent, sealed as the server seals it: the
+        // seal is then recomputed over whatever rows the class wrote.
+        await SealAsync();
         await AssertLedgerConsistentAsync();
         await Factory.DisposeAsync();
         await Db.DisposeAsync();
@@ -136,6 +138,33 @@ public sealed class FiscusFixture : IAsyncLifetime
     }
 
     public async Task<decimal> BalanceAsync(long patronId) => (await AccountAsync(patronId))["balance"]!.GetValue<decimal>();
+
+    /// <summary>Seals what was written so far, as the server's background sealer would (it is off in tests).</summary>
+    public Task<Fiscus.Ledger.Sealing.SealAttempt> SealAsync() => Fiscus.Ledger.Sealing.LedgerSealer.SealAsync(Db, CancellationToken.None);
+
+    /// <summary>
+    /// Seals until nothing written so far waits for a seal. A seal reaches only as far as the oldest transaction still running
+    /// anywhere on the server, and other classes' transactions run beside this one's, so it may take a few rounds.
+    /// </summary>
+    public async Task<Fiscus.Ledger.Sealing.LedgerSeal> SealAllAsync()
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            await SealAsync();
+            await using var connection = await Db.OpenConnectionAsync();
+            var status = await Fiscus.Ledger.Sealing.SealStatus.ReadAsync(connection, null, CancellationToken.None);
+            if (status.Latest is { } latest && status.RowsWaiting == 0)
+            {
+                return latest;
+            }
+            if (waited.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                throw new TimeoutException($"{status.RowsWaiting} row(s) still wait for a seal after 30 s");
+            }
+            await Task.Delay(50);
+        }
+    }
 
     /// <summary>Runs the ledger verifier over this class's database; any violation fails the test.</summary>
     public async Task AssertLedgerConsistentAsync()
