@@ -177,6 +177,81 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Contains("2 violation(s) found", broken.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// `seal now` until `seal show` says nothing waits: a seal reaches only as far as the oldest transaction running anywhere on
+    /// the test server, where other classes' transactions run beside this one's.
+    /// </summary>
+    async Task<((int Code, string Output, string Error) Made, (int Code, string Output, string Error) Shown)> SealAllAsync()
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var made = await RunAsync("seal", "now");
+            Assert.True(made.Code == 0, made.Error);
+            var shown = await RunAsync("seal", "show");
+            if (shown.Code == 0 && shown.Output.Contains(" 0 row(s) wait", StringComparison.Ordinal))
+            {
+                return (made, shown);
+            }
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), $"still waiting for a seal after 30 s: {shown.Output}{shown.Error}");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
+    public async Task Seal_show_prints_the_hash_to_record_and_verify_proves_it_against_the_chain()
+    {
+        await RunAsync("migrate");
+        var none = await RunAsync("seal", "show");
+        Assert.Equal(1, none.Code);
+        Assert.Contains("nothing is sealed yet", none.Error, StringComparison.Ordinal);
+
+        var (_, shown) = await SealAllAsync();
+
+        Assert.Equal(0, shown.Code);
+        var number = System.Text.RegularExpressions.Regex.Match(shown.Output, @"(?m)^seal +(\d+)$").Groups[1].Value;
+        Assert.NotEqual("", number);
+        Assert.Matches(@"(?m)^sealed at +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", shown.Output);
+        Assert.Matches(@"(?m)^covers +\d+ rows", shown.Output);
+        var hash = System.Text.RegularExpressions.Regex.Match(shown.Output, "(?m)^hash +([0-9a-f]{64})$").Groups[1].Value;
+        Assert.Equal(64, hash.Length);
+
+        var against = await RunAsync("verify", "--against", hash.ToUpperInvariant());
+        Assert.True(against.Code == 0, against.Error);
+        Assert.Contains($"the recorded hash is seal {number}'s: nothing it or the seals before it cover has changed", against.Output, StringComparison.Ordinal);
+
+        var unknown = await RunAsync("verify", "--against", new string('0', 64));
+        Assert.Equal(1, unknown.Code);
+        Assert.Contains("VIOLATION the recorded seal is in the chain", unknown.Error, StringComparison.Ordinal);
+        Assert.Contains($"no seal has the hash {new string('0', 64)}", unknown.Error, StringComparison.Ordinal);
+
+        var malformed = await RunAsync("verify", "--against", "seal-1");
+        Assert.Equal(1, malformed.Code);
+        Assert.Contains("64 hex digits", malformed.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_names_the_table_and_row_a_superuser_edited_after_the_seal()
+    {
+        await RunAsync("migrate");
+        await RunAsync("user", "add", "--username", "sealed", "--password", "reading-room-9", "--role", "cashier");
+        await SealAllAsync();
+        await using var connection = new Npgsql.NpgsqlConnection(TestDatabases.ConnectionStringFor(database));
+        await connection.OpenAsync();
+        // Only a superuser bypassing every trigger can do this, and the audit entry reads well enough afterwards: the seal tells.
+        await using var edit = new Npgsql.NpgsqlCommand("""
+            SET session_replication_role = replica;
+            UPDATE audit_log SET actor = 'admin' WHERE entity_id = (SELECT user_id::text FROM staff_users WHERE username = 'sealed') RETURNING audit_id;
+            """, connection);
+        var audit = await edit.ExecuteScalarAsync();
+
+        var result = await RunAsync("verify");
+
+        Assert.Equal(1, result.Code);
+        Assert.Contains("VIOLATION sealed rows are as they were sealed:", result.Error, StringComparison.Ordinal);
+        Assert.Matches($@"audit_log {audit}: altered since seal \d+ sealed it", result.Error);
+    }
+
     [Fact]
     public async Task A_missing_database_setting_is_explained()
     {

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using Fiscus.Ledger.Database;
+using Fiscus.Ledger.Sealing;
+using Fiscus.Ledger.Verification;
 using Fiscus.Server.Audit;
 using Fiscus.Server.Auth;
 using Fiscus.Server.Clients;
@@ -13,12 +15,12 @@ namespace Fiscus.Server.Cli;
 
 /// <summary>
 /// The operator's verbs on the same executable: <c>fiscus migrate</c>, <c>fiscus user add|list|password|disable|enable</c>,
-/// <c>fiscus client add|list|rotate-secret|disable|enable</c>, <c>fiscus verify</c>. They use the same rules (and
-/// audit log) as the API.
+/// <c>fiscus client add|list|rotate-secret|disable|enable</c>, <c>fiscus verify [--against HASH]</c>,
+/// <c>fiscus seal show|now</c>. They use the same rules (and audit log) as the API.
 /// </summary>
 public sealed class FiscusCli(TextWriter output, TextWriter error)
 {
-    static readonly string[] Verbs = ["migrate", "user", "client", "verify"];
+    static readonly string[] Verbs = ["migrate", "user", "client", "verify", "seal"];
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Verbs.Contains(args[0], StringComparer.Ordinal);
 
@@ -69,17 +71,36 @@ public sealed class FiscusCli(TextWriter output, TextWriter error)
         root.Subcommands.Add(UserCommand(services));
         root.Subcommands.Add(ClientCommand(services));
         root.Subcommands.Add(VerifyCommand(services));
+        root.Subcommands.Add(SealCommand(services));
         return root;
     }
 
     Command VerifyCommand(IServiceProvider services)
     {
-        var command = new Command("verify", "Check every ledger invariant over the whole database; exits 1 on any violation.");
-        command.SetAction(async (_, cancellationToken) =>
+        var against = new Option<string?>("--against")
         {
+            Description = "A seal's hash recorded earlier (`fiscus seal show`): also prove that seal is still in the chain, so nothing it covers changed",
+        };
+        var command = new Command("verify",
+            "Check every ledger invariant and recompute the seal over the whole database; exits 1 on any violation.") { against };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            byte[]? recorded = null;
+            if (parse.GetValue(against) is { } text && (recorded = LedgerSeal.ParseHash(text)) is null)
+            {
+                return Fail($"--against must be a seal's hash as `fiscus seal show` prints it (64 hex digits), not '{text}'");
+            }
             await using var connection = await services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(cancellationToken);
-            var report = await Ledger.Verification.LedgerVerifier.VerifyAsync(connection, cancellationToken);
+            var report = await LedgerVerifier.VerifyAsync(connection, cancellationToken, recorded);
             output.WriteLine($"checked {report.Lines} account lines and {report.Offsets} offsets");
+            var status = report.Seal.Status;
+            output.WriteLine(status.Latest is { } latest
+                ? $"recomputed {latest.SealNo} seal(s) over {status.RowsSealed} rows; the latest is seal {latest.SealNo} ({latest.HashHex}, {Time(latest.SealedAt)}); {status.RowsWaiting} row(s) wait for the next seal"
+                : $"nothing is sealed yet; {status.RowsWaiting} row(s) wait for the first seal");
+            if (report.Seal.AnchorHolds)
+            {
+                output.WriteLine($"the recorded hash is seal {report.Seal.Anchor!.SealNo}'s: nothing it or the seals before it cover has changed");
+            }
             foreach (var group in report.Violations.GroupBy(v => v.Check))
             {
                 error.WriteLine($"VIOLATION {group.Key}:");
@@ -93,6 +114,55 @@ public sealed class FiscusCli(TextWriter output, TextWriter error)
         });
         return command;
     }
+
+    Command SealCommand(IServiceProvider services)
+    {
+        var seal = new Command("seal", "The ledger's hash chain: what to record off-site, and sealing by hand.");
+        var show = new Command("show", "Print the latest seal: its hash (record it somewhere the database's administrators cannot write), time and what it covers.");
+        show.SetAction(async (_, cancellationToken) =>
+        {
+            await using var connection = await services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(cancellationToken);
+            var status = await SealStatus.ReadAsync(connection, null, cancellationToken);
+            if (status.Latest is not { } latest)
+            {
+                return Fail($"nothing is sealed yet ({status.RowsWaiting} row(s) wait for the first seal; `fiscus seal now` seals them)");
+            }
+            PrintSeal(latest);
+            output.WriteLine($"in all     {status.RowsSealed} rows sealed; {status.RowsWaiting} row(s) wait for the next seal");
+            return 0;
+        });
+        var now = new Command("now", "Seal everything made final so far, as the background sealer does every FISCUS_SEAL_INTERVAL_SECONDS.");
+        now.SetAction(async (_, cancellationToken) =>
+        {
+            var attempt = await LedgerSealer.SealAsync(services.GetRequiredService<NpgsqlDataSource>(), cancellationToken);
+            switch (attempt.Outcome)
+            {
+                case SealOutcome.Sealed:
+                    PrintSeal(attempt.Seal!);
+                    return 0;
+                case SealOutcome.OtherSealer:
+                    return Fail("another instance of Fiscus is sealing right now; its seal covers the same rows");
+                case SealOutcome.TransactionIdsBehind:
+                    return Fail(Sealing.BackgroundSealer.TransactionIdsBehind(attempt.Seal!));
+                default:
+                    output.WriteLine("nothing new to seal (or every transaction since the last seal is still open)");
+                    return 0;
+            }
+        });
+        seal.Subcommands.Add(show);
+        seal.Subcommands.Add(now);
+        return seal;
+    }
+
+    void PrintSeal(LedgerSeal seal)
+    {
+        output.WriteLine($"seal       {seal.SealNo}");
+        output.WriteLine($"hash       {seal.HashHex}");
+        output.WriteLine($"sealed at  {Time(seal.SealedAt)}");
+        output.WriteLine($"covers     {seal.RowCount} rows, made final by transactions {seal.XidFrom} to {seal.XidTo} (not included)");
+    }
+
+    static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     Command MigrateCommand(IServiceProvider services)
     {
