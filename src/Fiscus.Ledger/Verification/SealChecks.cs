@@ -83,6 +83,9 @@ static class SealChecks
             UNION ALL
             SELECT b.seal_no, format('seal %s: %s rows name it, but there is no such seal', b.seal_no, b.rows)
             FROM bodies b WHERE NOT EXISTS (SELECT 1 FROM ledger_seals s WHERE s.seal_no = b.seal_no)
+            UNION ALL
+            SELECT max(seal_no), format('seal %s: it lists %s %s, which seal %s lists too', max(seal_no), source, row_key, min(seal_no))
+            FROM ledger_seal_rows GROUP BY source, row_key HAVING count(*) > 1
         ) broken
         ORDER BY seal_no LIMIT @MaxPerCheck
         """;
@@ -98,7 +101,7 @@ static class SealChecks
             SELECT CASE WHEN {s.KeySql("t")} IS NULL THEN 'deleted' WHEN r.row_key IS NULL AND t.{s.XidColumn} IS NULL THEN 'unstamped'
                         WHEN r.row_key IS NULL THEN 'inserted' ELSE 'altered' END AS kind,
                    COALESCE(r.row_key, {s.KeySql("t")}) AS key,
-                   COALESCE(r.seal_no, (SELECT x.seal_no FROM ledger_seals x WHERE t.{s.XidColumn} >= x.xid_from AND t.{s.XidColumn} < x.xid_to)) AS seal_no,
+                   COALESCE(r.seal_no, (SELECT min(x.seal_no) FROM ledger_seals x WHERE t.{s.XidColumn} >= x.xid_from AND t.{s.XidColumn} < x.xid_to)) AS seal_no,
                    r.position, t.{s.XidColumn}::text AS xid
             FROM (SELECT * FROM ledger_seal_rows WHERE source = '{s.Name}') r
             FULL JOIN {s.Table} t ON r.row_key = {s.KeySql("t")}

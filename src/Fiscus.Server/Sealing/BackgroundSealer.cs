@@ -35,11 +35,6 @@ public sealed class BackgroundSealer(NpgsqlDataSource db, FiscusOptions options,
                     logger.LogError("Sealing stopped: {Reason}", TransactionIdsBehind(attempt.Seal!));
                 }
             }
-            catch (PostgresException e) when (e.ConstraintName == "ledger_seal_rows_source_key")
-            {
-                // A row the chain already lists is due again: its transaction stamp was edited behind Fiscus's back.
-                logger.LogError(e, "Sealing stopped: a row already sealed came up for sealing again ({Detail}); `fiscus verify` names it", e.Detail);
-            }
             catch (Exception e) when (e is NpgsqlException or TimeoutException)
             {
                 logger.LogWarning(e, "The sealer could not reach the database; trying again in {Interval}", interval);
