@@ -53,14 +53,17 @@ public sealed class SealTamperTests
         { "edit an audit entry and its hash in the seal",
           $"""
           UPDATE audit_log SET actor = 'nobody' WHERE audit_id = (SELECT max(audit_id) FROM audit_log);
-          UPDATE ledger_seal_rows r SET row_hash = (SELECT {AuditHash} FROM audit_log t WHERE t.audit_id::text = r.row_key)
-          WHERE source = 'audit_log' AND row_key = (SELECT max(audit_id)::text FROM audit_log);
-          SELECT seal_no::text FROM ledger_seal_rows WHERE source = 'audit_log' AND row_key = (SELECT max(audit_id)::text FROM audit_log)
+          UPDATE ledger_seal_chunks c
+          SET row_hashes = overlay(row_hashes PLACING (SELECT {AuditHash} FROM audit_log t WHERE t.audit_id = (SELECT max(audit_id) FROM audit_log))
+                                   FROM (array_position(row_keys, (SELECT max(audit_id)::text FROM audit_log)) - 1) * 32 + 1 FOR 32)
+          WHERE source = 'audit_log' AND (SELECT max(audit_id)::text FROM audit_log) = ANY(row_keys);
+          SELECT seal_no::text FROM ledger_seal_chunks WHERE source = 'audit_log' AND (SELECT max(audit_id)::text FROM audit_log) = ANY(row_keys)
           """,
           SealFindingKind.Chain, null },
         { "edit a seal's time", "UPDATE ledger_seals SET sealed_at = sealed_at - interval '1 hour' WHERE seal_no = 1 RETURNING seal_no::text",
           SealFindingKind.Chain, null },
-        { "drop a row from a seal's list", "DELETE FROM ledger_seal_rows WHERE seal_no = 1 AND position = 1 RETURNING seal_no::text",
+        { "drop a row from a seal's list",
+          "UPDATE ledger_seal_chunks SET row_keys = row_keys[2:], row_hashes = substring(row_hashes FROM 33) WHERE seal_no = 1 AND chunk = 0 RETURNING seal_no::text",
           SealFindingKind.Chain, null },
     };
 
@@ -103,7 +106,7 @@ public sealed class SealTamperTests
         // Someone who knows how the seal is made edits a line of the first block, drops the chain and seals it all again.
         await ledger.TamperAsync("""
             UPDATE account_lines SET description = 'rewritten' WHERE account_line_id = (SELECT min(account_line_id) FROM account_lines);
-            DELETE FROM ledger_seal_rows;
+            DELETE FROM ledger_seal_chunks;
             DELETE FROM ledger_seals;
             """);
         var resealed = await ledger.SealAllAsync();
@@ -126,7 +129,7 @@ public sealed class SealTamperTests
         await ledger.WriteAsync();
         var second = await ledger.SealAllAsync();
 
-        await ledger.TamperAsync("DELETE FROM ledger_seal_rows WHERE seal_no = @last; DELETE FROM ledger_seals WHERE seal_no = @last",
+        await ledger.TamperAsync("DELETE FROM ledger_seal_chunks WHERE seal_no = @last; DELETE FROM ledger_seals WHERE seal_no = @last",
             new { last = second.SealNo });
 
         // Its rows are simply unsealed again (the next seal takes them), and the first seal still holds.

@@ -15,7 +15,7 @@ public sealed class SealTests
     static Task<(long Final, long Unlisted)> CoverageAsync(SealedLedger ledger, SealedSource source) =>
         ledger.SingleAsync<(long, long)>($"""
             SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (
-                       SELECT 1 FROM ledger_seal_rows r WHERE r.source = '{source.Name}' AND r.row_key = {source.KeySql("t")}))
+                       SELECT 1 FROM ledger_seal_chunks c WHERE c.source = '{source.Name}' AND {source.KeySql("t")} = ANY(c.row_keys)))
             FROM {source.Table} t WHERE t.{source.XidColumn} IS NOT NULL
             """);
 
@@ -36,7 +36,7 @@ public sealed class SealTests
             Assert.True(unlisted == 0, $"{unlisted} final row(s) of {source.Name} are in no seal");
         }
         Assert.Equal(await ledger.ScalarAsync<long>("SELECT sum(row_count) FROM ledger_seals"),
-            await ledger.ScalarAsync<long>("SELECT count(*) FROM ledger_seal_rows"));
+            await ledger.ScalarAsync<long>("SELECT sum(cardinality(row_keys)) FROM ledger_seal_chunks"));
         Assert.Equal(SealOutcome.NothingNew, (await ledger.SealAsync()).Outcome);
 
         await using (var owner = await ledger.Owner.OpenConnectionAsync())
@@ -54,7 +54,7 @@ public sealed class SealTests
         var report = await ledger.VerifyAsync();
         Assert.True(report.IsClean, string.Join("; ", report.Violations.Select(v => v.Detail)));
         Assert.Equal((second.SealNo, 0L), (report.Seal.Status.Latest!.SealNo, report.Seal.Status.RowsWaiting));
-        Assert.Equal(await ledger.ScalarAsync<long>("SELECT count(*) FROM ledger_seal_rows"), report.Seal.Status.RowsSealed);
+        Assert.Equal(await ledger.ScalarAsync<long>("SELECT sum(cardinality(row_keys)) FROM ledger_seal_chunks"), report.Seal.Status.RowsSealed);
     }
 
     [Fact]
@@ -290,7 +290,7 @@ public sealed class SealTests
 
     static async Task<(string, string)[]> PartsSealedAsync(NpgsqlConnection owner, long session, long cashup, Guid shift) =>
         (await owner.QueryAsync<(string, string)>("""
-            SELECT source, row_key FROM ledger_seal_rows
+            SELECT source, row_key FROM ledger_seal_chunks, unnest(row_keys) AS row_key
             WHERE (source LIKE 'register_sessions%' AND row_key = @session::text) OR (source LIKE 'cashups%' AND row_key = @cashup::text)
                OR (source LIKE 'shifts%' AND row_key = @shift::text)
             ORDER BY source
@@ -332,8 +332,8 @@ public sealed class SealTests
 
         foreach (var sql in new[]
                  {
-                     "UPDATE ledger_seals SET sealed_at = now()", "DELETE FROM ledger_seals", "UPDATE ledger_seal_rows SET row_hash = sha256('x')",
-                     "DELETE FROM ledger_seal_rows", "TRUNCATE ledger_seal_rows", "UPDATE audit_log SET seal_xid = '1'",
+                     "UPDATE ledger_seals SET sealed_at = now()", "DELETE FROM ledger_seals", "UPDATE ledger_seal_chunks SET row_hashes = sha256('x')",
+                     "DELETE FROM ledger_seal_chunks", "TRUNCATE ledger_seal_chunks", "UPDATE audit_log SET seal_xid = '1'",
                  })
         {
             var error = await Record.ExceptionAsync(() => runtime.ExecuteAsync(sql));

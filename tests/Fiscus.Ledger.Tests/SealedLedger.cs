@@ -79,7 +79,7 @@ sealed class SealedLedger : IAsyncDisposable
     {
         await using var owner = await Owner.OpenConnectionAsync();
         return await owner.ExecuteScalarAsync<long?>(
-            "SELECT seal_no FROM ledger_seal_rows WHERE source = @source AND row_key = @key", new { source, key = key.ToString() });
+            "SELECT min(seal_no) FROM ledger_seal_chunks WHERE source = @source AND @key = ANY(row_keys)", new { source, key = key.ToString() });
     }
 
     public async Task<VerificationReport> VerifyAsync(byte[]? against = null)

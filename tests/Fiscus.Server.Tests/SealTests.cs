@@ -67,7 +67,7 @@ public sealed class SealTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtur
         Assert.NotEqual(SealOutcome.OtherSealer,
             (await LedgerSealer.SealAsync(fiscus.Factory.Services.GetRequiredService<NpgsqlDataSource>(), CancellationToken.None)).Outcome);
         await fiscus.SealAllAsync();
-        var parts = await fiscus.QueryAsync<string>("SELECT DISTINCT source FROM ledger_seal_rows");
+        var parts = await fiscus.QueryAsync<string>("SELECT DISTINCT source FROM ledger_seal_chunks");
         Assert.Equal(SealedSources.All.Select(s => s.Name).Order(StringComparer.Ordinal), parts.Order(StringComparer.Ordinal));
         var report = await VerifyAsync();
         Assert.True(report.IsClean, string.Join("; ", report.Violations.Select(v => v.Detail)));
@@ -151,7 +151,7 @@ public sealed class SealTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtur
                 await using var connection = await db.OpenConnectionAsync();
                 var sealedWithin = System.Diagnostics.Stopwatch.StartNew();
                 while (!await connection.ExecuteScalarAsync<bool>(
-                           "SELECT EXISTS (SELECT 1 FROM ledger_seal_rows WHERE source = 'account_lines' AND row_key = @credit::text)", new { credit }))
+                           "SELECT EXISTS (SELECT 1 FROM ledger_seal_chunks WHERE source = 'account_lines' AND @credit::text = ANY(row_keys))", new { credit }))
                 {
                     Assert.True(sealedWithin.Elapsed < TimeSpan.FromSeconds(30), "the background sealer did not seal the sale within 30 s");
                     await Task.Delay(200);

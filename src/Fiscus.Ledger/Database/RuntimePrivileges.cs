@@ -37,7 +37,7 @@ public static class RuntimePrivileges
         AppendOnly("audit_log"),
         // The seal (migration 0012): the server's sealer appends seals and their rows, and can never change one.
         AppendOnly("ledger_seals"),
-        AppendOnly("ledger_seal_rows"),
+        AppendOnly("ledger_seal_chunks"),
 
         // Registers' sessions, cash-ups and shifts move forward through their states (their triggers say how). Sessions and
         // cash-ups are inserted open (migrations 0009, 0010), so the columns that count and close them are never inserted.

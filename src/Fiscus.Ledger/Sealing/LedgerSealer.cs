@@ -46,15 +46,24 @@ public static class LedgerSealer
     /// <summary>Serializes sealers across instances: "FISCUS" then 4.</summary>
     public const long SealLockKey = 0x464953435553_0004;
 
-    /// <summary>The parts made final in [@from, @to), numbered in the order of <see cref="SealedSources.All"/>, then by key.</summary>
+    /// <summary>
+    /// The parts made final in [@from, @to), in the order of <see cref="SealedSources.All"/> and then by key, as chunks of up to
+    /// <see cref="SealHashing.ChunkRows"/> rows of one part; answers how many rows it wrote.
+    /// </summary>
     static readonly string RowsSql = $"""
-        INSERT INTO ledger_seal_rows (seal_no, position, source, row_key, row_hash)
-        SELECT @sealNo, row_number() OVER (ORDER BY part, place), source, row_key, row_hash
-        FROM ({string.Join("\n        UNION ALL\n", SealedSources.All.Select((s, i) => $"""
-            SELECT {i} AS part, row_number() OVER (ORDER BY {s.OrderSql("t")}) AS place, '{s.Name}'::text AS source, {s.KeySql("t")} AS row_key,
-                   {s.RowHashSql("t")} AS row_hash
-            FROM {s.Table} t WHERE t.{s.XidColumn} >= @from::xid8 AND t.{s.XidColumn} < @to::xid8
-            """))}) parts
+        WITH written AS (
+            INSERT INTO ledger_seal_chunks (seal_no, chunk, source, row_keys, row_hashes)
+            SELECT @sealNo, row_number() OVER (ORDER BY part, piece) - 1, source, keys, hashes
+            FROM (SELECT part, source, (place - 1) / {SealHashing.ChunkRows} AS piece, array_agg(row_key ORDER BY place) AS keys,
+                         string_agg(row_hash, ''::bytea ORDER BY place) AS hashes
+                  FROM ({string.Join("\n        UNION ALL\n", SealedSources.All.Select((s, i) => $"""
+                      SELECT {i} AS part, row_number() OVER (ORDER BY {s.OrderSql("t")}) AS place, '{s.Name}'::text AS source,
+                             {s.KeySql("t")} AS row_key, {s.RowHashSql("t")} AS row_hash
+                      FROM {s.Table} t WHERE t.{s.XidColumn} >= @from::xid8 AND t.{s.XidColumn} < @to::xid8
+                      """))}) parts
+                  GROUP BY part, source, (place - 1) / {SealHashing.ChunkRows}) pieces
+            RETURNING cardinality(row_keys) AS rows)
+        SELECT COALESCE(sum(rows), 0)::bigint FROM written
         """;
 
     static readonly string SealSql = $"""
@@ -102,7 +111,8 @@ public static class LedgerSealer
             to = horizon.ToString(CultureInfo.InvariantCulture),
         };
         // No timeout: the first seal of an installation covers its whole history.
-        var rowCount = await connection.ExecuteAsync(new CommandDefinition(RowsSql, block, transaction, commandTimeout: 0, cancellationToken: cancellationToken));
+        var rowCount = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            RowsSql, block, transaction, commandTimeout: 0, cancellationToken: cancellationToken));
         if (rowCount == 0)
         {
             // Nothing was written in the range: the next seal starts from the same place and loses nothing.
@@ -110,7 +120,7 @@ public static class LedgerSealer
         }
         var made = await connection.QuerySingleAsync<LedgerSeal.Row>(new CommandDefinition(SealSql, new
         {
-            block.sealNo, block.from, block.to, rowCount = (long)rowCount, encoding = SealedSources.Encoding,
+            block.sealNo, block.from, block.to, rowCount, encoding = SealedSources.Encoding,
             previous = last?.Hash ?? [.. LedgerSeal.GenesisHash],
         }, transaction, commandTimeout: 0, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);

@@ -8,24 +8,24 @@ namespace Fiscus.Ledger.Sealing;
 /// <remarks>
 /// A seal's hash is SHA-256 over: the previous seal's hash (32 zero bytes before the first), its header as a JSON array
 /// (number, transaction range, row count, encoding, time sealed in UTC) and its body. The body is SHA-256 over the hashes
-/// of consecutive chunks of <see cref="ChunkRows"/> row hashes, in position order: one level of chunking keeps every
-/// value PostgreSQL concatenates small (a seal of the history of a large installation can hold millions of rows).
+/// of its chunks in order, each the SHA-256 of the chunk's row hashes end to end: up to <see cref="ChunkRows"/> rows of one
+/// table, so no value PostgreSQL concatenates grows large (a seal of the history of a large installation can hold
+/// millions of rows). A row's hash covers its table and key (<see cref="SealedSource.RowHashSql"/>), so the chunks' key
+/// lists need no hash of their own: a key moved or changed no longer matches its row.
 /// </remarks>
 static class SealHashing
 {
     public const int ChunkRows = 4096;
 
     /// <summary>
-    /// Per seal of the <c>ledger_seal_rows</c> matching <paramref name="filter"/>: <c>seal_no</c>, <c>body</c>, and for the
-    /// verifier <c>rows</c>, <c>first_position</c> and <c>last_position</c>.
+    /// Per seal of the <c>ledger_seal_chunks</c> matching <paramref name="filter"/>: <c>seal_no</c>, <c>body</c>, and for
+    /// the verifier <c>rows</c>, <c>chunks</c>, <c>last_chunk</c> and whether every chunk has one hash per key (<c>whole</c>).
     /// </summary>
     public static string Bodies(string filter) => $"""
-        SELECT seal_no, sha256(string_agg(chunk_hash, ''::bytea ORDER BY chunk)) AS body, sum(rows)::bigint AS rows,
-               min(first_position) AS first_position, max(last_position) AS last_position
-        FROM (SELECT seal_no, (position - 1) / {ChunkRows} AS chunk, sha256(string_agg(row_hash, ''::bytea ORDER BY position)) AS chunk_hash,
-                     count(*) AS rows, min(position) AS first_position, max(position) AS last_position
-              FROM ledger_seal_rows WHERE {filter} GROUP BY seal_no, (position - 1) / {ChunkRows}) chunks
-        GROUP BY seal_no
+        SELECT seal_no, sha256(string_agg(sha256(row_hashes), ''::bytea ORDER BY chunk)) AS body, sum(cardinality(row_keys))::bigint AS rows,
+               count(*) AS chunks, min(chunk) AS first_chunk, max(chunk) AS last_chunk,
+               bool_and(octet_length(row_hashes) = 32 * cardinality(row_keys)) AS whole
+        FROM ledger_seal_chunks WHERE {filter} GROUP BY seal_no
         """;
 
     /// <summary>The hash of seal <paramref name="seal"/> (columns as in ledger_seals) with body <paramref name="body"/>.</summary>

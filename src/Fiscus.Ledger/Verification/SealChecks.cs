@@ -72,38 +72,48 @@ static class SealChecks
                 WHEN s.previous_hash <> COALESCE(s.prior_hash, '\x{new string('0', 64)}'::bytea) THEN 'it does not name the hash of the seal before it'
                 WHEN s.xid_from <> COALESCE(s.prior_to, '0'::xid8) THEN format('its block starts at transaction %s, but the seal before it ended at %s', s.xid_from, COALESCE(s.prior_to, '0'::xid8))
                 WHEN s.encoding <> {SealedSources.Encoding} THEN format('its rows are encoded as %s, which this build of Fiscus does not know', s.encoding)
-                WHEN b.seal_no IS NULL OR b.rows <> s.row_count OR b.first_position <> 1 OR b.last_position <> s.row_count
-                    THEN format('it lists %s rows (positions %s to %s) but says %s', COALESCE(b.rows, 0), b.first_position, b.last_position, s.row_count)
+                WHEN b.seal_no IS NULL OR b.rows <> s.row_count OR b.first_chunk <> 0 OR b.last_chunk <> b.chunks - 1 OR NOT b.whole
+                    THEN format('it lists %s rows in %s chunks (%s to %s%s) but says %s rows', COALESCE(b.rows, 0), COALESCE(b.chunks, 0),
+                                b.first_chunk, b.last_chunk, CASE WHEN b.whole THEN '' ELSE ', not one hash a row' END, s.row_count)
                 ELSE 'its hash does not recompute from its header and rows' END) AS detail
             FROM seals s LEFT JOIN bodies b ON b.seal_no = s.seal_no
             WHERE s.seal_no <> s.n OR s.previous_hash <> COALESCE(s.prior_hash, '\x{new string('0', 64)}'::bytea)
                OR s.xid_from <> COALESCE(s.prior_to, '0'::xid8) OR s.encoding <> {SealedSources.Encoding}
-               OR b.seal_no IS NULL OR b.rows <> s.row_count OR b.first_position <> 1 OR b.last_position <> s.row_count
+               OR b.seal_no IS NULL OR b.rows <> s.row_count OR b.first_chunk <> 0 OR b.last_chunk <> b.chunks - 1 OR NOT b.whole
                OR {SealHashing.SealHash("s", "b")} <> s.hash
             UNION ALL
             SELECT b.seal_no, format('seal %s: %s rows name it, but there is no such seal', b.seal_no, b.rows)
             FROM bodies b WHERE NOT EXISTS (SELECT 1 FROM ledger_seals s WHERE s.seal_no = b.seal_no)
             UNION ALL
             SELECT max(seal_no), format('seal %s: it lists %s %s, which seal %s lists too', max(seal_no), source, row_key, min(seal_no))
-            FROM ledger_seal_rows GROUP BY source, row_key HAVING count(*) > 1
+            FROM ledger_seal_chunks, unnest(row_keys) AS row_key GROUP BY source, row_key HAVING count(*) > 1
         ) broken
         ORDER BY seal_no LIMIT @MaxPerCheck
         """;
 
-    sealed record RowFinding(string Kind, string Key, long? SealNo, int? Position, string? Xid);
+    sealed record RowFinding(string Kind, string Key, long? SealNo, long? Position, string? Xid);
 
     /// <summary>
-    /// Per sealed part: the rows a seal lists that are gone or no longer hash as sealed, and the rows dated into a sealed
-    /// block (below @sealedTo) or beyond any transaction of this snapshot (at or above @xmax) that no seal lists.
+    /// Per sealed part: the rows a seal lists that are gone or no longer hash as sealed, the rows dated into a sealed block
+    /// (below @sealedTo) or beyond any transaction of this snapshot (at or above @xmax) that no seal lists, and closed rows
+    /// with no stamp. A listed row's position is its place in its seal, counted over the seal's chunks.
     /// </summary>
     static string RowsSql(SealedSource s) => $"""
+        WITH chunks AS (
+            SELECT seal_no, source, row_keys, row_hashes,
+                   sum(cardinality(row_keys)) OVER (PARTITION BY seal_no ORDER BY chunk) - cardinality(row_keys) AS before
+            FROM ledger_seal_chunks),
+        listed AS (
+            SELECT c.seal_no, c.before + k.place AS position, k.row_key, substring(c.row_hashes FROM (k.place::integer - 1) * 32 + 1 FOR 32) AS row_hash
+            FROM chunks c, unnest(c.row_keys) WITH ORDINALITY AS k (row_key, place)
+            WHERE c.source = '{s.Name}')
         SELECT kind, key, seal_no, position, xid FROM (
             SELECT CASE WHEN {s.KeySql("t")} IS NULL THEN 'deleted' WHEN r.row_key IS NULL AND t.{s.XidColumn} IS NULL THEN 'unstamped'
                         WHEN r.row_key IS NULL THEN 'inserted' ELSE 'altered' END AS kind,
                    COALESCE(r.row_key, {s.KeySql("t")}) AS key,
                    COALESCE(r.seal_no, (SELECT min(x.seal_no) FROM ledger_seals x WHERE t.{s.XidColumn} >= x.xid_from AND t.{s.XidColumn} < x.xid_to)) AS seal_no,
                    r.position, t.{s.XidColumn}::text AS xid
-            FROM (SELECT * FROM ledger_seal_rows WHERE source = '{s.Name}') r
+            FROM listed r
             FULL JOIN {s.Table} t ON r.row_key = {s.KeySql("t")}
             WHERE (r.row_key IS NOT NULL AND ({s.KeySql("t")} IS NULL OR r.row_hash IS DISTINCT FROM {s.RowHashSql("t")}))
                OR (r.row_key IS NULL AND (t.{s.XidColumn} < @sealedTo::xid8 OR t.{s.XidColumn} >= @xmax::xid8))
@@ -134,7 +144,7 @@ static class SealChecks
         }
         // The first change first: by the seal it contradicts, then where that seal lists the row.
         findings.AddRange(rowFindings
-            .OrderBy(f => f.Row.SealNo ?? long.MaxValue).ThenBy(f => f.Row.Position ?? int.MaxValue).ThenBy(f => f.Part)
+            .OrderBy(f => f.Row.SealNo ?? long.MaxValue).ThenBy(f => f.Row.Position ?? long.MaxValue).ThenBy(f => f.Part)
             .Take(maxPerCheck).Select(f => Describe(f.Source, f.Row)));
 
         LedgerSeal? anchor = null;

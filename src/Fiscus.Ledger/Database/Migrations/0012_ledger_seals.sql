@@ -19,11 +19,12 @@
 -- all belong to transactions that have ended, and every transaction that writes later gets a larger id. A seal covers
 -- the rows stamped in [the previous seal's horizon, its own horizon): a row can be sealed late, never skipped.
 --
--- The sealer (Fiscus.Ledger.Sealing, run in the background by the server) writes one ledger_seals row per block, with a
--- row per sealed part in ledger_seal_rows (which table, which row, the SHA-256 of its canonical encoding), and the seal's
--- hash over the previous seal's hash, its own header and its rows' hashes. The encoding and the hashing are in the C#
--- (SealedSources), not in functions here, so a superuser cannot redefine what the verifier computes. Nothing here
--- serializes money writes: they only stamp their own transaction id; the sealing happens afterwards, in blocks.
+-- The sealer (Fiscus.Ledger.Sealing, run in the background by the server) writes one ledger_seals row per block, the
+-- hashes of the block's rows (the SHA-256 of each one's canonical encoding, and which table and row it is) in
+-- ledger_seal_chunks, and the seal's hash over the previous seal's hash, its own header and its rows' hashes. The
+-- encoding and the hashing are in the C# (SealedSources), not in functions here, so a superuser cannot redefine what
+-- the verifier computes. Nothing here serializes money writes: they only stamp their own transaction id; the sealing
+-- happens afterwards, in blocks.
 
 -- 1. The transaction that made each sealed part final. A volatile default stamps the rows already here with this
 --    migration's transaction, so the first seal covers the ledger's whole history.
@@ -189,17 +190,20 @@ CREATE TABLE ledger_seals (
     CONSTRAINT ledger_seals_range CHECK (xid_from < xid_to)
 );
 
--- Every sealed part: its place in its seal, which table (and part) and row, and the SHA-256 of its canonical encoding.
--- Written just before its seal, in the same transaction. Neither a unique key on (source, row_key) nor a foreign key to
--- the seal: each cost the sealer more than all the rest of its work (a random index insert, a check per row at commit),
--- the sealer's blocks never overlap, and `fiscus verify` names a row listed twice and rows of a seal that is not there.
-CREATE TABLE ledger_seal_rows (
+-- The rows a seal covers, in its order, a chunk of up to 4096 rows of one table (and part) to a row: their keys and the
+-- SHA-256 of each one's canonical encoding, 32 bytes each, end to end. Chunks rather than a row per sealed row: sealing
+-- then writes a few rows and little WAL beside the money it seals (a row each, with a key and indexes, came to as much
+-- again as the hashing; measured). Written just before their seal, in its transaction. No foreign key to the seal and no
+-- unique row key (each a cost per row); the sealer's blocks never overlap, and `fiscus verify` names a row listed twice
+-- and chunks of a seal that is not there.
+CREATE TABLE ledger_seal_chunks (
     seal_no bigint NOT NULL,
-    position integer NOT NULL CHECK (position > 0),
+    chunk integer NOT NULL CHECK (chunk >= 0),
     source text NOT NULL,
-    row_key text NOT NULL,
-    row_hash bytea NOT NULL CHECK (octet_length(row_hash) = 32),
-    PRIMARY KEY (seal_no, position)
+    row_keys text[] NOT NULL,
+    row_hashes bytea NOT NULL,
+    PRIMARY KEY (seal_no, chunk),
+    CONSTRAINT ledger_seal_chunks_hash_per_key CHECK (octet_length(row_hashes) = 32 * cardinality(row_keys) AND cardinality(row_keys) > 0)
 );
 
 CREATE FUNCTION fiscus_ledger_seals_chain() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -222,8 +226,8 @@ $$;
 CREATE TRIGGER ledger_seals_chain BEFORE INSERT ON ledger_seals FOR EACH ROW EXECUTE FUNCTION fiscus_ledger_seals_chain();
 CREATE TRIGGER ledger_seals_no_change BEFORE UPDATE OR DELETE ON ledger_seals FOR EACH ROW EXECUTE FUNCTION fiscus_refuse_change();
 CREATE TRIGGER ledger_seals_no_truncate BEFORE TRUNCATE ON ledger_seals FOR EACH STATEMENT EXECUTE FUNCTION fiscus_refuse_change();
-CREATE TRIGGER ledger_seal_rows_no_change BEFORE UPDATE OR DELETE ON ledger_seal_rows FOR EACH ROW EXECUTE FUNCTION fiscus_refuse_change();
-CREATE TRIGGER ledger_seal_rows_no_truncate BEFORE TRUNCATE ON ledger_seal_rows FOR EACH STATEMENT EXECUTE FUNCTION fiscus_refuse_change();
+CREATE TRIGGER ledger_seal_chunks_no_change BEFORE UPDATE OR DELETE ON ledger_seal_chunks FOR EACH ROW EXECUTE FUNCTION fiscus_refuse_change();
+CREATE TRIGGER ledger_seal_chunks_no_truncate BEFORE TRUNCATE ON ledger_seal_chunks FOR EACH STATEMENT EXECUTE FUNCTION fiscus_refuse_change();
 
 -- As every plpgsql function here (0008): the schema's own tables, never a temporary one. CREATE OR REPLACE drops a
 -- function's settings, so the replaced ones are pinned again too.
