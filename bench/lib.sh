@@ -4,6 +4,7 @@
 #
 #   bench_start DATABASE   builds, starts PostgreSQL and Fiscus; sets BENCH_URL, BENCH_PASSWORD, BENCH_PSQL (array)
 #   bench_stop_server      stops Fiscus (the cluster stops when the script exits)
+#   bench_start_server [NAME=VALUE...]   starts Fiscus again (after bench_start and bench_stop_server) with these settings
 
 BENCH_PASSWORD="bench-ledger-secret-2718"
 BENCH_URL="http://127.0.0.1:${FISCUS_BENCH_PORT:-5090}"
@@ -44,9 +45,14 @@ bench_start() {
   BENCH_PSQL=("$bin/psql" -h "$sock" -p "$port" -U fiscus -d "$name" -v ON_ERROR_STOP=1 -q)
   BENCH_PGBENCH=("$bin/pgbench" -h "$sock" -p "$port" -U fiscus)
 
-  FISCUS_ADMIN_PASSWORD="$BENCH_PASSWORD" FISCUS_URLS="$BENCH_URL" \
+  : >"$FISCUS_HOME/bench-server.log"
+  bench_start_server
+}
+
+bench_start_server() {
+  env "$@" FISCUS_ADMIN_PASSWORD="$BENCH_PASSWORD" FISCUS_URLS="$BENCH_URL" \
     FISCUS_LOGIN_ATTEMPTS_PER_MINUTE=1000 Logging__LogLevel__Default=Warning Logging__LogLevel__Fiscus=Warning \
-    dotnet "$FISCUS_HOME/bench-app/fiscus.dll" >"$FISCUS_HOME/bench-server.log" 2>&1 &
+    dotnet "$FISCUS_HOME/bench-app/fiscus.dll" >>"$FISCUS_HOME/bench-server.log" 2>&1 &
   bench_server_pid=$!
   for _ in $(seq 1 60); do
     curl -fs "$BENCH_URL/health/ready" >/dev/null 2>&1 && break
