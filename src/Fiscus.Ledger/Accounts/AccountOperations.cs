@@ -171,7 +171,7 @@ public static class AccountOperations
         {
             return paymentFailure;
         }
-        var register = await refs.RegisterAsync(command.CashRegisterId, paymentType.Value, account.Writer.Actor, "register_id");
+        var register = await refs.RegisterAsync(command.CashRegisterId, paymentType.Value, account.Writer.Actor, "cash_register_id");
         if (register.Failure is { } registerFailure)
         {
             return registerFailure;
@@ -467,7 +467,7 @@ public static class AccountOperations
     public static async Task<Outcome<PayChargesResult>> PayChargesAsync(PatronAccount account, PayChargesCommand command)
     {
         var refs = account.References;
-        var paymentType = await refs.PaymentTypeAsync(command.PaymentType, "PatronPaymentMethod");
+        var paymentType = await refs.PaymentTypeAsync(command.PaymentType, "payment_type");
         if (paymentType.Failure is { } paymentFailure)
         {
             return paymentFailure;
@@ -477,7 +477,7 @@ public static class AccountOperations
         {
             return registerFailure;
         }
-        var charges = await ListedDebitsAsync(account, command.ChargeIds, "MainTxnIDs");
+        var charges = await ListedDebitsAsync(account, command.ChargeIds, "charge_ids");
         if (charges.Failure is { } chargesFailure)
         {
             return chargesFailure;
@@ -486,8 +486,8 @@ public static class AccountOperations
         var owed = ordered.Sum(c => c.AmountOutstandingMinor);
         if (command.AmountMinor > owed && !command.CreditOverpayment)
         {
-            return Failure.Invalid("amount_exceeds_charges", "TxnAmount",
-                Invariant($"TxnAmount is more than the listed charges owe ({owed} minor units) and overpayment is not allowed."));
+            return Failure.Invalid("amount_exceeds_charges", "amount",
+                Invariant($"amount is more than the listed charges owe ({owed} minor units) and overpayment is not allowed."));
         }
         var library = account.LibraryFor(null, register.Value);
         var remaining = command.AmountMinor;

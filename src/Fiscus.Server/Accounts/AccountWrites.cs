@@ -27,7 +27,8 @@ public sealed class AccountWrites(IdempotentWrites idempotency, TimeProvider tim
         HttpContext http, Caller caller, string interfaceName, long patronId, object request, string? externalId, string auditAction,
         Func<PatronAccount, Task<Outcome<T>>> operation,
         Func<T, NpgsqlConnection, NpgsqlTransaction, Task<AccountAnswer>> answer,
-        JsonSerializerOptions json, CancellationToken cancellationToken, ReferencePreload? preload = null) =>
+        JsonSerializerOptions json, CancellationToken cancellationToken, ReferencePreload? preload = null,
+        IReadOnlyDictionary<string, string>? wireNames = null) =>
         idempotency.RunAsync(http, caller, request, externalId, async (connection, transaction) =>
         {
             var now = time.GetUtcNow();
@@ -40,7 +41,7 @@ public sealed class AccountWrites(IdempotentWrites idempotency, TimeProvider tim
             var outcome = await operation(opened.Value!);
             if (outcome.Failure is { } refused)
             {
-                return WriteResult.Refused(refused);
+                return WriteResult.Refused(wireNames is null ? refused : refused.WithFieldNames(wireNames));
             }
             var reply = await answer(outcome.Value!, connection, transaction);
             var audit = new AuditEntry(AuditActor.From(caller, http), now, auditAction, "account_line", reply.AuditEntityId, reply.AuditDetails);

@@ -63,6 +63,7 @@ public static class PaymentIntakeApi
                         request.PaymentType, request.ExternalId,
                     });
             }, json.Options, cancellationToken,
-            new ReferencePreload(command.DebitType, command.PaymentType, command.CashRegisterId ?? caller.Binding.CashRegisterId));
+            new ReferencePreload(command.DebitType, command.PaymentType, command.CashRegisterId ?? caller.Binding.CashRegisterId),
+            new Dictionary<string, string> { ["cash_register_id"] = "register_id" });
     }
 }

@@ -101,7 +101,7 @@ public static class PolarisApi
                     : null;
                 return new AccountAnswer(200, new PolarisPayResponse(fines, ids), null, string.Join(',', ids),
                     new { patron_id = patronId, charges = fine.MainTxnIDs, amount = fine.TxnAmount, payment_type = paymentType, overpayment });
-            }, PolarisJson.Options, cancellationToken);
+            }, PolarisJson.Options, cancellationToken, wireNames: WireNames);
     }
 
     /// <summary>
@@ -130,6 +130,14 @@ public static class PolarisApi
         var raw = query[name].ToString();
         return raw.Length == 0 ? false : bool.TryParse(raw, out var value) ? value : null;
     }
+
+    /// <summary>The pay command's fields as Polaris' DtoFineData names them.</summary>
+    static readonly Dictionary<string, string> WireNames = new(StringComparer.Ordinal)
+    {
+        ["payment_type"] = "PatronPaymentMethod",
+        ["charge_ids"] = "MainTxnIDs",
+        ["amount"] = "TxnAmount",
+    };
 
     static IResult InvalidPatronId(string id) =>
         ErrorShapes.Result(400, "invalid_patron_id", $"'{id}' is not a valid patron ID.");
