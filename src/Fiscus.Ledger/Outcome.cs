@@ -11,6 +11,8 @@ public enum FailureKind
     NotFound,
     /// <summary>The request is valid but the current state refuses it (duplicate, secured, already closed).</summary>
     Conflict,
+    /// <summary>An idempotency key or external id already used for a different request.</summary>
+    Mismatch,
 }
 
 /// <summary>

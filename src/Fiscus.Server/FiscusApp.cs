@@ -65,8 +65,7 @@ public static class FiscusApp
         services.TryAddSingleton<ApiClients>();
         services.TryAddSingleton<Tokens>();
         services.TryAddSingleton<CallerCache>();
-        services.TryAddSingleton<Idempotency.IdempotentWrites>();
-        services.TryAddSingleton<Accounts.AccountWrites>();
+        services.TryAddSingleton<Ledger.Commands.CommandRunner>();
         return services;
     }
 
@@ -92,7 +91,7 @@ public static class FiscusApp
         var services = builder.Services;
         services.AddFiscusCore();
         services.AddSingleton<StartupReport>();
-        services.AddSingleton<Accounts.NativeJson>();
+        services.AddSingleton<Commands.NativeJson>();
         services.AddHostedService<DatabaseStartup>();
         services.AddHostedService<StartupBanner>();
         services.AddHostedService<Maintenance>();

@@ -249,6 +249,33 @@ public static class PointOfSale
         return new PosRefundResult(appliedRefund, paidOut, item, writer.Offsets);
     }
 
+    /// <summary>A sale as it was written (its PURCHASE credit, the items it paid, their offsets); null when there is no such sale at the register.</summary>
+    public static async Task<SaleResult?> FindAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, int registerId, long saleId, CancellationToken cancellationToken)
+    {
+        var sale = await connection.QuerySingleOrDefaultAsync<(long SaleId, long CreditId, long TotalMinor, long? TenderedMinor, long? ChangeMinor, DateTime CreatedAt)?>(
+            new CommandDefinition(
+                "SELECT sale_id, credit_id, total_minor, tendered_minor, change_minor, created_at FROM sales WHERE sale_id = @saleId AND cash_register_id = @registerId",
+                new { saleId, registerId }, transaction, cancellationToken: cancellationToken));
+        if (sale is not { } found)
+        {
+            return null;
+        }
+        var credit = await connection.QuerySingleAsync<AccountLine>(new CommandDefinition(
+            $"SELECT {AccountLine.Columns} FROM account_lines WHERE account_line_id = @CreditId", new { found.CreditId }, transaction,
+            cancellationToken: cancellationToken));
+        var debits = (await connection.QueryAsync<AccountLine>(new CommandDefinition($"""
+            SELECT {string.Join(", ", AccountLine.Columns.Split(", ").Select(c => "d." + c))}
+            FROM account_offsets o JOIN account_lines d ON d.account_line_id = o.debit_id
+            WHERE o.credit_id = @CreditId AND o.type = 'APPLY' ORDER BY d.account_line_id
+            """, new { found.CreditId }, transaction, cancellationToken: cancellationToken))).AsList();
+        var offsets = (await connection.QueryAsync<AccountOffset>(new CommandDefinition(
+            $"SELECT {AccountOffset.Columns} FROM account_offsets WHERE credit_id = @CreditId OR debit_id = ANY(@ids) ORDER BY account_offset_id",
+            new { found.CreditId, ids = debits.Select(d => d.AccountLineId).Append(found.CreditId).ToArray() }, transaction,
+            cancellationToken: cancellationToken))).AsList();
+        return new SaleResult(found.SaleId, credit, debits, offsets, found.TotalMinor, found.TenderedMinor, found.ChangeMinor, found.CreatedAt);
+    }
+
     /// <summary>The register money goes through: it must exist (404), be in use (400) and be one the caller may use (403).</summary>
     public static async Task<Outcome<Register>> RegisterAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, int registerId, LedgerActor actor, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Audit;
 using System.CommandLine;
 using System.Globalization;
 using Fiscus.Ledger.Database;
