@@ -105,8 +105,8 @@ public static class Cashups
             {
                 var line = await writer.AddLineAsync(new NewLine
                 {
-                    DebitTypeCode = difference < 0 ? "CASHUP_DEFICIT" : null,
-                    CreditTypeCode = difference > 0 ? "CASHUP_SURPLUS" : null,
+                    DebitTypeCode = difference < 0 ? LineTypes.CashupDeficit : null,
+                    CreditTypeCode = difference > 0 ? LineTypes.CashupSurplus : null,
                     AmountMinor = -difference,
                     PaymentType = counted.PaymentType,
                     CashRegisterId = registerId,
