@@ -8,7 +8,8 @@ namespace Fiscus.Ledger.Tests.Operations;
 /// <see cref="Cashups"/>: a quick cash-up counts the till's open session and closes it, opening the next; a two-phase one starts
 /// counting (the session closes to new money, which goes to a new one) and completes with the counts. Each payment type counted
 /// once, every cash type that moved counted; a difference from what the lines say is a CASHUP_SURPLUS or CASHUP_DEFICIT line in
-/// the counted session. No cash-up of an empty session, of a till being counted, or under an open shift.
+/// the counted session. No cash-up of an empty session, of a till being counted, under an open shift, or by a client bound to
+/// another register or library.
 /// </summary>
 public sealed class CashupTests(OperationsDatabase database) : IClassFixture<OperationsDatabase>
 {
@@ -24,8 +25,10 @@ public sealed class CashupTests(OperationsDatabase database) : IClassFixture<Ope
         new(what, given, who, async (w, actor) => await DescribedAsync(w, await w.RunAsync((c, t) =>
             Cashups.CompleteAsync(c, t, w.Till, command, actor, DateTimeOffset.UtcNow, CancellationToken.None))), then);
 
-    static Row StartCounting(string what, Then then, params Step[] given) =>
-        new(what, given, As.Manager, async (w, actor) => await DescribedAsync(w, await w.RunAsync((c, t) =>
+    static Row StartCounting(string what, Then then, params Step[] given) => StartCounting(what, As.Manager, then, given);
+
+    static Row StartCounting(string what, Actor who, Then then, params Step[] given) =>
+        new(what, given, who, async (w, actor) => await DescribedAsync(w, await w.RunAsync((c, t) =>
             Cashups.StartAsync(c, t, w.Till, actor, DateTimeOffset.UtcNow, CancellationToken.None))), then);
 
     /// <summary>The cash-up's amount and counts (expected → counted), and the state of each of the till's sessions.</summary>
@@ -86,6 +89,12 @@ public sealed class CashupTests(OperationsDatabase database) : IClassFixture<Ope
             [.. Takings, Given.CashedUp]),
         CashUp("a till under an open shift", As.Manager, [Counted("CASH", 1000)], Then.Conflict("register_has_open_shift"),
             [.. Takings, Given.ShiftStarted(As.Cashier, 2000)]),
+        CashUp("by a client bound to the till", As.BackOfficeAtTill, [Counted("CASH", 1000)],
+            Then.Ok(0).Answering("amount 1500; CASH 1000→1000; sessions closed, open"), Takings),
+        CashUp("by a client bound to another register", As.BackOfficeAtOther, [Counted("CASH", 1000)], Then.Forbidden("outside_binding"), Takings),
+        CashUp("an empty till, by a client bound to another register: nothing said of its state", As.BackOfficeAtOther, [],
+            Then.Forbidden("outside_binding")),
+        CashUp("by a client bound to another library", As.BackOfficeElsewhere, [Counted("CASH", 1000)], Then.Forbidden("outside_binding"), Takings),
         new Row("a register that does not exist", Takings, As.Manager, Run.Alone((_, actor, c, t) => Cashups.CompleteAsync(c, t, World.UnknownRegister,
             new CashupCommand([], null, false), actor, DateTimeOffset.UtcNow, CancellationToken.None)), Then.NotFound("register_not_found")),
 
@@ -93,6 +102,9 @@ public sealed class CashupTests(OperationsDatabase database) : IClassFixture<Ope
             Then.Ok(0).Answering("amount -; nothing counted; sessions counting, open"), Takings),
         StartCounting("a count already started", Then.Conflict("cashup_in_progress"), [.. Takings, Given.CountingStarted]),
         StartCounting("a count of a till that took nothing", Then.Conflict("session_empty")),
+        StartCounting("a count by a client bound to another register", As.BackOfficeAtOther, Then.Forbidden("outside_binding"), Takings),
+        StartCounting("a count by a client bound to the till", As.BackOfficeAtTill,
+            Then.Ok(0).Answering("amount -; nothing counted; sessions counting, open"), Takings),
         StartCounting("a count under an open shift", Then.Conflict("register_has_open_shift"), [.. Takings, Given.ShiftStarted(As.Cashier, 2000)]),
         CashUp("completing a count: only what the counted session took", As.Manager, [Counted("CASH", 1000), Counted("CARD", 500)],
             Then.Ok(0).Answering("amount 1500; CARD 500→500, CASH 1000→1000; sessions closed, open"),
