@@ -67,6 +67,10 @@ public sealed class RefundCreditTests(OperationsDatabase database) : IClassFixtu
         Refunding("paid out in an archived tender", As.Manager, "p", _ => Refund(null, ArchivedPaymentType),
             Then.Invalid("payment_type_archived", "payout_type"), PaidByCard),
 
+        // What a payment paid is refundable, whatever it paid; only the PAYOUTs of its own refunds are not refunded twice.
+        Refunding("a card payment that repaid a cash PAYOUT the patron owed", As.Manager, "p", _ => Refund(null),
+            Then.Ok(0, "now PAYMENT -4000/0 CARD REFUNDED", "REFUND -4000/0", "PAYOUT 4000/0 CARD PAID"),
+            Given.PayoutDebit("out", 4000), Given.Payment("p", 4000)),
         Refunding("a goodwill credit, paid out in cash", As.Manager, "g", w => Refund(null, "CASH", w.Till),
             Then.Ok(0, "now CREDIT -300/0 REFUNDED", "PAYOUT 300/0 CASH @till#1 PAID"), Given.Adjustment("g", "CREDIT", 300)),
         Refunding("a goodwill credit, naming no payout type", As.Manager, "g", _ => Refund(null),
