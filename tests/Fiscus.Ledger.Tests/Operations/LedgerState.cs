@@ -6,7 +6,7 @@ using Fiscus.Ledger.Accounts;
 namespace Fiscus.Ledger.Tests.Operations;
 
 /// <summary>
-/// Everything a command may change, read as the schema's owner: every line of the database as <see cref="LineText"/> writes it,
+/// Everything a command may change, read as the schema's owner: every line of the database in a few words (<see cref="Text"/>),
 /// the row's patron's balance, and how many sales, offsets, cash-ups, counts, sessions, shifts and cash transactions there
 /// are in each state.
 /// </summary>

@@ -33,7 +33,7 @@ public sealed record Answer(Failure? Failure, string? Text, long? BalanceMinor)
 /// <summary>
 /// What must follow a command: either it is refused (its kind, stable code and the fields <see cref="Failure.Errors"/> names)
 /// and nothing at all changes; or it succeeds, the row's patron owes <see cref="BalanceMinor"/>, and the lines it wrote or changed
-/// are exactly <see cref="Lines"/> (as <see cref="LineText"/> writes them, in id order; a line that existed before is prefixed
+/// are exactly <see cref="Lines"/> (in the words of <see cref="LedgerState"/>, in id order; a line that existed before is prefixed
 /// "now"). <see cref="Answer"/>, when given, is what the command says it did.
 /// </summary>
 public sealed record Then(FailureKind? Kind, string? Code, string[] Fields, long? BalanceMinor, string[] Lines, string? Answer = null)

@@ -57,6 +57,9 @@ public sealed class World
 
     public int ArchivedRegister => Database.ArchivedRegister;
 
+    /// <summary>More cashiers (<see cref="Given.Cashiers"/>), for races between people.</summary>
+    public List<long> Cashiers { get; } = [];
+
     /// <summary>A library of the row's own with a default register (<see cref="Given.HomeLibrary"/>), for shifts that name no register.</summary>
     public string? HomeLibrary { get; private set; }
 
@@ -130,9 +133,6 @@ public sealed class World
         }
         return outcome.Value!;
     }
-
-    /// <summary>More cashiers (<see cref="Given.Cashiers"/>), for races between people.</summary>
-    public List<long> Cashiers { get; } = [];
 
     public async Task AddCashiersAsync(int count)
     {
