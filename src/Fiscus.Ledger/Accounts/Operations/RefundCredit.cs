@@ -111,12 +111,16 @@ public static partial class AccountOperations
         return await ChangeAsync(account, credit, created, []);
     }
 
-    /// <summary>What this credit paid out through PAYOUT debits applied from it directly.</summary>
+    /// <summary>
+    /// What this credit paid out directly through the PAYOUTs of its own refunds. A PAYOUT the patron owed and this
+    /// payment repaid is what the payment paid, so it stays refundable.
+    /// </summary>
     static Task<long> PaidOutDirectlyAsync(PatronAccount account, long creditId) =>
         account.Writer.Connection.ExecuteScalarAsync<long>(new CommandDefinition($"""
             SELECT COALESCE(-sum(o.amount_minor), 0)::bigint
             FROM account_offsets o JOIN account_lines d ON d.account_line_id = o.debit_id
             WHERE o.credit_id = @creditId AND o.type IN ('{OffsetTypes.Apply}', '{OffsetTypes.Void}') AND d.debit_type_code = '{LineTypes.Payout}'
+              AND d.related_account_line_id = @creditId
             """, new { creditId }, account.Writer.Transaction, cancellationToken: account.Writer.CancellationToken));
 
     /// <summary>What REFUND credits have already given back for this credit.</summary>
