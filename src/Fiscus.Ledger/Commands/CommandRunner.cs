@@ -37,7 +37,22 @@ public sealed class CommandRunner(NpgsqlDataSource db, TimeProvider time)
             return CommandResult.Refused(new Failure(FailureKind.Invalid, "invalid_idempotency_key",
                 $"An idempotency key is 1 to {IdempotencyKey.MaxLength} characters; this one has {bad.Value.Length}."));
         }
-        var outcome = await Transactions.RunAsync(db, async (connection, transaction) =>
+        try
+        {
+            return await RunInTransactionAsync(request, operation, complete, cancellationToken);
+        }
+        catch (PostgresException e) when (LedgerRefusals.Describe(e) is { } refused)
+        {
+            // A constraint or trigger refused what a concurrent command made invalid after the checks in C# passed
+            // (rolled back: nothing was kept, the keys included).
+            return CommandResult.Refused(refused);
+        }
+    }
+
+    Task<CommandResult> RunInTransactionAsync<T>(
+        CommandRequest request, Func<CommandScope, Task<Outcome<T>>> operation, Func<CommandScope, T, Task<Completion>> complete,
+        CancellationToken cancellationToken) =>
+        Transactions.RunAsync(db, async (connection, transaction) =>
         {
             var now = time.GetUtcNow();
             var claimed = new List<long>();
@@ -83,8 +98,6 @@ public sealed class CommandRunner(NpgsqlDataSource db, TimeProvider time)
             await FinishAsync(connection, transaction, request.Actor, now, completion, claimed, cancellationToken);
             return new CommandResult(completion.Answer, null);
         }, r => r is { Answer: not null, Replayed: false }, cancellationToken);
-        return outcome;
-    }
 
     /// <summary>The audit records and the answer stored on the claimed keys, in one round trip.</summary>
     static async Task FinishAsync(
