@@ -39,7 +39,7 @@ public sealed record Failure(FailureKind Kind, string Code, string Message)
     /// <summary>
     /// The same refusal in a dialect's words: the fields a command names (its own, semantic names such as
     /// <c>payment_type</c>) renamed to what that dialect's request calls them (Polaris' <c>PatronPaymentMethod</c>),
-    /// in <see cref="Errors"/> and where the messages name them.
+    /// in <see cref="Errors"/> and where the messages name them (a quoted value, such as a payment type's code, is left as sent).
     /// </summary>
     public Failure WithFieldNames(IReadOnlyDictionary<string, string> wireNames)
     {
@@ -47,7 +47,7 @@ public sealed record Failure(FailureKind Kind, string Code, string Message)
         {
             return this;
         }
-        string Rename(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"(?<![\w.\[])[a-z_]+(?![\w\]])",
+        string Rename(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"(?<![\w.\['])[a-z_]+(?![\w\]'])",
             m => wireNames.TryGetValue(m.Value, out var wire) && Errors.ContainsKey(m.Value) ? wire : m.Value);
         return this with
         {

@@ -7,7 +7,9 @@ namespace Fiscus.Ledger.Commands;
 /// <param name="Keys">The caller's idempotency keys: a transport's request key and/or the caller's own transaction reference.</param>
 /// <param name="Fingerprint">A hash of what was asked (the transport decides what it covers): the same key with another fingerprint is refused.</param>
 /// <param name="Operation">What was asked, in the transport's words, kept with the keys for the refusal of a reused key (<c>POST /api/v1/...</c>).</param>
-public sealed record CommandRequest(CommandActor Actor, IReadOnlyList<IdempotencyKey> Keys, byte[] Fingerprint, string Method, string Operation)
+/// <param name="KeyName">What the transport calls its request key, for the refusal of a reused one (<c>Idempotency-Key</c>).</param>
+public sealed record CommandRequest(
+    CommandActor Actor, IReadOnlyList<IdempotencyKey> Keys, byte[] Fingerprint, string Method, string Operation, string KeyName = "idempotency key")
 {
     /// <summary>A command that no key makes idempotent (the transport sent none).</summary>
     public static CommandRequest Once(CommandActor actor) => new(actor, [], [], "", "");

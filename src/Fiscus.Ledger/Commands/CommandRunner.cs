@@ -32,6 +32,11 @@ public sealed class CommandRunner(NpgsqlDataSource db, TimeProvider time)
         CommandRequest request, Func<CommandScope, Task<Outcome<T>>> operation, Func<CommandScope, T, Task<Completion>> complete,
         CancellationToken cancellationToken)
     {
+        if (request.Keys.Count > 0 && (request.Fingerprint.Length == 0 || request.Actor.Ledger is { UserId: null, ApiClientId: null }))
+        {
+            // Keys without a fingerprint would replay any request sent with them; keys without a principal would be shared.
+            throw new ArgumentException("Idempotency keys need the request's fingerprint and an actor that is a user or a client.", nameof(request));
+        }
         if (request.Keys.FirstOrDefault(k => k.Value.Length is 0 or > IdempotencyKey.MaxLength) is { } bad)
         {
             return CommandResult.Refused(new Failure(FailureKind.Invalid, "invalid_idempotency_key",
@@ -73,7 +78,7 @@ public sealed class CommandRunner(NpgsqlDataSource db, TimeProvider time)
                         """, new { request.Actor.Principal, key }, transaction, cancellationToken: cancellationToken));
                     if (stored.ExpiresAt > now.UtcDateTime)
                     {
-                        return Replay(stored, request.Fingerprint);
+                        return Replay(stored, request);
                     }
                     // A key past its retention that housekeeping has not swept yet: it no longer counts.
                     await connection.ExecuteAsync(new CommandDefinition(
@@ -82,7 +87,7 @@ public sealed class CommandRunner(NpgsqlDataSource db, TimeProvider time)
                     id = await ClaimAsync(connection, transaction, claim, cancellationToken);
                     if (id is null)
                     {
-                        return Replay(stored with { StatusCode = null }, request.Fingerprint);
+                        return Replay(stored with { StatusCode = null }, request);
                     }
                 }
                 claimed.Add(id.Value);
@@ -138,10 +143,10 @@ public sealed class CommandRunner(NpgsqlDataSource db, TimeProvider time)
             RETURNING idempotency_key_id
             """, claim, transaction, cancellationToken: cancellationToken));
 
-    static CommandResult Replay(StoredKey stored, byte[] fingerprint)
+    static CommandResult Replay(StoredKey stored, CommandRequest request)
     {
         var key = IdempotencyKey.FromStored(stored.Key);
-        if (!CryptographicOperations.FixedTimeEquals(stored.RequestHash, fingerprint))
+        if (!CryptographicOperations.FixedTimeEquals(stored.RequestHash, request.Fingerprint))
         {
             return CommandResult.Refused(key.Kind == IdempotencyKeyKind.ExternalId
                 ? new Failure(FailureKind.Mismatch, "external_id_reused",
@@ -150,7 +155,7 @@ public sealed class CommandRunner(NpgsqlDataSource db, TimeProvider time)
                     Errors = new Dictionary<string, string[]> { ["external_id"] = ["already used for a different request"] },
                 }
                 : new Failure(FailureKind.Mismatch, "idempotency_key_reused",
-                    $"This idempotency key was already used for a different request ({stored.RequestPath}); use a new key for a new request."));
+                    $"This {request.KeyName} was already used for a different request ({stored.RequestPath}); use a new key for a new request."));
         }
         if (stored.StatusCode is not { } status)
         {

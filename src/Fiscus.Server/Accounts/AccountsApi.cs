@@ -249,8 +249,13 @@ public static class AccountsApi
             async (scope, change) =>
             {
                 var body = await ActionDtoAsync(change, scope, call);
-                return new Reply(200, body, null, new AuditRecord(auditAction, "account_line", Ids.Text(lineId),
-                    new { patron_id = patronId, created = change.Created.Select(l => l.AccountLineId), balance = body.Balance }));
+                // The money the action moved is its last new line (the PAYOUT of a refund, the VOID, the WRITEOFF, the CANCELLATION).
+                var moved = body.Created.LastOrDefault();
+                return new Reply(200, body, null, new AuditRecord(auditAction, "account_line", Ids.Text(lineId), new
+                {
+                    patron_id = patronId, created = change.Created.Select(l => l.AccountLineId), balance = body.Balance,
+                    amount = moved is null ? (decimal?)null : Math.Abs(moved.Amount), note,
+                }));
             });
     }
 

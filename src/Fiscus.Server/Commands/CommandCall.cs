@@ -74,7 +74,7 @@ public sealed class CommandCall(HttpContext http, Caller caller, CommandRunner r
         var path = Http.Request.Path + Http.Request.QueryString;
         var command = keys.Count == 0
             ? CommandRequest.Once(Actor(dialect))
-            : new CommandRequest(Actor(dialect), keys, Fingerprint(request), Http.Request.Method, path);
+            : new CommandRequest(Actor(dialect), keys, Fingerprint(request), Http.Request.Method, path, KeyHeader);
         var json = dialect.Json ?? NativeJson.Options;
         var result = await Runner.RunAsync(command, operation, async (scope, value) =>
         {
