@@ -28,7 +28,10 @@ public sealed class Csv(Currency currency)
     }
 
     /// <summary>An amount of money, for <see cref="Row"/>.</summary>
-    public Money Amount(long minor) => new(currency.ToMajor(minor).ToString("F" + currency.Exponent, CultureInfo.InvariantCulture));
+    public Money Amount(long minor) => Amount(currency.ToMajor(minor));
+
+    /// <summary>An amount already in major units (as a DTO carries it), for <see cref="Row"/>.</summary>
+    public Money Amount(decimal major) => new(major.ToString("F" + currency.Exponent, CultureInfo.InvariantCulture));
 
     public readonly record struct Money(string Formatted);
 
