@@ -55,6 +55,9 @@ public sealed class Csv(Currency currency)
         return value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
     }
 
+    /// <summary>The rows written so far (the command line prints them).</summary>
+    public override string ToString() => text.ToString();
+
     public IResult ToResult(string fileName) => new Attachment(Results.Text(text.ToString(), "text/csv; charset=utf-8", Encoding.UTF8), fileName);
 
     /// <summary>Adds <c>Content-Disposition: attachment</c> so browsers save the report as a file.</summary>
