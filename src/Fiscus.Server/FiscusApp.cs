@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Fiscus.Ledger.Database;
 using Fiscus.Server.Accounts;
+using Fiscus.Server.Audit;
 using Fiscus.Server.Auth;
 using Fiscus.Server.Clients;
 using Fiscus.Server.Configuration;
@@ -175,6 +176,7 @@ public static class FiscusApp
         app.MapFolioOwners();
         app.MapUsers();
         app.MapClients();
+        app.MapAudit();
         app.MapStaffApp();
         return app;
     }
