@@ -4,7 +4,12 @@
 #
 #   bench_start DATABASE   builds, starts PostgreSQL and Fiscus; sets BENCH_URL, BENCH_PASSWORD, BENCH_PSQL (array)
 #   bench_stop_server      stops Fiscus (the cluster stops when the script exits)
-#   bench_start_server [NAME=VALUE...]   starts Fiscus again (after bench_start and bench_stop_server) with these settings
+#   bench_serve APP DATABASE [NAME=VALUE...]
+#                          starts the build published in APP (bench_start's is $FISCUS_HOME/bench-app) against DATABASE,
+#                          with these settings on top
+#   bench_serve_ref REF DATABASE
+#                          publishes the commit REF (git archive, so this tree is untouched) and serves it against
+#                          DATABASE in the running cluster: the same load on the old code, in the same run
 
 BENCH_PASSWORD="bench-ledger-secret-2718"
 BENCH_URL="http://127.0.0.1:${FISCUS_BENCH_PORT:-5090}"
@@ -23,36 +28,21 @@ bench_cleanup() {
   fiscus_pg_stop_started quiet
 }
 
-bench_start() {
-  local name="$1"
-  trap bench_cleanup EXIT
-  trap 'exit 130' INT TERM
-  fiscus_log "building..."
-  # As ./run serves it: published (the staff app trimmed and pre-compressed).
-  dotnet publish src/Fiscus.Server/Fiscus.Server.csproj -c Release -o "$FISCUS_HOME/bench-app" --nologo -v quiet >/dev/null
-  if curl -fs "$BENCH_URL/health/live" >/dev/null 2>&1; then
-    fiscus_log "something already answers at $BENCH_URL; stop it or set FISCUS_BENCH_PORT"
-    exit 1
-  fi
-  fiscus_pg_start pg-bench "${FISCUS_BENCH_PG_PORT:-5482}" --fresh max_connections=200
-  fiscus_pg_ensure_database "$name"
-  # Fiscus runs as in production (./run): migrating as the owner, serving as the runtime role.
-  fiscus_pg_export_roles "$name"
-  local bin sock port
-  bin=$(fiscus_pg_bindir)
-  sock=$(printf '%s' "$FISCUS_PG_CONNECTION" | sed -n 's/.*Host=\([^;]*\).*/\1/p')
-  port=$(printf '%s' "$FISCUS_PG_CONNECTION" | sed -n 's/.*Port=\([^;]*\).*/\1/p')
-  BENCH_PSQL=("$bin/psql" -h "$sock" -p "$port" -U fiscus -d "$name" -v ON_ERROR_STOP=1 -q)
-  BENCH_PGBENCH=("$bin/pgbench" -h "$sock" -p "$port" -U fiscus)
-
-  : >"$FISCUS_HOME/bench-server.log"
-  bench_start_server
+# Publishes the server from source tree $1 into $2, as ./run serves it (the staff app trimmed and pre-compressed).
+bench_publish() {
+  dotnet publish "$1/src/Fiscus.Server/Fiscus.Server.csproj" -c Release -o "$2" --nologo -v quiet >/dev/null
 }
 
-bench_start_server() {
+# Starts the published build in $1 against database $2 of the running cluster, as in production (./run): migrating
+# as the owner, serving as the runtime role; any further arguments are settings (NAME=VALUE) on top.
+bench_serve() {
+  local app="$1" name="$2"
+  shift 2
+  fiscus_pg_ensure_database "$name"
+  fiscus_pg_export_roles "$name"
   env "$@" FISCUS_ADMIN_PASSWORD="$BENCH_PASSWORD" FISCUS_URLS="$BENCH_URL" \
     FISCUS_LOGIN_ATTEMPTS_PER_MINUTE=1000 Logging__LogLevel__Default=Warning Logging__LogLevel__Fiscus=Warning \
-    dotnet "$FISCUS_HOME/bench-app/fiscus.dll" >>"$FISCUS_HOME/bench-server.log" 2>&1 &
+    dotnet "$app/fiscus.dll" >"$FISCUS_HOME/bench-server.log" 2>&1 &
   bench_server_pid=$!
   for _ in $(seq 1 60); do
     curl -fs "$BENCH_URL/health/ready" >/dev/null 2>&1 && break
@@ -60,4 +50,33 @@ bench_start_server() {
     sleep 1
   done
   curl -fs "$BENCH_URL/health/ready" >/dev/null || { tail -20 "$FISCUS_HOME/bench-server.log" >&2; exit 1; }
+}
+
+bench_start() {
+  local name="$1"
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+  fiscus_log "building..."
+  bench_publish . "$FISCUS_HOME/bench-app"
+  if curl -fs "$BENCH_URL/health/live" >/dev/null 2>&1; then
+    fiscus_log "something already answers at $BENCH_URL; stop it or set FISCUS_BENCH_PORT"
+    exit 1
+  fi
+  fiscus_pg_start pg-bench "${FISCUS_BENCH_PG_PORT:-5482}" --fresh max_connections=200
+  local bin sock port
+  bin=$(fiscus_pg_bindir)
+  sock=$(printf '%s' "$FISCUS_PG_CONNECTION" | sed -n 's/.*Host=\([^;]*\).*/\1/p')
+  port=$(printf '%s' "$FISCUS_PG_CONNECTION" | sed -n 's/.*Port=\([^;]*\).*/\1/p')
+  BENCH_PSQL=("$bin/psql" -h "$sock" -p "$port" -U fiscus -d "$name" -v ON_ERROR_STOP=1 -q)
+  BENCH_PGBENCH=("$bin/pgbench" -h "$sock" -p "$port" -U fiscus)
+  bench_serve "$FISCUS_HOME/bench-app" "$name"
+}
+
+bench_serve_ref() {
+  local ref="$1" name="$2" dir="$FISCUS_HOME/bench-baseline"
+  fiscus_log "building $ref..."
+  rm -rf "$dir" && mkdir -p "$dir/src"
+  git archive "$ref" | tar -x -C "$dir/src"
+  bench_publish "$dir/src" "$dir/app"
+  bench_serve "$dir/app" "$name"
 }

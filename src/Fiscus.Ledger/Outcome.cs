@@ -11,6 +11,8 @@ public enum FailureKind
     NotFound,
     /// <summary>The request is valid but the current state refuses it (duplicate, secured, already closed).</summary>
     Conflict,
+    /// <summary>An idempotency key or external id already used for a different request.</summary>
+    Mismatch,
 }
 
 /// <summary>
@@ -33,6 +35,26 @@ public sealed record Failure(FailureKind Kind, string Code, string Message)
 
     public static Failure Invalid(string code, string field, string message) =>
         new(FailureKind.Invalid, code, message) { Errors = new Dictionary<string, string[]> { [field] = [message] } };
+
+    /// <summary>
+    /// The same refusal in a dialect's words: the fields a command names (its own, semantic names such as
+    /// <c>payment_type</c>) renamed to what that dialect's request calls them (Polaris' <c>PatronPaymentMethod</c>),
+    /// in <see cref="Errors"/> and where the messages name them (a quoted value, such as a payment type's code, is left as sent).
+    /// </summary>
+    public Failure WithFieldNames(IReadOnlyDictionary<string, string> wireNames)
+    {
+        if (Errors is null || !Errors.Keys.Any(wireNames.ContainsKey))
+        {
+            return this;
+        }
+        string Rename(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"(?<![\w.\['])[a-z_]+(?![\w\]'])",
+            m => wireNames.TryGetValue(m.Value, out var wire) && Errors.ContainsKey(m.Value) ? wire : m.Value);
+        return this with
+        {
+            Message = Rename(Message),
+            Errors = Errors.ToDictionary(e => wireNames.GetValueOrDefault(e.Key, e.Key), e => e.Value.Select(Rename).ToArray()),
+        };
+    }
 }
 
 /// <summary>Either a value or a <see cref="Failure"/>.</summary>

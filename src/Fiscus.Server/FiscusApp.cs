@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Fiscus.Ledger.Database;
 using Fiscus.Server.Accounts;
+using Fiscus.Server.Audit;
 using Fiscus.Server.Auth;
 using Fiscus.Server.Clients;
 using Fiscus.Server.Configuration;
@@ -65,8 +66,7 @@ public static class FiscusApp
         services.TryAddSingleton<ApiClients>();
         services.TryAddSingleton<Tokens>();
         services.TryAddSingleton<CallerCache>();
-        services.TryAddSingleton<Idempotency.IdempotentWrites>();
-        services.TryAddSingleton<Accounts.AccountWrites>();
+        services.TryAddSingleton<Ledger.Commands.CommandRunner>();
         return services;
     }
 
@@ -92,7 +92,7 @@ public static class FiscusApp
         var services = builder.Services;
         services.AddFiscusCore();
         services.AddSingleton<StartupReport>();
-        services.AddSingleton<Accounts.NativeJson>();
+        services.AddSingleton<Commands.NativeJson>();
         services.AddHostedService<DatabaseStartup>();
         services.AddHostedService<StartupBanner>();
         services.AddHostedService<Maintenance>();
@@ -177,6 +177,7 @@ public static class FiscusApp
         app.MapFolioOwners();
         app.MapUsers();
         app.MapClients();
+        app.MapAudit();
         app.MapStaffApp();
         return app;
     }

@@ -28,7 +28,7 @@ public sealed class AuthorizationMatrixTests(FiscusFixture fiscus) : IClassFixtu
         Shared,
         /// <summary>Confined to the binding: the caller's own resources answer, another library's or register's are 403 outside_binding.</summary>
         Confined,
-        /// <summary>Changes what every library shares: a bound client is refused (403 outside_binding) even holding the scope.</summary>
+        /// <summary>Changes what every library shares, or reads the audit log: a bound client is refused (403 outside_binding) even holding the scope.</summary>
         InstallationWide,
         /// <summary>A staff member's own business (users, clients, shifts): no client can do it.</summary>
         StaffOnly,
@@ -167,6 +167,9 @@ public sealed class AuthorizationMatrixTests(FiscusFixture fiscus) : IClassFixtu
         new("POST", "/api/v1/clients/nope/disable", "clients:write", "admin", Access.StaffOnly),
         new("POST", "/api/v1/clients/nope/enable", "clients:write", "admin", Access.StaffOnly),
         new("POST", "/api/v1/clients/nope/secret", "clients:write", "admin", Access.StaffOnly),
+
+        // One log of every library and of the installation's users and clients: no binding could confine it.
+        new("GET", "/api/v1/audit", "audit:read", "manager", Access.InstallationWide),
     ];
 
     public static TheoryData<Row> Endpoints => new(Rows);
@@ -177,7 +180,7 @@ public sealed class AuthorizationMatrixTests(FiscusFixture fiscus) : IClassFixtu
     static readonly string[] ClientScopes =
     [
         "accounts:read", "accounts:write", "payments:write", "sales:write", "registers:read", "reference:read", "patrons:write",
-        "refunds:write", "cashups:write", "reports:read", "reference:write", "registers:write", "libraries:write",
+        "refunds:write", "cashups:write", "reports:read", "reference:write", "registers:write", "libraries:write", "audit:read",
     ];
 
     /// <summary>The resources a caller's placeholders stand for.</summary>

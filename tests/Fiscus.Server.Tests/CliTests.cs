@@ -253,6 +253,76 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Audit_prints_what_the_api_answers_newest_first_with_the_same_filters()
+    {
+        Assert.Equal(0, (await RunAsync("migrate")).Code);
+        var added = await RunAsync("user", "add", "--username", "bea", "--password", "reading-room-7-long", "--role", "manager");
+        Assert.True(added.Code == 0, added.Error);
+        await using (var connection = new Npgsql.NpgsqlConnection(TestDatabases.ConnectionStringFor(database)))
+        {
+            await connection.OpenAsync();
+            // Entries as the API's writers leave them (the API's tests make them by real voids, refunds and sign-ins).
+            await using var insert = new Npgsql.NpgsqlCommand("""
+                INSERT INTO audit_log (occurred_at, user_id, actor, action, entity, entity_id, details)
+                SELECT at::timestamptz, u.user_id, 'user:' || u.user_id || ' (bea)', action, 'account_line', entity_id, details::jsonb
+                FROM staff_users u, (VALUES
+                    ('2026-03-01T09:00:00Z', 'account.void', '11', '{"patron_id": 7}'),
+                    ('2026-03-01T10:00:00Z', 'pos.refund', '12', '{"cash_register_id": 1}'),
+                    ('2026-03-01T11:00:00Z', 'account.refund', '13', '{"patron_id": 7}'),
+                    ('2026-03-02T00:00:00Z', 'account.refund', '14', '{"patron_id": 8}')) AS e (at, action, entity_id, details)
+                WHERE u.username = 'bea';
+                INSERT INTO audit_log (occurred_at, actor, action, entity, details, remote_address)
+                VALUES ('2026-03-01T12:00:00Z', 'anonymous', 'auth.login_failed', 'staff_user', '{"username": "BEA"}', '192.0.2.7');
+                """, connection);
+            Assert.Equal(5, await insert.ExecuteNonQueryAsync());
+        }
+
+        var refunds = await RunAsync("audit", "--since", "2026-03-01", "--until", "2026-03-02", "--action", "refund");
+
+        Assert.True(refunds.Code == 0, refunds.Error);
+        var lines = refunds.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Matches(@"^occurred_at\s+actor\s+action\s+entity\s+entity_id\s+patron\s+register\s+amount\s+note$", lines[0]);
+        Assert.Matches(@"^2026-03-01T11:00:00Z\s+bea\s+account\.refund\s+account_line\s+13\s+7\s+-", lines[1]);
+        Assert.Matches(@"^2026-03-01T10:00:00Z\s+bea\s+pos\.refund\s+account_line\s+12\s+-\s+1\s", lines[2]);
+        Assert.Equal("2 entries", lines[3]);
+
+        var staff = await RunAsync("audit", "--since", "2026-03-01T00:00:00Z", "--until", "2026-03-02T00:00:00+01:00", "--actor", "bea",
+            "--category", "voids", "--category", "refunds,failed_sign_ins");
+        Assert.True(staff.Code == 0, staff.Error);
+        Assert.Equal(["auth.login_failed", "account.refund", "pos.refund", "account.void"],
+            staff.Output.Split('\n').Skip(1).SkipLast(2).Select(l => l.Split("  ", StringSplitOptions.RemoveEmptyEntries)[2].Trim()));
+
+        var csv = await RunAsync("audit", "--since", "2026-03-01", "--category", "failed_sign_ins", "--csv");
+        Assert.True(csv.Code == 0, csv.Error);
+        var rows = csv.Output.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("audit_id,occurred_at,action,category,actor,actor_name,user_id,username,client_id,remote_address,entity,entity_id,"
+            + "patron_id,cash_register_id,amount,note,details", rows[0]);
+        Assert.Matches(@"^\d+,2026-03-01T12:00:00Z,auth\.login_failed,failed_sign_ins,anonymous,anonymous,,,,192\.0\.2\.7,staff_user,,,,,,""\{""""username"""": """"BEA""""\}""$",
+            Assert.Single(rows.Skip(1)));
+
+        // The command line's own acts are in the log too, under its actor.
+        var own = await RunAsync("audit", "--since", "2000-01-01", "--actor", "cli", "--action", "user.create");
+        Assert.True(own.Code == 0, own.Error);
+        Assert.Contains($"cli ({Environment.UserName})", own.Output, StringComparison.Ordinal);
+        Assert.EndsWith("1 entry" + Environment.NewLine, own.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("since must be a UTC ISO 8601 time", "--since", "yesterday")]
+    [InlineData("since must be a UTC ISO 8601 time", "--since", "2026-03-01T09:00:00")]
+    [InlineData("category 'refund' is not one of: voids, refunds", "--since", "2026-03-01", "--category", "refund")]
+    [InlineData("action 'Refund' is not an action name", "--since", "2026-03-01", "--action", "Refund")]
+    [InlineData("must be after its start", "--since", "2026-03-01", "--until", "2026-02-01")]
+    public async Task Audit_refuses_a_bad_filter_with_the_apis_words(string message, params string[] options)
+    {
+        var result = await RunAsync(["audit", .. options]);
+
+        Assert.Equal(1, result.Code);
+        Assert.Contains(message, result.Error, StringComparison.Ordinal);
+        Assert.Equal("", result.Output);
+    }
+
+    [Fact]
     public async Task A_missing_database_setting_is_explained()
     {
         using var output = new StringWriter();

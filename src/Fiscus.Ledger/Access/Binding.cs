@@ -39,9 +39,12 @@ public sealed record Binding(string? LibraryId, int? CashRegisterId)
     public Failure? CheckPatron(long patronId, string patronLibraryId) =>
         PermitsLibrary(patronLibraryId) ? null : Refuse(Invariant($"may not see or change patron {patronId}"));
 
-    /// <summary>Refuses a change to what every library shares (reference data, libraries, registers).</summary>
-    public Failure? CheckInstallationWide(string what) =>
-        IsBound ? Refuse($"may not change {what}, which every library shares") : null;
+    /// <summary>
+    /// Refuses an act on what every library shares (changing reference data, libraries, registers; reading the audit log).
+    /// </summary>
+    /// <param name="act">What the caller may not do, e.g. "change what reference:write manages" (<see cref="Scopes.InstallationWideAct"/>).</param>
+    public Failure? CheckInstallationWide(string act) =>
+        IsBound ? Refuse($"may not {act}, which every library shares") : null;
 
     /// <summary>"register 2" or "library LIBY", as the refusals name the binding.</summary>
     public string Describe() => CashRegisterId is { } register

@@ -26,6 +26,7 @@ public static class Scopes
     public const string LibrariesWrite = "libraries:write";
     public const string UsersWrite = "users:write";
     public const string ClientsWrite = "clients:write";
+    public const string AuditRead = "audit:read";
 
     /// <summary>Each scope and what it allows, in the order the README documents them.</summary>
     public static readonly IReadOnlyList<(string Scope, string Allows)> Catalogue =
@@ -46,6 +47,7 @@ public static class Scopes
         (LibrariesWrite, "manage libraries"),
         (UsersWrite, "manage staff users"),
         (ClientsWrite, "manage API clients"),
+        (AuditRead, "read the audit log: who did what and when (voids, refunds, write-offs, cash-ups, sign-ins, setup changes)"),
     ];
 
     public static readonly FrozenSet<string> All = Catalogue.Select(c => c.Scope).ToFrozenSet(StringComparer.Ordinal);
@@ -57,16 +59,21 @@ public static class Scopes
     public static readonly FrozenSet<string> StaffOnly = new[] { UsersWrite, ClientsWrite, ShiftsWrite }.ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>
-    /// Scopes that change what every library shares (reference data, libraries, registers). A client bound to a
-    /// register or a library cannot use them: its binding could not confine what it changed.
-    /// </summary>
-    /// <summary>
     /// Adding a tender (a new payment type, or an archived one brought back) lets whoever takes payments clear debts
     /// in it, with no money Fiscus can count: a write-off in all but name. So it needs <c>refunds:write</c> as well,
     /// and nobody can mint a tender who could not already write debts off.
     /// </summary>
     public static readonly string[] AddPaymentType = [ReferenceWrite, RefundsWrite];
 
+    /// <summary>
+    /// Scopes over what every library shares: changing reference data, libraries and registers, or reading the audit
+    /// log (one log of every library's acts and of the installation's users and clients, not divisible by library). A
+    /// client bound to a register or a library cannot use them: its binding could not confine what it changed or read.
+    /// </summary>
     public static readonly FrozenSet<string> InstallationWide =
-        new[] { ReferenceWrite, LibrariesWrite, RegistersWrite }.ToFrozenSet(StringComparer.Ordinal);
+        new[] { ReferenceWrite, LibrariesWrite, RegistersWrite, AuditRead }.ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>What holding an installation-wide scope does, for the refusals of a bound client: "change what reference:write manages".</summary>
+    public static string InstallationWideAct(string scope) =>
+        scope == AuditRead ? "read the audit log" : $"change what {scope} manages";
 }

@@ -17,12 +17,12 @@ public sealed record ReferencePreload(string? DebitType, string? PaymentType, in
 public sealed class LedgerReferences(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
 {
     /// <summary>Debit types only Fiscus itself writes.</summary>
-    static readonly HashSet<string> ReservedDebitTypes = new(StringComparer.Ordinal) { "VOID", "CASHUP_DEFICIT", "PAID_OUT" };
+    static readonly HashSet<string> ReservedDebitTypes = new(StringComparer.Ordinal) { LineTypes.Void, LineTypes.CashupDeficit, LineTypes.PaidOut };
 
     /// <summary>Credit types only Fiscus itself writes, through the action that means them.</summary>
     static readonly HashSet<string> ReservedCreditTypes = new(StringComparer.Ordinal)
     {
-        "PURCHASE", "CANCELLATION", "REFUND", "OVERPAYMENT", "DISCOUNT", "CASHUP_SURPLUS", "PAID_IN",
+        LineTypes.Purchase, LineTypes.Cancellation, LineTypes.Refund, LineTypes.Overpayment, LineTypes.Discount, LineTypes.CashupSurplus, LineTypes.PaidIn,
     };
 
     public sealed record DebitType(string Code, string Description, bool Archived, bool IsSystem, bool CanBeSold, long? DefaultAmountMinor);

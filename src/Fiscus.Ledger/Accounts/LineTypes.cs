@@ -25,6 +25,14 @@ public static class LineTypes
     public const string PaidIn = "PAID_IN";
     public const string CashupSurplus = "CASHUP_SURPLUS";
 
+    // Adjustments Fiscus writes through the action that means them.
+    public const string Cancellation = "CANCELLATION";
+    public const string Refund = "REFUND";
+    public const string WriteOff = "WRITEOFF";
+    public const string Overpayment = "OVERPAYMENT";
+    public const string Discount = "DISCOUNT";
+    public const string Forgiven = "FORGIVEN";
+
     /// <summary>A debit type that takes money out of the library rather than charging for something.</summary>
     public static bool IsMoneyOut(string debitType) => debitType is Payout or Void or PaidOut or CashupDeficit;
 

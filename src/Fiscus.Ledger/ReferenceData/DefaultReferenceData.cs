@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Accounts;
 using Dapper;
 using Fiscus.Ledger.Money;
 using Npgsql;
@@ -23,16 +24,16 @@ public static class DefaultReferenceData
         new("NEW_CARD", "New card fee", CanBeInvoiced: true, IsSystem: true),
         new("OVERDUE", "Overdue fine", CanBeInvoiced: false, IsSystem: true),
         new("PROCESSING", "Lost item processing fee", CanBeInvoiced: false, IsSystem: true),
-        new("PAYOUT", "Payment from library to patron", CanBeInvoiced: false, IsSystem: true),
+        new(LineTypes.Payout, "Payment from library to patron", CanBeInvoiced: false, IsSystem: true),
         new("RENT", "Rental fee", CanBeInvoiced: false, IsSystem: true),
         new("RENT_DAILY", "Daily rental fee", CanBeInvoiced: false, IsSystem: true),
         new("RENT_RENEW", "Renewal of rental item", CanBeInvoiced: false, IsSystem: true),
         new("RENT_DAILY_RENEW", "Renewal of daily rental item", CanBeInvoiced: false, IsSystem: true),
         new("RESERVE", "Hold fee", CanBeInvoiced: false, IsSystem: true),
         new("RESERVE_EXPIRED", "Hold waiting too long", CanBeInvoiced: false, IsSystem: true),
-        new("VOID", "Credit has been voided", CanBeInvoiced: false, IsSystem: true),
-        new("CASHUP_DEFICIT", "Cash-up deficit", CanBeInvoiced: false, IsSystem: true),
-        new("PAID_OUT", "Cash paid out of a drawer", CanBeInvoiced: false, IsSystem: true),
+        new(LineTypes.Void, "Credit has been voided", CanBeInvoiced: false, IsSystem: true),
+        new(LineTypes.CashupDeficit, "Cash-up deficit", CanBeInvoiced: false, IsSystem: true),
+        new(LineTypes.PaidOut, "Cash paid out of a drawer", CanBeInvoiced: false, IsSystem: true),
         new("PRINT", "Printing", CanBeInvoiced: true, IsSystem: false, CanBeSold: true, DefaultAmountCents: 10),
         new("COPY", "Photocopy", CanBeInvoiced: true, IsSystem: false, CanBeSold: true, DefaultAmountCents: 15),
     ];
@@ -40,19 +41,19 @@ public static class DefaultReferenceData
     /// <summary>Koha's credit types (account_credit_types.sql) plus the cash-up surplus.</summary>
     public static readonly IReadOnlyList<CreditTypeSeed> CreditTypes =
     [
-        new("OVERPAYMENT", "Overpayment refund", CanBeAddedManually: false),
-        new("PAYMENT", "Payment", CanBeAddedManually: false),
-        new("WRITEOFF", "Writeoff", CanBeAddedManually: false),
+        new(LineTypes.Overpayment, "Overpayment refund", CanBeAddedManually: false),
+        new(LineTypes.Payment, "Payment", CanBeAddedManually: false),
+        new(LineTypes.WriteOff, "Writeoff", CanBeAddedManually: false),
         new("FORGIVEN", "Forgiven", CanBeAddedManually: true),
         new("CREDIT", "Credit", CanBeAddedManually: true),
-        new("DISCOUNT", "Discount", CanBeAddedManually: false),
-        new("REFUND", "Refund", CanBeAddedManually: false),
+        new(LineTypes.Discount, "Discount", CanBeAddedManually: false),
+        new(LineTypes.Refund, "Refund", CanBeAddedManually: false),
         new("LOST_FOUND", "Lost item fee refund", CanBeAddedManually: false),
         new("PROCESSING_FOUND", "Lost item processing fee refund", CanBeAddedManually: false),
-        new("PURCHASE", "Purchase", CanBeAddedManually: false),
-        new("CANCELLATION", "Cancellation", CanBeAddedManually: false),
-        new("CASHUP_SURPLUS", "Cash-up surplus", CanBeAddedManually: false),
-        new("PAID_IN", "Cash paid into a drawer", CanBeAddedManually: false),
+        new(LineTypes.Purchase, "Purchase", CanBeAddedManually: false),
+        new(LineTypes.Cancellation, "Cancellation", CanBeAddedManually: false),
+        new(LineTypes.CashupSurplus, "Cash-up surplus", CanBeAddedManually: false),
+        new(LineTypes.PaidIn, "Cash paid into a drawer", CanBeAddedManually: false),
     ];
 
     public static readonly IReadOnlyList<PaymentTypeSeed> PaymentTypes =

@@ -36,7 +36,7 @@ public static class Cashups
         CancellationToken cancellationToken)
     {
         now = Timestamps.ToDatabasePrecision(now);
-        var register = await LockForCashupAsync(connection, transaction, registerId, cancellationToken);
+        var register = await LockForCashupAsync(connection, transaction, registerId, actor, cancellationToken);
         if (register.Failure is { } failure)
         {
             return failure;
@@ -65,7 +65,7 @@ public static class Cashups
         DateTimeOffset now, CancellationToken cancellationToken)
     {
         now = Timestamps.ToDatabasePrecision(now);
-        var register = await LockForCashupAsync(connection, transaction, registerId, cancellationToken);
+        var register = await LockForCashupAsync(connection, transaction, registerId, actor, cancellationToken);
         if (register.Failure is { } failure)
         {
             return failure;
@@ -105,8 +105,8 @@ public static class Cashups
             {
                 var line = await writer.AddLineAsync(new NewLine
                 {
-                    DebitTypeCode = difference < 0 ? "CASHUP_DEFICIT" : null,
-                    CreditTypeCode = difference > 0 ? "CASHUP_SURPLUS" : null,
+                    DebitTypeCode = difference < 0 ? LineTypes.CashupDeficit : null,
+                    CreditTypeCode = difference > 0 ? LineTypes.CashupSurplus : null,
                     AmountMinor = -difference,
                     PaymentType = counted.PaymentType,
                     CashRegisterId = registerId,
@@ -189,9 +189,24 @@ public static class Cashups
     }
 
     /// <summary>The register, locked for a cash-up, with no cashier's shift open at it.</summary>
+    /// <summary>
+    /// The register to count: it must exist (404) and be one the actor may use (403, before anything about its state
+    /// is told), then it is locked, and no cashier's shift may hold its drawer.
+    /// </summary>
     static async Task<Outcome<Register>> LockForCashupAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, int registerId, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, int registerId, LedgerActor actor, CancellationToken cancellationToken)
     {
+        var library = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+            "SELECT library_id FROM cash_registers WHERE cash_register_id = @registerId", new { registerId }, transaction,
+            cancellationToken: cancellationToken));
+        if (library is null)
+        {
+            return Failure.NotFound("register_not_found", Invariant($"There is no cash register {registerId}."));
+        }
+        if (actor.Binding.CheckRegister(registerId, library) is { } outside)
+        {
+            return outside;
+        }
         var register = await LockRegisterAsync(connection, transaction, registerId, cancellationToken);
         if (register.Failure is not null)
         {

@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Accounts;
 using Dapper;
 using Npgsql;
 
@@ -160,7 +161,7 @@ public sealed record SessionSummary(
                 m.RelatedDebitTypeDescription, m.AmountMinor))
             .OrderBy(g => g.DebitTypeCode, StringComparer.Ordinal).ThenBy(g => g.CreditTypeCode, StringComparer.Ordinal)
             .ThenBy(g => g.RelatedDebitTypeCode, StringComparer.Ordinal).ToList();
-        var refunds = movements.Where(m => m.Kind == "payout" && m.CreditTypeCode == "REFUND").ToList();
+        var refunds = movements.Where(m => m.Kind == "payout" && m.CreditTypeCode == LineTypes.Refund).ToList();
         return new Aggregates(lineCount, byType, income, payouts, new CountTotal(refunds.Sum(m => m.Count), refunds.Sum(m => m.AmountMinor)));
     }
 

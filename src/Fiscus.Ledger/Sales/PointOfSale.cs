@@ -121,7 +121,7 @@ public static class PointOfSale
         var credit = await writer.AddLineAsync(new NewLine
         {
             PatronId = command.PatronId,
-            CreditTypeCode = "PURCHASE",
+            CreditTypeCode = LineTypes.Purchase,
             AmountMinor = -total,
             PaymentType = paymentType.Value!.Code,
             CashRegisterId = register.Value!.CashRegisterId,
@@ -175,7 +175,7 @@ public static class PointOfSale
         var purchase = await connection.QuerySingleOrDefaultAsync<AccountLine>(new CommandDefinition($"""
             SELECT {string.Join(", ", AccountLine.Columns.Split(", ").Select(c => "c." + c))}
             FROM account_offsets o JOIN account_lines c ON c.account_line_id = o.credit_id
-            WHERE o.debit_id = @AccountLineId AND o.type = 'APPLY' AND c.credit_type_code = 'PURCHASE'
+            WHERE o.debit_id = @AccountLineId AND o.type = '{OffsetTypes.Apply}' AND c.credit_type_code = '{LineTypes.Purchase}'
             ORDER BY c.account_line_id LIMIT 1
             """, new { item.AccountLineId }, transaction, cancellationToken: cancellationToken));
         if (purchase is null)
@@ -194,7 +194,7 @@ public static class PointOfSale
             }
         }
         var refunded = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT COALESCE(-sum(amount_minor), 0)::bigint FROM account_lines WHERE related_account_line_id = @AccountLineId AND credit_type_code = 'REFUND'",
+            $"SELECT COALESCE(-sum(amount_minor), 0)::bigint FROM account_lines WHERE related_account_line_id = @AccountLineId AND credit_type_code = '{LineTypes.Refund}'",
             new { item.AccountLineId }, transaction, cancellationToken: cancellationToken));
         var refundable = item.AmountMinor - refunded;
         if (refundable <= 0)
@@ -221,7 +221,7 @@ public static class PointOfSale
         var refund = await writer.AddLineAsync(new NewLine
         {
             PatronId = item.PatronId,
-            CreditTypeCode = "REFUND",
+            CreditTypeCode = LineTypes.Refund,
             AmountMinor = -amount,
             LibraryId = register.Value!.LibraryId,
             Description = Invariant($"Refund of line {item.AccountLineId}"),
@@ -231,7 +231,7 @@ public static class PointOfSale
         var payout = await writer.AddLineAsync(new NewLine
         {
             PatronId = item.PatronId,
-            DebitTypeCode = "PAYOUT",
+            DebitTypeCode = LineTypes.Payout,
             AmountMinor = amount,
             PaymentType = payoutType.Value.Code,
             CashRegisterId = register.Value.CashRegisterId,
@@ -247,6 +247,33 @@ public static class PointOfSale
             item = await writer.SetStatusAsync(item, LineStatuses.Refunded);
         }
         return new PosRefundResult(appliedRefund, paidOut, item, writer.Offsets);
+    }
+
+    /// <summary>A sale as it was written (its PURCHASE credit, the items it paid, their offsets); null when there is no such sale at the register.</summary>
+    public static async Task<SaleResult?> FindAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, int registerId, long saleId, CancellationToken cancellationToken)
+    {
+        var sale = await connection.QuerySingleOrDefaultAsync<(long SaleId, long CreditId, long TotalMinor, long? TenderedMinor, long? ChangeMinor, DateTime CreatedAt)?>(
+            new CommandDefinition(
+                "SELECT sale_id, credit_id, total_minor, tendered_minor, change_minor, created_at FROM sales WHERE sale_id = @saleId AND cash_register_id = @registerId",
+                new { saleId, registerId }, transaction, cancellationToken: cancellationToken));
+        if (sale is not { } found)
+        {
+            return null;
+        }
+        var credit = await connection.QuerySingleAsync<AccountLine>(new CommandDefinition(
+            $"SELECT {AccountLine.Columns} FROM account_lines WHERE account_line_id = @CreditId", new { found.CreditId }, transaction,
+            cancellationToken: cancellationToken));
+        var debits = (await connection.QueryAsync<AccountLine>(new CommandDefinition($"""
+            SELECT {string.Join(", ", AccountLine.Columns.Split(", ").Select(c => "d." + c))}
+            FROM account_offsets o JOIN account_lines d ON d.account_line_id = o.debit_id
+            WHERE o.credit_id = @CreditId AND o.type = '{OffsetTypes.Apply}' ORDER BY d.account_line_id
+            """, new { found.CreditId }, transaction, cancellationToken: cancellationToken))).AsList();
+        var offsets = (await connection.QueryAsync<AccountOffset>(new CommandDefinition(
+            $"SELECT {AccountOffset.Columns} FROM account_offsets WHERE credit_id = @CreditId OR debit_id = ANY(@ids) ORDER BY account_offset_id",
+            new { found.CreditId, ids = debits.Select(d => d.AccountLineId).Append(found.CreditId).ToArray() }, transaction,
+            cancellationToken: cancellationToken))).AsList();
+        return new SaleResult(found.SaleId, credit, debits, offsets, found.TotalMinor, found.TenderedMinor, found.ChangeMinor, found.CreatedAt);
     }
 
     /// <summary>The register money goes through: it must exist (404), be in use (400) and be one the caller may use (403).</summary>

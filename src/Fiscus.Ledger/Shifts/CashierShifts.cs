@@ -165,8 +165,8 @@ public static class CashierShifts
         var writer = new LedgerWriter(connection, transaction, actor, now, cancellationToken);
         var line = await writer.AddLineAsync(new NewLine
         {
-            CreditTypeCode = paidIn ? "PAID_IN" : null,
-            DebitTypeCode = paidIn ? null : "PAID_OUT",
+            CreditTypeCode = paidIn ? LineTypes.PaidIn : null,
+            DebitTypeCode = paidIn ? null : LineTypes.PaidOut,
             AmountMinor = paidIn ? -amountMinor : amountMinor,
             PaymentType = cash.Value!.Code,
             CashRegisterId = open.CashRegisterId,

@@ -2,7 +2,9 @@ using Dapper;
 using Fiscus.Ledger;
 using Fiscus.Ledger.Access;
 using Fiscus.Ledger.Accounts;
+using Fiscus.Ledger.Commands;
 using Fiscus.Server.Auth;
+using Fiscus.Server.Commands;
 using Fiscus.Server.Configuration;
 using Fiscus.Server.Http;
 using Fiscus.Server.Patrons;
@@ -146,130 +148,131 @@ public static class AccountsApi
     }
 
     static async Task<IResult> AddDebitAsync(
-        [FromRoute(Name = "patron_id")] long patronId, AddDebitRequest request, Caller caller, HttpContext http, AccountWrites writes,
-        NativeJson json, CancellationToken cancellationToken)
+        [FromRoute(Name = "patron_id")] long patronId, AddDebitRequest request, [AsParameters] CommandCall call)
     {
         var validation = new Validation().Text("type", request.Type, 80)
             .Texts(("description", request.Description, AccountRequestChecks.MaxText), ("internal_note", request.InternalNote, AccountRequestChecks.MaxText),
                 ("library_id", request.LibraryId, 10), ("payout_type", request.PayoutType, 80))
             .Positive("item_id", request.ItemId);
-        var amount = validation.Amount(request.Amount, writes.Currency);
+        var amount = validation.Amount(request.Amount, call.Currency);
         if (!validation.IsValid)
         {
-            return Refuse(validation.ToFailure());
+            return CommandCall.Refuse(validation.ToFailure());
         }
         var command = new AddDebitCommand(request.Type, amount!.Value, request.Description, request.InternalNote, request.LibraryId,
             request.CashRegisterId, request.PayoutType, request.ItemId);
-        return await writes.RunAsync(http, caller, Interface, patronId, request, null, "account.debit",
-            account => AccountOperations.AddDebitAsync(account, command),
-            async (change, connection, transaction) =>
+        return await call.RunAsync(Dialect.Native, request, null,
+            scope => scope.OnAccountAsync(patronId, account => AccountOperations.AddDebitAsync(account, command)),
+            async (scope, change) =>
             {
-                var line = (await AccountLineDto.LoadAsync(connection, transaction, [change.Line.AccountLineId], writes.Currency, cancellationToken))[0];
-                return new AccountAnswer(201, line, $"/api/v1/patrons/{patronId}/account/debits/{line.AccountLineId}",
-                    Ids.Text(line.AccountLineId), new { patron_id = patronId, line.DebitType, line.Amount });
-            }, json.Options, cancellationToken);
+                var line = await LineAsync(scope, change.Line.AccountLineId, call);
+                return new Reply(201, line, $"/api/v1/patrons/{patronId}/account/debits/{line.AccountLineId}",
+                    new AuditRecord("account.debit", "account_line", Ids.Text(line.AccountLineId), new { patron_id = patronId, line.DebitType, line.Amount }));
+            });
     }
 
     static async Task<IResult> AddCreditAsync(
-        [FromRoute(Name = "patron_id")] long patronId, AddCreditRequest request, Caller caller, HttpContext http, AccountWrites writes,
-        NativeJson json, CancellationToken cancellationToken)
+        [FromRoute(Name = "patron_id")] long patronId, AddCreditRequest request, [AsParameters] CommandCall call)
     {
         var creditType = request.CreditType ?? LineTypes.Payment;
         var validation = new Validation().Text("credit_type", creditType, 80)
             .Texts(("payment_type", request.PaymentType, 80), ("library_id", request.LibraryId, 10),
                 ("description", request.Description, AccountRequestChecks.MaxText), ("note", request.Note, AccountRequestChecks.MaxText));
-        var amount = validation.Amount(request.Amount, writes.Currency);
+        var amount = validation.Amount(request.Amount, call.Currency);
         if (request.AccountLinesIds is { } listed && (listed.Length > 1000 || listed.Any(id => id <= 0)))
         {
             validation.Add("account_lines_ids", "account_lines_ids must be at most 1000 positive line ids");
         }
         if (!validation.IsValid)
         {
-            return Refuse(validation.ToFailure());
+            return CommandCall.Refuse(validation.ToFailure());
         }
         var command = new AddCreditCommand(creditType, amount!.Value, request.PaymentType, request.CashRegisterId,
             request.AccountLinesIds ?? [], request.LibraryId, request.Description, request.Note);
-        return await writes.RunAsync(http, caller, Interface, patronId, request, null, "account.credit",
-            account => AccountOperations.AddCreditAsync(account, command),
-            async (change, connection, transaction) =>
+        return await call.RunAsync(Dialect.Native, request, null,
+            scope => scope.OnAccountAsync(patronId, account => AccountOperations.AddCreditAsync(account, command)),
+            async (scope, change) =>
             {
-                var line = (await AccountLineDto.LoadAsync(connection, transaction, [change.Line.AccountLineId], writes.Currency, cancellationToken))[0];
-                return new AccountAnswer(201, line, $"/api/v1/patrons/{patronId}/account/credits/{line.AccountLineId}",
-                    Ids.Text(line.AccountLineId),
-                    new { patron_id = patronId, line.CreditType, line.Amount, line.PaymentType, applied_to = change.Changed.Select(d => d.AccountLineId) });
-            }, json.Options, cancellationToken);
+                var line = await LineAsync(scope, change.Line.AccountLineId, call);
+                return new Reply(201, line, $"/api/v1/patrons/{patronId}/account/credits/{line.AccountLineId}",
+                    new AuditRecord("account.credit", "account_line", Ids.Text(line.AccountLineId),
+                        new { patron_id = patronId, line.CreditType, line.Amount, line.PaymentType, applied_to = change.Changed.Select(d => d.AccountLineId) }));
+            });
     }
 
     static Task<IResult> VoidAsync(
         [FromRoute(Name = "patron_id")] long patronId, [FromRoute(Name = "account_line_id")] long lineId, NoteRequest? request,
-        Caller caller, HttpContext http, AccountWrites writes, NativeJson json, CancellationToken cancellationToken) =>
-        ActionAsync(patronId, lineId, request ?? new NoteRequest(), request?.Note, caller, http, writes, json, "account.void",
-            account => AccountOperations.VoidCreditAsync(account, lineId, request?.Note), cancellationToken);
+        [AsParameters] CommandCall call) =>
+        ActionAsync(patronId, lineId, request ?? new NoteRequest(), request?.Note, call, "account.void",
+            account => AccountOperations.VoidCreditAsync(account, lineId, request?.Note));
 
     static Task<IResult> CancelAsync(
         [FromRoute(Name = "patron_id")] long patronId, [FromRoute(Name = "account_line_id")] long lineId, NoteRequest? request,
-        Caller caller, HttpContext http, AccountWrites writes, NativeJson json, CancellationToken cancellationToken) =>
-        ActionAsync(patronId, lineId, request ?? new NoteRequest(), request?.Note, caller, http, writes, json, "account.cancel",
-            account => AccountOperations.CancelDebitAsync(account, lineId, request?.Note), cancellationToken);
+        [AsParameters] CommandCall call) =>
+        ActionAsync(patronId, lineId, request ?? new NoteRequest(), request?.Note, call, "account.cancel",
+            account => AccountOperations.CancelDebitAsync(account, lineId, request?.Note));
 
     static Task<IResult> WriteOffAsync(
         [FromRoute(Name = "patron_id")] long patronId, [FromRoute(Name = "account_line_id")] long lineId, WriteOffRequest? request,
-        Caller caller, HttpContext http, AccountWrites writes, NativeJson json, CancellationToken cancellationToken)
+        [AsParameters] CommandCall call)
     {
         request ??= new WriteOffRequest();
         var validation = new Validation();
-        var amount = validation.Amount(request.Amount, writes.Currency, required: false);
-        return ActionAsync(patronId, lineId, request, request.Note, caller, http, writes, json, "account.writeoff",
-            account => AccountOperations.WriteOffDebitAsync(account, lineId, new WriteOffCommand(amount, request.Note)), cancellationToken,
-            validation);
+        var amount = validation.Amount(request.Amount, call.Currency, required: false);
+        return ActionAsync(patronId, lineId, request, request.Note, call, "account.writeoff",
+            account => AccountOperations.WriteOffDebitAsync(account, lineId, new WriteOffCommand(amount, request.Note)), validation);
     }
 
     static Task<IResult> RefundAsync(
         [FromRoute(Name = "patron_id")] long patronId, [FromRoute(Name = "account_line_id")] long lineId, RefundRequest? request,
-        Caller caller, HttpContext http, AccountWrites writes, NativeJson json, CancellationToken cancellationToken)
+        [AsParameters] CommandCall call)
     {
         request ??= new RefundRequest();
         var validation = new Validation().Texts(("payout_type", request.PayoutType, 80));
-        var amount = validation.Amount(request.Amount, writes.Currency, required: false);
-        return ActionAsync(patronId, lineId, request, request.Note, caller, http, writes, json, "account.refund",
+        var amount = validation.Amount(request.Amount, call.Currency, required: false);
+        return ActionAsync(patronId, lineId, request, request.Note, call, "account.refund",
             account => AccountOperations.RefundCreditAsync(account, lineId,
-                new RefundCommand(amount, request.PayoutType, request.CashRegisterId, request.Note)), cancellationToken, validation);
+                new RefundCommand(amount, request.PayoutType, request.CashRegisterId, request.Note)), validation);
     }
 
     static async Task<IResult> ActionAsync(
-        long patronId, long lineId, object request, string? note, Caller caller, HttpContext http, AccountWrites writes, NativeJson json,
-        string auditAction, Func<PatronAccount, Task<Outcome<AccountChange>>> operation, CancellationToken cancellationToken,
-        Validation? validation = null)
+        long patronId, long lineId, object request, string? note, CommandCall call, string auditAction,
+        Func<PatronAccount, Task<Outcome<AccountChange>>> operation, Validation? validation = null)
     {
         validation ??= new Validation();
         validation.Texts(("note", note, AccountRequestChecks.MaxText));
         if (!validation.IsValid)
         {
-            return Refuse(validation.ToFailure());
+            return CommandCall.Refuse(validation.ToFailure());
         }
-        return await writes.RunAsync(http, caller, Interface, patronId, request, null, auditAction, operation,
-            async (change, connection, transaction) =>
+        return await call.RunAsync(Dialect.Native, request, null, scope => scope.OnAccountAsync(patronId, operation),
+            async (scope, change) =>
             {
-                var body = await ActionDtoAsync(change, connection, transaction, writes, cancellationToken);
-                return new AccountAnswer(200, body, null, Ids.Text(lineId),
-                    new { patron_id = patronId, created = change.Created.Select(l => l.AccountLineId), balance = body.Balance });
-            }, json.Options, cancellationToken);
+                var body = await ActionDtoAsync(change, scope, call);
+                // The money the action moved is its last new line (the PAYOUT of a refund, the VOID, the WRITEOFF, the CANCELLATION).
+                var moved = body.Created.LastOrDefault();
+                return new Reply(200, body, null, new AuditRecord(auditAction, "account_line", Ids.Text(lineId), new
+                {
+                    patron_id = patronId, created = change.Created.Select(l => l.AccountLineId), balance = body.Balance,
+                    amount = moved is null ? (decimal?)null : Math.Abs(moved.Amount), note,
+                }));
+            });
     }
 
-    static async Task<AccountActionDto> ActionDtoAsync(
-        AccountChange change, NpgsqlConnection connection, NpgsqlTransaction transaction, AccountWrites writes, CancellationToken cancellationToken)
+    static async Task<AccountLineDto> LineAsync(CommandScope scope, long lineId, CommandCall call) =>
+        (await AccountLineDto.LoadAsync(scope.Connection, scope.Transaction, [lineId], call.Currency, scope.CancellationToken))[0];
+
+    static async Task<AccountActionDto> ActionDtoAsync(AccountChange change, CommandScope scope, CommandCall call)
     {
         var ids = new[] { change.Line.AccountLineId }.Concat(change.Created.Select(l => l.AccountLineId))
             .Concat(change.Changed.Select(l => l.AccountLineId)).ToList();
-        var lines = (await AccountLineDto.LoadAsync(connection, transaction, ids, writes.Currency, cancellationToken)).ToDictionary(l => l.AccountLineId);
+        var lines = (await AccountLineDto.LoadAsync(scope.Connection, scope.Transaction, ids, call.Currency, scope.CancellationToken))
+            .ToDictionary(l => l.AccountLineId);
         return new AccountActionDto(
             lines[change.Line.AccountLineId],
             change.Created.Select(l => lines[l.AccountLineId]).ToList(),
             change.Changed.Select(l => lines[l.AccountLineId]).ToList(),
-            change.Offsets.Select(o => AccountOffsetDto.From(o, writes.Currency)).ToList(),
-            writes.Currency.ToMajor(change.BalanceMinor));
+            change.Offsets.Select(o => AccountOffsetDto.From(o, call.Currency)).ToList(),
+            call.Currency.ToMajor(change.BalanceMinor));
     }
-
-    internal static IResult Refuse(Failure failure) =>
-        ErrorShapes.Result(ApiProblems.StatusOf(failure.Kind), failure.Code, failure.Message, failure.Errors);
 }

@@ -1,7 +1,8 @@
 using Fiscus.Ledger;
 using Fiscus.Ledger.Access;
 using Fiscus.Ledger.Accounts;
-using Fiscus.Server.Auth;
+using Fiscus.Ledger.Commands;
+using Fiscus.Server.Commands;
 using Fiscus.Server.Http;
 using Microsoft.AspNetCore.Mvc;
 
@@ -28,41 +29,43 @@ public static class PaymentIntakeApi
         return group;
     }
 
+    /// <summary>The intake names its register <c>register_id</c> (or <c>cash_register_id</c>, as Koha's other routes).</summary>
+    static readonly Dialect Intake = Dialect.Native with { WireNames = new Dictionary<string, string> { ["cash_register_id"] = "register_id" } };
+
     static async Task<IResult> IntakeAsync(
-        [FromRoute(Name = "patron_id")] long patronId, IntakeRequest request, Caller caller, HttpContext http, AccountWrites writes,
-        NativeJson json, CancellationToken cancellationToken)
+        [FromRoute(Name = "patron_id")] long patronId, IntakeRequest request, [AsParameters] CommandCall call)
     {
         var validation = new Validation().Text("debit_type", request.DebitType, 80).Text("payment_type", request.PaymentType, 80)
             .Texts(("description", request.Description, AccountRequestChecks.MaxText), ("note", request.Note, AccountRequestChecks.MaxText),
                 ("library_id", request.LibraryId, 10))
             .ExternalId(request.ExternalId);
-        var amount = validation.Amount(request.Amount, writes.Currency);
+        var amount = validation.Amount(request.Amount, call.Currency);
         if (request.RegisterId is { } registerId && request.CashRegisterId is { } cashRegisterId && registerId != cashRegisterId)
         {
             validation.Add("register_id", "register_id and cash_register_id name different registers; send one");
         }
         if (!validation.IsValid)
         {
-            return AccountsApi.Refuse(validation.ToFailure());
+            return CommandCall.Refuse(validation.ToFailure());
         }
         var command = new IntakeCommand(request.DebitType, amount!.Value, request.PaymentType, request.RegisterId ?? request.CashRegisterId,
             request.LibraryId, request.Description, request.Note, request.ExternalId);
-        return await writes.RunAsync(http, caller, "api", patronId, request, request.ExternalId, "account.payment_intake",
-            account => AccountOperations.IntakeAsync(account, command),
-            async (result, connection, transaction) =>
+        var caller = call.Caller;
+        var preload = new ReferencePreload(command.DebitType, command.PaymentType, command.CashRegisterId ?? caller.Binding.CashRegisterId);
+        return await call.RunAsync(Intake, request, request.ExternalId,
+            scope => scope.OnAccountAsync(patronId, account => AccountOperations.IntakeAsync(account, command), preload),
+            async (scope, result) =>
             {
-                var lines = await AccountLineDto.ForAsync(connection, transaction, [result.Debit, result.Credit], caller.ApiClientId,
-                    caller.ClientId, writes.Currency, cancellationToken);
-                var body = new IntakeDto(lines[0], lines[1], result.Offsets.Select(o => AccountOffsetDto.From(o, writes.Currency)).ToList(),
-                    writes.Currency.ToMajor(result.BalanceMinor));
-                return new AccountAnswer(201, body, $"/api/v1/patrons/{patronId}/account/credits/{result.Credit.AccountLineId}",
-                    Ids.Text(result.Credit.AccountLineId),
-                    new
+                var lines = await AccountLineDto.ForAsync(scope.Connection, scope.Transaction, [result.Debit, result.Credit], caller.ApiClientId,
+                    caller.ClientId, call.Currency, scope.CancellationToken);
+                var body = new IntakeDto(lines[0], lines[1], result.Offsets.Select(o => AccountOffsetDto.From(o, call.Currency)).ToList(),
+                    call.Currency.ToMajor(result.BalanceMinor));
+                return new Reply(201, body, $"/api/v1/patrons/{patronId}/account/credits/{result.Credit.AccountLineId}",
+                    new AuditRecord("account.payment_intake", "account_line", Ids.Text(result.Credit.AccountLineId), new
                     {
                         patron_id = patronId, debit = result.Debit.AccountLineId, credit = result.Credit.AccountLineId, body.Credit.Amount,
                         request.PaymentType, request.ExternalId,
-                    });
-            }, json.Options, cancellationToken,
-            new ReferencePreload(command.DebitType, command.PaymentType, command.CashRegisterId ?? caller.Binding.CashRegisterId));
+                    }));
+            });
     }
 }

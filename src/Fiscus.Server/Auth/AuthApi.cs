@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Audit;
 using Dapper;
 using Fiscus.Ledger.Database;
 using Fiscus.Server.Audit;
@@ -77,7 +78,7 @@ public static class AuthApi
             await tokens.RevokeAsync(tokenId, cancellationToken);
         }
         await Transactions.RunAsync(db, (connection, transaction) => AuditLog.WriteAsync(connection, transaction,
-            AuditActor.From(caller, http), time.GetUtcNow(), "auth.logout", caller.Kind == CallerKind.User ? "staff_user" : "api_client",
+            AuditActors.From(caller, http), time.GetUtcNow(), "auth.logout", caller.Kind == CallerKind.User ? "staff_user" : "api_client",
             caller.Principal, null, cancellationToken), cancellationToken);
         http.Response.Cookies.Delete(FiscusAuthentication.CookieName, new CookieOptions { Path = "/" });
         return TypedResults.NoContent();

@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Access;
 using Fiscus.Server.Http;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
@@ -39,7 +40,7 @@ public sealed class AuthorizationProblems : IAuthorizationMiddlewareResultHandle
                 return;
             }
             if (missing.Length == 0 && failed.OfType<UnboundRequirement>().FirstOrDefault() is { } unbound &&
-                Caller.FromPrincipal(context.User)?.Binding.CheckInstallationWide($"what {unbound.Scope} manages") is { } outside)
+                Caller.FromPrincipal(context.User)?.Binding.CheckInstallationWide(Scopes.InstallationWideAct(unbound.Scope)) is { } outside)
             {
                 context.Response.StatusCode = StatusCodes.Status403Forbidden;
                 await WriteAsync(context, 403, outside.Code, outside.Message);

@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Audit;
 using System.Globalization;
 using Dapper;
 using Fiscus.Ledger.Database;
@@ -123,7 +124,7 @@ public sealed class KnownSignInAddresses(NpgsqlDataSource db, TimeProvider time,
                     WHERE entity = 'staff_user' AND entity_id = @entityId AND action = @BasicAction AND occurred_at >= @dayStart
                       AND remote_address IS NOT DISTINCT FROM @RemoteAddress))
             SELECT known FROM verdict
-            """, Parameters(AuditActor.From(caller, http), caller.Id, now), transaction, cancellationToken: cancellationToken)), cancellationToken);
+            """, Parameters(AuditActors.From(caller, http), caller.Id, now), transaction, cancellationToken: cancellationToken)), cancellationToken);
         recordedToday.Set(remembered, known, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = TimeSpan.FromDays(1) });
         return known;
     }

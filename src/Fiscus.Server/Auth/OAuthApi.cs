@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Audit;
 using Fiscus.Ledger.Database;
 using Fiscus.Server.Audit;
 using Fiscus.Server.Configuration;

@@ -5,8 +5,8 @@ namespace Fiscus.Server.Auth;
 
 /// <summary>
 /// The role ladder: a cashier takes payments and sales and reads accounts and registers; a manager adds
-/// cash-up, voids and refunds, reports and reference data; an admin adds users, clients, libraries and
-/// registers.
+/// cash-up, voids and refunds, reports, reference data and the audit log (to see what their staff did); an admin
+/// adds users, clients, libraries and registers.
 /// </summary>
 public static class Roles
 {
@@ -25,7 +25,7 @@ public static class Roles
     static readonly string[] ManagerScopes =
     [
         .. CashierScopes,
-        Scopes.PatronsWrite, Scopes.RefundsWrite, Scopes.CashupsWrite, Scopes.ReportsRead, Scopes.ReferenceWrite,
+        Scopes.PatronsWrite, Scopes.RefundsWrite, Scopes.CashupsWrite, Scopes.ReportsRead, Scopes.ReferenceWrite, Scopes.AuditRead,
     ];
 
     static readonly string[] AdminScopes =

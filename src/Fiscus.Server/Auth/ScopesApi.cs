@@ -6,7 +6,7 @@ namespace Fiscus.Server.Auth;
 /// <summary>One scope: what it allows, which roles hold it, and who may be granted it.</summary>
 /// <param name="Roles">The roles that hold it, lowest first.</param>
 /// <param name="StaffOnly">Never granted to an API client (users:write, clients:write, shifts:write).</param>
-/// <param name="InstallationWide">Changes what every library shares: a client bound to a register or library cannot hold it.</param>
+/// <param name="InstallationWide">Changes what every library shares, or reads the audit log: a client bound to a register or library cannot hold it.</param>
 public sealed record ScopeDto(string Scope, string Allows, string[] Roles, bool StaffOnly, bool InstallationWide);
 
 /// <summary>

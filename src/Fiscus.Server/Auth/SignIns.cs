@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Audit;
 using Fiscus.Server.Audit;
 using Fiscus.Server.Clients;
 using Fiscus.Server.Users;
@@ -36,7 +37,7 @@ public sealed class SignIns(
         {
             return new(null, refusal);
         }
-        var actor = AuditActor.Anonymous("anonymous", http);
+        var actor = AuditActors.Anonymous("anonymous", http);
         var (checkedPassword, standing) = await CheckPasswordAsync(subject, actor, username, password, cancellationToken);
         if (checkedPassword.Value is null && checkedPassword.Refusal is null)
         {
@@ -57,7 +58,7 @@ public sealed class SignIns(
         var credential = username + ":" + password;
         if (!cache.TryGet("basic", credential, out var caller))
         {
-            var actor = AuditActor.Anonymous("anonymous", http);
+            var actor = AuditActors.Anonymous("anonymous", http);
             var (checkedPassword, standing) = await CheckPasswordAsync(subject, actor, username, password, cancellationToken);
             if (checkedPassword.Value is not { } user)
             {
@@ -86,7 +87,7 @@ public sealed class SignIns(
     public async Task RecordLoginAsync(
         HttpContext http, Caller caller, NpgsqlConnection connection, NpgsqlTransaction transaction, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (await knownAddresses.RecordLoginAsync(connection, transaction, AuditActor.From(caller, http), caller.Id, now, cancellationToken))
+        if (await knownAddresses.RecordLoginAsync(connection, transaction, AuditActors.From(caller, http), caller.Id, now, cancellationToken))
         {
             // Before the commit: should it roll back, this instance takes the address for known until the window ends, no longer.
             throttle.Known(SignInSubject.Of(http, caller.Name));
@@ -104,7 +105,7 @@ public sealed class SignIns(
         {
             return new(null, refusal);
         }
-        var actor = AuditActor.From(caller, http);
+        var actor = AuditActors.From(caller, http);
         var (checkedPassword, standing) = await CheckPasswordAsync(subject, actor, caller.Name, password, cancellationToken);
         if (checkedPassword.Value is { } user && user.UserId == caller.Id)
         {
@@ -134,7 +135,7 @@ public sealed class SignIns(
             throttle.Release(reservation);
             return new(client, null);
         }
-        var actor = AuditActor.Anonymous("anonymous", http);
+        var actor = AuditActors.Anonymous("anonymous", http);
         await audit.LockedOutAsync(actor, throttle.Failed(reservation), cancellationToken);
         await audit.FailedAsync(actor, subject, default, "auth.token_failed", "api_client", null, new { client_id = SignInAudit.Truncate(clientId) },
             cancellationToken);

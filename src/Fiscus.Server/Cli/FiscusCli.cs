@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Audit;
 using System.CommandLine;
 using System.Globalization;
 using Fiscus.Ledger.Database;
@@ -15,12 +16,12 @@ namespace Fiscus.Server.Cli;
 
 /// <summary>
 /// The operator's verbs on the same executable: <c>fiscus migrate</c>, <c>fiscus user add|list|password|disable|enable</c>,
-/// <c>fiscus client add|list|rotate-secret|disable|enable</c>, <c>fiscus verify [--against HASH]</c>,
-/// <c>fiscus seal show|now</c>. They use the same rules (and audit log) as the API.
+/// <c>fiscus client add|list|rotate-secret|disable|enable</c>, <c>fiscus verify [--against HASH]</c>, <c>fiscus seal show|now</c>,
+/// <c>fiscus audit</c>. They use the same rules (and audit log) as the API.
 /// </summary>
-public sealed class FiscusCli(TextWriter output, TextWriter error)
+public sealed partial class FiscusCli(TextWriter output, TextWriter error)
 {
-    static readonly string[] Verbs = ["migrate", "user", "client", "verify", "seal"];
+    static readonly string[] Verbs = ["migrate", "user", "client", "verify", "seal", "audit"];
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Verbs.Contains(args[0], StringComparer.Ordinal);
 
@@ -72,6 +73,7 @@ public sealed class FiscusCli(TextWriter output, TextWriter error)
         root.Subcommands.Add(ClientCommand(services));
         root.Subcommands.Add(VerifyCommand(services));
         root.Subcommands.Add(SealCommand(services));
+        root.Subcommands.Add(AuditCommand(services));
         return root;
     }
 

@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Audit;
 using System.Globalization;
 using System.Security.Cryptography;
 using Dapper;
@@ -195,7 +196,9 @@ public sealed class ApiClients(NpgsqlDataSource dataSource, TimeProvider time, C
         {
             foreach (var scope in spec.Scopes?.Where(Scopes.InstallationWide.Contains) ?? [])
             {
-                validation.Add("scopes", $"'{scope}' changes what every library shares, so a client bound to a register or a library cannot hold it");
+                validation.Add("scopes", scope == Scopes.AuditRead
+                    ? $"'{scope}' reads the audit log of every library, so a client bound to a register or a library cannot hold it"
+                    : $"'{scope}' changes what every library shares, so a client bound to a register or a library cannot hold it");
             }
         }
         return validation.IsValid ? null : validation.ToFailure();

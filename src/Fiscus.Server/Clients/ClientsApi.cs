@@ -51,7 +51,7 @@ public static class ClientsApi
     {
         var outcome = await clients.CreateAsync(
             new ApiClients.ClientSpec(request.Name, request.Scopes, request.CashRegisterId, request.LibraryId),
-            AuditActor.From(caller, http), cancellationToken);
+            AuditActors.From(caller, http), cancellationToken);
         return outcome.Succeeded
             ? TypedResults.Created($"/api/v1/clients/{outcome.Value.Client.ClientId}",
                 ApiClientWithSecretDto.From(outcome.Value.Client, outcome.Value.Secret))
@@ -64,14 +64,14 @@ public static class ClientsApi
     {
         var outcome = await clients.UpdateAsync(clientId,
             new ApiClients.ClientSpec(request.Name, request.Scopes, request.CashRegisterId, request.LibraryId),
-            AuditActor.From(caller, http), cancellationToken);
+            AuditActors.From(caller, http), cancellationToken);
         return outcome.Succeeded ? TypedResults.Ok(ApiClientDto.From(outcome.Value!)) : ApiProblems.From(outcome.Failure!);
     }
 
     static async Task<Results<Ok<ApiClientDto>, ProblemHttpResult>> SetDisabledAsync(
         string clientId, bool disabled, Caller caller, HttpContext http, ApiClients clients, CancellationToken cancellationToken)
     {
-        var outcome = await clients.SetDisabledAsync(clientId, disabled, AuditActor.From(caller, http), cancellationToken);
+        var outcome = await clients.SetDisabledAsync(clientId, disabled, AuditActors.From(caller, http), cancellationToken);
         return outcome.Succeeded ? TypedResults.Ok(ApiClientDto.From(outcome.Value!)) : ApiProblems.From(outcome.Failure!);
     }
 
@@ -79,7 +79,7 @@ public static class ClientsApi
         [FromRoute(Name = "client_id")] string clientId, Caller caller, HttpContext http, ApiClients clients,
         CancellationToken cancellationToken)
     {
-        var outcome = await clients.RotateSecretAsync(clientId, AuditActor.From(caller, http), cancellationToken);
+        var outcome = await clients.RotateSecretAsync(clientId, AuditActors.From(caller, http), cancellationToken);
         return outcome.Succeeded
             ? TypedResults.Ok(ApiClientWithSecretDto.From(outcome.Value.Client, outcome.Value.Secret))
             : ApiProblems.From(outcome.Failure!);

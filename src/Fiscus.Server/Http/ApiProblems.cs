@@ -17,6 +17,7 @@ public static class ApiProblems
         FailureKind.Forbidden => StatusCodes.Status403Forbidden,
         FailureKind.NotFound => StatusCodes.Status404NotFound,
         FailureKind.Conflict => StatusCodes.Status409Conflict,
+        FailureKind.Mismatch => StatusCodes.Status422UnprocessableEntity,
         _ => StatusCodes.Status500InternalServerError,
     };
 

@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Audit;
 using Dapper;
 using Fiscus.Ledger;
 using Fiscus.Ledger.Access;
@@ -140,7 +141,7 @@ public static class FeeFineOwnersApi
             UPDATE libraries SET owner_id = @ownerId WHERE library_id = ANY(@libraries);
             """, new { ownerId, libraries }, transaction, cancellationToken: cancellationToken));
         var row = (await FindAsync(connection, transaction, ownerId, cancellationToken))!;
-        await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, action, "fee_fine_owner", ownerId.ToString(),
+        await AuditLog.WriteAsync(connection, transaction, AuditActors.From(caller, http), now, action, "fee_fine_owner", ownerId.ToString(),
             row.ToDto(), cancellationToken);
         return row;
     }

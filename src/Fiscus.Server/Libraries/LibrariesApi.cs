@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Audit;
 using Dapper;
 using Fiscus.Ledger;
 using Fiscus.Ledger.Access;
@@ -80,7 +81,7 @@ public static class LibrariesApi
                 VALUES (@LibraryId, @Name, @timeZone, @now, @now)
                 RETURNING {LibraryDto.Columns}
                 """, new { request.LibraryId, request.Name, timeZone, now }, transaction, cancellationToken: cancellationToken));
-            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "library.create", "library",
+            await AuditLog.WriteAsync(connection, transaction, AuditActors.From(caller, http), now, "library.create", "library",
                 library.LibraryId, library, cancellationToken);
             return library;
         }, cancellationToken);
@@ -115,7 +116,7 @@ public static class LibrariesApi
                 UPDATE libraries SET name = @Name, time_zone = @TimeZone, updated_at = @now WHERE library_id = @libraryId
                 RETURNING {LibraryDto.Columns}
                 """, new { request.Name, request.TimeZone, now, libraryId }, transaction, cancellationToken: cancellationToken));
-            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "library.update", "library",
+            await AuditLog.WriteAsync(connection, transaction, AuditActors.From(caller, http), now, "library.update", "library",
                 libraryId, new { from = before, to = library }, cancellationToken);
             return library;
         }, cancellationToken);

@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Audit;
 using System.Globalization;
 using Dapper;
 using Fiscus.Ledger;
@@ -104,7 +105,7 @@ public static class PatronsApi
         {
             try
             {
-                var outcome = await InsertAsync(request, caller.Binding, AuditActor.From(caller, http), db, time, cancellationToken);
+                var outcome = await InsertAsync(request, caller.Binding, AuditActors.From(caller, http), db, time, cancellationToken);
                 return outcome.Succeeded
                     ? TypedResults.Created(Location(outcome.Value!.PatronId), outcome.Value)
                     : ApiProblems.From(outcome.Failure!);
@@ -195,7 +196,7 @@ public static class PatronsApi
                     secured = request.Secured ?? before.Secured, now, patronId,
                 },
                 transaction, cancellationToken: cancellationToken));
-            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now,
+            await AuditLog.WriteAsync(connection, transaction, AuditActors.From(caller, http), now,
                 before.Secured != patron.Secured ? (patron.Secured ? "patron.secure" : "patron.unsecure") : "patron.update",
                 "patron", Id(patronId), new { from = before, to = patron }, cancellationToken);
             return patron;

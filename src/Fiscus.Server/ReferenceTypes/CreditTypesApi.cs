@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Audit;
 using Dapper;
 using Fiscus.Ledger;
 using Fiscus.Ledger.Access;
@@ -62,7 +63,7 @@ public static class CreditTypesApi
             {
                 return Table.CodeExists(request.Code);
             }
-            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "credit_type.create", Table.Entity,
+            await AuditLog.WriteAsync(connection, transaction, AuditActors.From(caller, http), now, "credit_type.create", Table.Entity,
                 row.Code, row, cancellationToken);
             return row;
         }, cancellationToken);
@@ -98,7 +99,7 @@ public static class CreditTypesApi
                 WHERE code = @code
                 RETURNING {Table.Columns}
                 """, new { request.Description, manual, now, code }, transaction, cancellationToken: cancellationToken));
-            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "credit_type.update", Table.Entity,
+            await AuditLog.WriteAsync(connection, transaction, AuditActors.From(caller, http), now, "credit_type.update", Table.Entity,
                 code, new { from = before, to = row }, cancellationToken);
             return row;
         }, cancellationToken);

@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Audit;
 using Dapper;
 using Fiscus.Ledger;
 using Fiscus.Ledger.Access;
@@ -85,7 +86,7 @@ public static class DebitTypesApi
             {
                 return Table.CodeExists(request.Code);
             }
-            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "debit_type.create", Table.Entity,
+            await AuditLog.WriteAsync(connection, transaction, AuditActors.From(caller, http), now, "debit_type.create", Table.Entity,
                 row.Code, row, cancellationToken);
             return row;
         }, cancellationToken);
@@ -137,7 +138,7 @@ public static class DebitTypesApi
                 """,
                 new { after.Description, after.DefaultAmountMinor, after.CanBeSold, after.CanBeInvoiced, after.RestrictsCheckouts, now, after.Code },
                 transaction, cancellationToken: cancellationToken));
-            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "debit_type.update", Table.Entity,
+            await AuditLog.WriteAsync(connection, transaction, AuditActors.From(caller, http), now, "debit_type.update", Table.Entity,
                 code, new { from = before, to = row }, cancellationToken);
             return row;
         }, cancellationToken);

@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Audit;
 using Dapper;
 using Fiscus.Ledger;
 using Fiscus.Ledger.Access;
@@ -78,7 +79,7 @@ public static class PaymentTypesApi
             {
                 return Table.CodeExists(request.Code);
             }
-            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "payment_type.create", Table.Entity,
+            await AuditLog.WriteAsync(connection, transaction, AuditActors.From(caller, http), now, "payment_type.create", Table.Entity,
                 row.Code, row, cancellationToken);
             return row;
         }, cancellationToken);
@@ -136,7 +137,7 @@ public static class PaymentTypesApi
                 RETURNING {Table.Columns}
                 """, new { request.Description, countsAsCash, allowedRefund, ownerId, now, code, actorUuid = caller.Uuid, actorName = caller.Name },
                 transaction, cancellationToken: cancellationToken));
-            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "payment_type.update", Table.Entity,
+            await AuditLog.WriteAsync(connection, transaction, AuditActors.From(caller, http), now, "payment_type.update", Table.Entity,
                 code, new { from = before, to = row }, cancellationToken);
             return row;
         }, cancellationToken);

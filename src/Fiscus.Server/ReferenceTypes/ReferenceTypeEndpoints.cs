@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Audit;
 using System.Globalization;
 using Dapper;
 using Fiscus.Ledger;
@@ -78,7 +79,7 @@ internal static class ReferenceTypeEndpoints
                     string code, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time, FiscusOptions options,
                     CancellationToken cancellationToken) =>
                 {
-                    var outcome = await SetArchivedAsync<TRow>(db, table, code, archived, AuditActor.From(caller, http), time, cancellationToken);
+                    var outcome = await SetArchivedAsync<TRow>(db, table, code, archived, AuditActors.From(caller, http), time, cancellationToken);
                     return outcome.Succeeded ? TypedResults.Ok(toDto(outcome.Value!, options.Currency)) : ApiProblems.From(outcome.Failure!);
                 })
                 .RequireAuthorization(archived ? [Scopes.ReferenceWrite] : table.UnarchiveScopes ?? [Scopes.ReferenceWrite])

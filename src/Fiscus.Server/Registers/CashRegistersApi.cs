@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Audit;
 using System.Globalization;
 using Dapper;
 using Fiscus.Ledger;
@@ -120,7 +121,7 @@ public static class CashRegistersApi
                 transaction, cancellationToken: cancellationToken));
             await Ledger.Registers.RegisterSessions.OpenAsync(connection, transaction, register.CashRegisterId, register.StartingFloatMinor, now,
                 cancellationToken);
-            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "cash_register.create",
+            await AuditLog.WriteAsync(connection, transaction, AuditActors.From(caller, http), now, "cash_register.create",
                 "cash_register", Id(register.CashRegisterId), register, cancellationToken);
             return register;
         }, cancellationToken);
@@ -183,7 +184,7 @@ public static class CashRegistersApi
                     floatMinor = floatMinor ?? before.StartingFloatMinor, isDefault, now, cashRegisterId,
                 },
                 transaction, cancellationToken: cancellationToken));
-            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "cash_register.update",
+            await AuditLog.WriteAsync(connection, transaction, AuditActors.From(caller, http), now, "cash_register.update",
                 "cash_register", Id(cashRegisterId), new { from = before, to = register }, cancellationToken);
             return register;
         }, cancellationToken);
@@ -240,7 +241,7 @@ public static class CashRegistersApi
             {
                 return RegisterNotFound(cashRegisterId);
             }
-            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now,
+            await AuditLog.WriteAsync(connection, transaction, AuditActors.From(caller, http), now,
                 archived ? "cash_register.archive" : "cash_register.unarchive", "cash_register", Id(cashRegisterId), null,
                 cancellationToken);
             return register;

@@ -1,13 +1,13 @@
 using Dapper;
 using Fiscus.Ledger;
+using Fiscus.Ledger.Commands;
 using Fiscus.Ledger.Access;
 using Fiscus.Ledger.Registers;
+using Fiscus.Server.Commands;
 using Fiscus.Server.Accounts;
-using Fiscus.Server.Audit;
 using Fiscus.Server.Auth;
 using Fiscus.Server.Configuration;
 using Fiscus.Server.Http;
-using Fiscus.Server.Idempotency;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
@@ -64,9 +64,9 @@ public static class CashupsApi
     }
 
     static async Task<IResult> CompleteAsync(
-        [FromRoute(Name = "cash_register_id")] int registerId, CashupRequest request, Caller caller, HttpContext http, IdempotentWrites writes,
-        TimeProvider time, FiscusOptions options, NativeJson json, CancellationToken cancellationToken)
+        [FromRoute(Name = "cash_register_id")] int registerId, CashupRequest request, [AsParameters] CommandCall call)
     {
+        var (caller, options) = (call.Caller, call.Options);
         var validation = new Validation().Text("note", request.Note, 1000, required: false);
         var counted = new List<CountedAmount>();
         foreach (var (item, i) in (request.Reconciliations ?? []).Select((r, i) => (r, i)))
@@ -85,48 +85,26 @@ public static class CashupsApi
         }
         if (!validation.IsValid)
         {
-            return AccountsApi.Refuse(validation.ToFailure());
+            return CommandCall.Refuse(validation.ToFailure());
         }
         var command = new CashupCommand(counted, request.Note, options.CashupNoteRequired);
-        return await writes.RunAsync(http, caller, request, null, async (connection, transaction) =>
-        {
-            if (await ReadableRegisterAsync(connection, transaction, registerId, caller, cancellationToken) is { } refused)
+        return await call.RunAsync(Dialect.Native, request, null,
+            scope => Cashups.CompleteAsync(scope.Connection, scope.Transaction, registerId, command, scope.Ledger, scope.Now, scope.CancellationToken),
+            (scope, done) =>
             {
-                return WriteResult.Refused(refused);
-            }
-            var now = time.GetUtcNow();
-            var outcome = await Cashups.CompleteAsync(connection, transaction, registerId, command, caller.ToLedgerActor("api"), now, cancellationToken);
-            if (outcome.Failure is { } failure)
-            {
-                return WriteResult.Refused(failure);
-            }
-            var (cashup, summary) = outcome.Value;
-            var dto = Dto(cashup, summary, caller, options);
-            return new WriteResult(StoredResponse.Json(201, dto, json.Options, $"/api/v1/cashups/{cashup.CashupId}"), null,
-                new AuditEntry(AuditActor.From(caller, http), now, "cashup.complete", "cashup", Ids.Text(cashup.CashupId),
-                    new { cash_register_id = registerId, dto.Amount, differences = dto.Reconciliations.Where(r => r.Difference != 0) }));
-        }, cancellationToken);
+                var dto = Dto(done.Cashup, done.Summary, caller, options);
+                return Task.FromResult(new Reply(201, dto, $"/api/v1/cashups/{done.Cashup.CashupId}",
+                    new AuditRecord("cashup.complete", "cashup", Ids.Text(done.Cashup.CashupId),
+                        new { cash_register_id = registerId, dto.Amount, differences = dto.Reconciliations.Where(r => r.Difference != 0) })));
+            });
     }
 
-    static async Task<IResult> StartAsync(
-        [FromRoute(Name = "cash_register_id")] int registerId, Caller caller, HttpContext http, IdempotentWrites writes, TimeProvider time,
-        FiscusOptions options, NativeJson json, CancellationToken cancellationToken) =>
-        await writes.RunAsync(http, caller, new { registerId }, null, async (connection, transaction) =>
-        {
-            if (await ReadableRegisterAsync(connection, transaction, registerId, caller, cancellationToken) is { } refused)
-            {
-                return WriteResult.Refused(refused);
-            }
-            var now = time.GetUtcNow();
-            var outcome = await Cashups.StartAsync(connection, transaction, registerId, caller.ToLedgerActor("api"), now, cancellationToken);
-            if (outcome.Failure is { } failure)
-            {
-                return WriteResult.Refused(failure);
-            }
-            var (cashup, summary) = outcome.Value;
-            return new WriteResult(StoredResponse.Json(201, Dto(cashup, summary, caller, options), json.Options, $"/api/v1/cashups/{cashup.CashupId}"),
-                null, new AuditEntry(AuditActor.From(caller, http), now, "cashup.start", "cashup", Ids.Text(cashup.CashupId), new { cash_register_id = registerId }));
-        }, cancellationToken);
+    static Task<IResult> StartAsync([FromRoute(Name = "cash_register_id")] int registerId, [AsParameters] CommandCall call) =>
+        call.RunAsync(Dialect.Native, new { registerId }, null,
+            scope => Cashups.StartAsync(scope.Connection, scope.Transaction, registerId, scope.Ledger, scope.Now, scope.CancellationToken),
+            (scope, started) => Task.FromResult(new Reply(201, Dto(started.Cashup, started.Summary, call.Caller, call.Options),
+                $"/api/v1/cashups/{started.Cashup.CashupId}",
+                new AuditRecord("cashup.start", "cashup", Ids.Text(started.Cashup.CashupId), new { cash_register_id = registerId }))));
 
     static async Task<Results<Ok<CashupDto[]>, ProblemHttpResult>> ListAsync(
         [FromRoute(Name = "cash_register_id")] int registerId, Paging paging, Caller caller, HttpContext http, NpgsqlDataSource db,

@@ -28,7 +28,10 @@ public sealed class Csv(Currency currency)
     }
 
     /// <summary>An amount of money, for <see cref="Row"/>.</summary>
-    public Money Amount(long minor) => new(currency.ToMajor(minor).ToString("F" + currency.Exponent, CultureInfo.InvariantCulture));
+    public Money Amount(long minor) => Amount(currency.ToMajor(minor));
+
+    /// <summary>An amount already in major units (as a DTO carries it), for <see cref="Row"/>.</summary>
+    public Money Amount(decimal major) => new(major.ToString("F" + currency.Exponent, CultureInfo.InvariantCulture));
 
     public readonly record struct Money(string Formatted);
 
@@ -51,6 +54,9 @@ public sealed class Csv(Currency currency)
         }
         return value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
     }
+
+    /// <summary>The rows written so far (the command line prints them).</summary>
+    public override string ToString() => text.ToString();
 
     public IResult ToResult(string fileName) => new Attachment(Results.Text(text.ToString(), "text/csv; charset=utf-8", Encoding.UTF8), fileName);
 

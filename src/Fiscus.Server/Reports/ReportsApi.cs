@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Accounts;
 using System.Globalization;
 using System.Numerics;
 using Dapper;
@@ -323,8 +324,8 @@ public static class ReportsApi
                 Row(id, register, "payout", g.RelatedDebitTypeCode is null ? g.CreditTypeCode ?? g.DebitTypeCode : $"{g.CreditTypeCode} of {g.RelatedDebitTypeCode}",
                     null, g.TotalMinor);
             }
-            Row(id, register, "refunds", "REFUND", t.Refunds.Count, t.Refunds.TotalMinor);
-            Row(id, register, "payouts", "PAYOUT", t.PayoutCount.Count, t.PayoutCount.TotalMinor);
+            Row(id, register, "refunds", LineTypes.Refund, t.Refunds.Count, t.Refunds.TotalMinor);
+            Row(id, register, "payouts", LineTypes.Payout, t.PayoutCount.Count, t.PayoutCount.TotalMinor);
             Row(id, register, "total", "income", null, t.IncomeTotalMinor);
             Row(id, register, "total", "payout", null, t.PayoutTotalMinor);
             Row(id, register, "total", "net", t.LineCount, t.IncomeTotalMinor - t.PayoutTotalMinor);

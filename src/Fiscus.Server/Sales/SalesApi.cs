@@ -3,13 +3,13 @@ using Dapper;
 using Fiscus.Ledger;
 using Fiscus.Ledger.Access;
 using Fiscus.Ledger.Accounts;
+using Fiscus.Ledger.Commands;
 using Fiscus.Ledger.Sales;
+using Fiscus.Server.Commands;
 using Fiscus.Server.Accounts;
-using Fiscus.Server.Audit;
 using Fiscus.Server.Auth;
 using Fiscus.Server.Configuration;
 using Fiscus.Server.Http;
-using Fiscus.Server.Idempotency;
 using Fiscus.Server.Registers;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -64,10 +64,9 @@ public static class SalesApi
     }
 
     static async Task<IResult> SellAsync(
-        [FromRoute(Name = "cash_register_id")] int registerId, SaleRequest request, Caller caller, HttpContext http, IdempotentWrites writes,
-        TimeProvider time, FiscusOptions options, NativeJson json, CancellationToken cancellationToken)
+        [FromRoute(Name = "cash_register_id")] int registerId, SaleRequest request, [AsParameters] CommandCall call)
     {
-        var currency = options.Currency;
+        var currency = call.Currency;
         var validation = new Validation().Text("payment_type", request.PaymentType, 80).ExternalId(request.ExternalId)
             .Positive("patron_id", request.PatronId);
         var tendered = WireMoney.ToMinor(validation, "amount_tendered", request.AmountTendered, currency, WireMoney.Sign.NonNegative, false);
@@ -117,23 +116,18 @@ public static class SalesApi
         }
         if (!validation.IsValid)
         {
-            return AccountsApi.Refuse(validation.ToFailure());
+            return CommandCall.Refuse(validation.ToFailure());
         }
         var command = new SaleCommand(registerId, items, request.PaymentType, tendered, request.PatronId, request.ExternalId, single);
-        return await writes.RunAsync(http, caller, request, request.ExternalId, async (connection, transaction) =>
-        {
-            var now = time.GetUtcNow();
-            var outcome = await PointOfSale.SellAsync(connection, transaction, command, caller.ToLedgerActor("api"), now, currency, cancellationToken);
-            if (outcome.Failure is { } failure)
+        return await call.RunAsync(Dialect.Native, request, request.ExternalId,
+            scope => PointOfSale.SellAsync(scope.Connection, scope.Transaction, command, scope.Ledger, scope.Now, currency, scope.CancellationToken),
+            async (scope, sale) =>
             {
-                return WriteResult.Refused(failure);
-            }
-            var sale = outcome.Value!;
-            var dto = await DtoAsync(connection, transaction, sale, registerId, request.PatronId, caller, currency, cancellationToken);
-            return new WriteResult(StoredResponse.Json(201, dto, json.Options, Location(registerId, sale.SaleId)), null,
-                new AuditEntry(AuditActor.From(caller, http), now, "pos.sale", "sale", Ids.Text(sale.SaleId),
+                var dto = await DtoAsync(scope.Connection, scope.Transaction, sale, registerId, request.PatronId, call.Caller, currency,
+                    scope.CancellationToken);
+                return new Reply(201, dto, Location(registerId, sale.SaleId), new AuditRecord("pos.sale", "sale", Ids.Text(sale.SaleId),
                     new { cash_register_id = registerId, dto.Total, dto.PaymentType, credit = sale.Credit.AccountLineId, request.ExternalId }));
-        }, cancellationToken);
+            });
     }
 
     sealed record SaleSummaryRow(
@@ -178,56 +172,36 @@ public static class SalesApi
         {
             return ApiProblems.From(refused);
         }
-        var sale = await connection.QuerySingleOrDefaultAsync<(long SaleId, long CreditId, long TotalMinor, long? TenderedMinor, long? ChangeMinor, DateTime CreatedAt)?>(
-            new CommandDefinition(
-                "SELECT sale_id, credit_id, total_minor, tendered_minor, change_minor, created_at FROM sales WHERE sale_id = @saleId AND cash_register_id = @registerId",
-                new { saleId, registerId }, cancellationToken: cancellationToken));
-        if (sale is not { } found)
+        var result = await PointOfSale.FindAsync(connection, null, registerId, saleId, cancellationToken);
+        if (result is null)
         {
             return ApiProblems.NotFound("sale_not_found", $"There is no sale {saleId} at register {registerId}.");
         }
-        var credit = await connection.QuerySingleAsync<AccountLine>(new CommandDefinition(
-            $"SELECT {AccountLine.Columns} FROM account_lines WHERE account_line_id = @CreditId", new { found.CreditId }, cancellationToken: cancellationToken));
-        var debits = (await connection.QueryAsync<AccountLine>(new CommandDefinition($"""
-            SELECT {string.Join(", ", AccountLine.Columns.Split(", ").Select(c => "d." + c))}
-            FROM account_offsets o JOIN account_lines d ON d.account_line_id = o.debit_id
-            WHERE o.credit_id = @CreditId AND o.type = 'APPLY' ORDER BY d.account_line_id
-            """, new { found.CreditId }, cancellationToken: cancellationToken))).AsList();
-        var offsets = (await connection.QueryAsync<AccountOffset>(new CommandDefinition(
-            $"SELECT {AccountOffset.Columns} FROM account_offsets WHERE credit_id = @CreditId OR debit_id = ANY(@ids) ORDER BY account_offset_id",
-            new { found.CreditId, ids = debits.Select(d => d.AccountLineId).Append(found.CreditId).ToArray() }, cancellationToken: cancellationToken))).AsList();
-        var result = new SaleResult(found.SaleId, credit, debits, offsets, found.TotalMinor, found.TenderedMinor, found.ChangeMinor, found.CreatedAt);
-        return TypedResults.Ok(await DtoAsync(connection, null, result, registerId, credit.PatronId, caller, options.Currency, cancellationToken));
+        return TypedResults.Ok(await DtoAsync(connection, null, result, registerId, result.Credit.PatronId, caller, options.Currency, cancellationToken));
     }
 
     static async Task<IResult> RefundAsync(
-        [FromRoute(Name = "cash_register_id")] int registerId, PosRefundRequest request, Caller caller, HttpContext http, IdempotentWrites writes,
-        TimeProvider time, FiscusOptions options, NativeJson json, CancellationToken cancellationToken)
+        [FromRoute(Name = "cash_register_id")] int registerId, PosRefundRequest request, [AsParameters] CommandCall call)
     {
+        var (caller, options) = (call.Caller, call.Options);
         var validation = new Validation().Text("payout_type", request.PayoutType, 80, required: false).Text("note", request.Note, 1000, required: false)
             .Positive("account_line_id", request.AccountLineId);
         var amount = WireMoney.ToMinor(validation, "amount", request.Amount, options.Currency, WireMoney.Sign.Positive, false);
         if (!validation.IsValid)
         {
-            return AccountsApi.Refuse(validation.ToFailure());
+            return CommandCall.Refuse(validation.ToFailure());
         }
         var command = new PosRefundCommand(registerId, request.AccountLineId, amount, request.PayoutType, request.Note);
-        return await writes.RunAsync(http, caller, request, null, async (connection, transaction) =>
-        {
-            var now = time.GetUtcNow();
-            var outcome = await PointOfSale.RefundAsync(connection, transaction, command, caller.ToLedgerActor("api"), now, cancellationToken);
-            if (outcome.Failure is { } failure)
+        return await call.RunAsync(Dialect.Native, request, null,
+            scope => PointOfSale.RefundAsync(scope.Connection, scope.Transaction, command, scope.Ledger, scope.Now, scope.CancellationToken),
+            async (scope, refund) =>
             {
-                return WriteResult.Refused(failure);
-            }
-            var refund = outcome.Value!;
-            var lines = await AccountLineDto.ForAsync(connection, transaction, [refund.Refund, refund.Payout, refund.Item], caller.ApiClientId,
-                caller.ClientId, options.Currency, cancellationToken);
-            var dto = new PosRefundDto(lines[0], lines[1], lines[2], refund.Offsets.Select(o => AccountOffsetDto.From(o, options.Currency)).ToList());
-            return new WriteResult(StoredResponse.Json(201, dto, json.Options, null), null,
-                new AuditEntry(AuditActor.From(caller, http), now, "pos.refund", "account_line", Ids.Text(refund.Payout.AccountLineId),
+                var lines = await AccountLineDto.ForAsync(scope.Connection, scope.Transaction, [refund.Refund, refund.Payout, refund.Item],
+                    caller.ApiClientId, caller.ClientId, options.Currency, scope.CancellationToken);
+                var dto = new PosRefundDto(lines[0], lines[1], lines[2], refund.Offsets.Select(o => AccountOffsetDto.From(o, options.Currency)).ToList());
+                return new Reply(201, dto, null, new AuditRecord("pos.refund", "account_line", Ids.Text(refund.Payout.AccountLineId),
                     new { cash_register_id = registerId, item = request.AccountLineId, dto.Payout.Amount, dto.Payout.PaymentType }));
-        }, cancellationToken);
+            });
     }
 
     static async Task<SaleDto> DtoAsync(

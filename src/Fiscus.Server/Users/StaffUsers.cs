@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Audit;
 using System.Text.RegularExpressions;
 using Dapper;
 using Fiscus.Ledger;

@@ -65,7 +65,7 @@ public static class UsersApi
         CreateUserRequest request, Caller caller, HttpContext http, StaffUsers users, CancellationToken cancellationToken)
     {
         var outcome = await users.CreateAsync(
-            new StaffUsers.NewUser(request.Username, request.Password, request.Role, request.LibraryId), AuditActor.From(caller, http),
+            new StaffUsers.NewUser(request.Username, request.Password, request.Role, request.LibraryId), AuditActors.From(caller, http),
             cancellationToken);
         if (!outcome.Succeeded)
         {
@@ -82,14 +82,14 @@ public static class UsersApi
         [FromRoute(Name = "user_id")] long userId, UpdateUserRequest request, Caller caller, HttpContext http, StaffUsers users,
         CancellationToken cancellationToken)
     {
-        var outcome = await users.UpdateAsync(userId, request.Role, request.LibraryId, AuditActor.From(caller, http), cancellationToken);
+        var outcome = await users.UpdateAsync(userId, request.Role, request.LibraryId, AuditActors.From(caller, http), cancellationToken);
         return outcome.Succeeded ? TypedResults.Ok(StaffUserDto.From(outcome.Value!)) : ApiProblems.From(outcome.Failure!);
     }
 
     static async Task<Results<Ok<StaffUserDto>, ProblemHttpResult>> SetDisabledAsync(
         long userId, bool disabled, Caller caller, HttpContext http, StaffUsers users, CancellationToken cancellationToken)
     {
-        var outcome = await users.SetDisabledAsync(userId, disabled, AuditActor.From(caller, http), cancellationToken);
+        var outcome = await users.SetDisabledAsync(userId, disabled, AuditActors.From(caller, http), cancellationToken);
         return outcome.Succeeded ? TypedResults.Ok(StaffUserDto.From(outcome.Value!)) : ApiProblems.From(outcome.Failure!);
     }
 
@@ -97,7 +97,7 @@ public static class UsersApi
         [FromRoute(Name = "user_id")] long userId, ResetPasswordRequest? request, Caller caller, HttpContext http, StaffUsers users,
         CancellationToken cancellationToken)
     {
-        var outcome = await users.SetPasswordAsync(userId, request?.Password, AuditActor.From(caller, http), cancellationToken);
+        var outcome = await users.SetPasswordAsync(userId, request?.Password, AuditActors.From(caller, http), cancellationToken);
         return outcome.Succeeded
             ? TypedResults.Ok(new PasswordResetDto(outcome.Value.User.UserId, outcome.Value.User.Username, outcome.Value.Password))
             : ApiProblems.From(outcome.Failure!);

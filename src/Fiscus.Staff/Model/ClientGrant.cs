@@ -20,7 +20,7 @@ public sealed class ClientGrant(IReadOnlyList<ScopeInfo> catalogue)
     readonly SortedSet<string> scopes = new(StringComparer.Ordinal);
 
     public const string BoundReason =
-        "It changes what every library shares, so a client bound to a library or a register cannot hold it.";
+        "It reaches every library (it changes what they share, or reads the audit log of all of them), so a client bound to a library or a register cannot hold it.";
 
     public const string StaffOnlyReason = "Only staff users hold it; no API client can be granted it.";
 

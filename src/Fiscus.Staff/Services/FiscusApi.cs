@@ -55,6 +55,19 @@ public sealed class FiscusApi(HttpClient http)
     public Task<T> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancellationToken = default) =>
         SendAsync(new HttpRequestMessage(HttpMethod.Get, path), type, cancellationToken);
 
+    /// <summary>A page of a list and how many there are in all (Koha's <c>X-Total-Count</c>).</summary>
+    public async Task<(T Items, long Total)> GetPageAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancellationToken = default)
+    {
+        using var response = await RawAsync(new HttpRequestMessage(HttpMethod.Get, path), cancellationToken);
+        await ThrowIfFailedAsync(response, cancellationToken);
+        var items = await response.Content.ReadFromJsonAsync(type, cancellationToken)
+            ?? throw new ApiException((int)response.StatusCode, new Problem("empty_answer", "The server sent an empty answer.", null, null, null));
+        var total = response.Headers.TryGetValues("X-Total-Count", out var values)
+            && long.TryParse(values.FirstOrDefault(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count)
+            ? count : -1;
+        return (items, total);
+    }
+
     public Task<T> PostAsync<TBody, T>(
         string path, TBody body, JsonTypeInfo<TBody> bodyType, JsonTypeInfo<T> type, string? idempotencyKey = null,
         CancellationToken cancellationToken = default)

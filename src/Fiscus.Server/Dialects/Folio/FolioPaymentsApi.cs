@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Audit;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -150,7 +151,7 @@ public static partial class FolioPaymentsApi
             {
                 return DuplicateId(id);
             }
-            await EnsureOwnerAsync(connection, transaction, input.OwnerId, AuditActor.From(caller, http), time.GetUtcNow(), cancellationToken);
+            await EnsureOwnerAsync(connection, transaction, input.OwnerId, AuditActors.From(caller, http), time.GetUtcNow(), cancellationToken);
             if (await NameTakenAsync(connection, transaction, input, null, cancellationToken) is { } taken)
             {
                 return taken;
@@ -182,7 +183,7 @@ public static partial class FolioPaymentsApi
                     throw new RetryLaterException("Too many payment methods are being created with this name at once; send the request again.");
                 }
             }
-            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "payment_type.create", "payment_type", row.Code,
+            await AuditLog.WriteAsync(connection, transaction, AuditActors.From(caller, http), now, "payment_type.create", "payment_type", row.Code,
                 new { via = Interface, row.Description, row.PaymentTypeUuid, row.OwnerId }, cancellationToken);
             http.Response.Headers.ETag = row.ETag;
             http.Response.Headers.Location = $"/payments/{row.PaymentTypeUuid}";
@@ -210,7 +211,7 @@ public static partial class FolioPaymentsApi
             {
                 return refused!;
             }
-            await EnsureOwnerAsync(connection, transaction, input.OwnerId, AuditActor.From(caller, http), time.GetUtcNow(), cancellationToken);
+            await EnsureOwnerAsync(connection, transaction, input.OwnerId, AuditActors.From(caller, http), time.GetUtcNow(), cancellationToken);
             if (await NameTakenAsync(connection, transaction, input, id, cancellationToken) is { } taken)
             {
                 return taken;
@@ -232,7 +233,7 @@ public static partial class FolioPaymentsApi
             {
                 return clash;
             }
-            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), now, "payment_type.update", "payment_type", row.Code,
+            await AuditLog.WriteAsync(connection, transaction, AuditActors.From(caller, http), now, "payment_type.update", "payment_type", row.Code,
                 new { via = Interface, from = before.ToFolio(), to = row.ToFolio() }, cancellationToken);
             http.Response.Headers.ETag = row.ETag;
             return Results.NoContent();
@@ -281,7 +282,7 @@ public static partial class FolioPaymentsApi
             {
                 return ErrorShapes.Result(400, "constraint_violation", "constraint violation");
             }
-            await AuditLog.WriteAsync(connection, transaction, AuditActor.From(caller, http), time.GetUtcNow(), "payment_type.delete", "payment_type",
+            await AuditLog.WriteAsync(connection, transaction, AuditActors.From(caller, http), time.GetUtcNow(), "payment_type.delete", "payment_type",
                 before.Code, new { via = Interface, deleted = before.ToFolio() }, cancellationToken);
             return Results.NoContent();
         }, Succeeded, cancellationToken);

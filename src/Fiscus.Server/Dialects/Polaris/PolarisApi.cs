@@ -3,6 +3,8 @@ using Dapper;
 using Fiscus.Ledger;
 using Fiscus.Ledger.Access;
 using Fiscus.Ledger.Accounts;
+using Fiscus.Ledger.Commands;
+using Fiscus.Server.Commands;
 using Fiscus.Server.Accounts;
 using Fiscus.Server.Auth;
 using Fiscus.Server.Configuration;
@@ -47,16 +49,15 @@ public static class PolarisApi
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         if (await PatronAccess.CheckAsync(connection, null, patronId, caller, cancellationToken) is { } refused)
         {
-            return AccountsApi.Refuse(refused);
+            return CommandCall.Refuse(refused);
         }
         var rows = await PolarisTransaction.ListAsync(connection, null, patronId, false, options.Currency, cancellationToken);
         return Results.Json(rows, PolarisJson.Options);
     }
 
-    static async Task<IResult> PayAsync(
-        string id, HttpContext http, Caller caller, AccountWrites writes, NpgsqlDataSource db, FiscusOptions options,
-        CancellationToken cancellationToken)
+    static async Task<IResult> PayAsync(string id, [AsParameters] CommandCall call, NpgsqlDataSource db)
     {
+        var (http, caller, options, cancellationToken) = (call.Http, call.Caller, call.Options, call.CancellationToken);
         if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var patronId) || patronId <= 0)
         {
             return InvalidPatronId(id);
@@ -75,7 +76,7 @@ public static class PolarisApi
         var parsed = DtoFineData.Parse(await reader.ReadToEndAsync(cancellationToken));
         if (parsed.Failure is { } malformed)
         {
-            return AccountsApi.Refuse(malformed);
+            return CommandCall.Refuse(malformed);
         }
         var fine = parsed.Value!;
         var validation = new Validation();
@@ -87,21 +88,21 @@ public static class PolarisApi
         }
         if (!validation.IsValid)
         {
-            return AccountsApi.Refuse(validation.ToFailure());
+            return CommandCall.Refuse(validation.ToFailure());
         }
         var registerId = await DefaultRegisterAsync(db, caller, patronId, cancellationToken);
         var command = new PayChargesCommand(fine.MainTxnIDs, amount!.Value, paymentType!, registerId, overpayment, fine.FreeTextNote);
-        return await writes.RunAsync(http, caller, Interface, patronId, new { fine, reload, overpayment }, null, "polaris.pay",
-            account => AccountOperations.PayChargesAsync(account, command),
-            async (result, connection, transaction) =>
+        return await call.RunAsync(Polaris, new { fine, reload, overpayment }, null,
+            scope => scope.OnAccountAsync(patronId, account => AccountOperations.PayChargesAsync(account, command)),
+            async (scope, result) =>
             {
                 var ids = result.Payments.Select(p => p.AccountLineId).ToList();
                 var fines = reload
-                    ? await PolarisTransaction.ListAsync(connection, transaction, patronId, true, options.Currency, cancellationToken)
+                    ? await PolarisTransaction.ListAsync(scope.Connection, scope.Transaction, patronId, true, options.Currency, scope.CancellationToken)
                     : null;
-                return new AccountAnswer(200, new PolarisPayResponse(fines, ids), null, string.Join(',', ids),
-                    new { patron_id = patronId, charges = fine.MainTxnIDs, amount = fine.TxnAmount, payment_type = paymentType, overpayment });
-            }, PolarisJson.Options, cancellationToken);
+                return new Reply(200, new PolarisPayResponse(fines, ids), null, new AuditRecord("polaris.pay", "account_line", string.Join(',', ids),
+                    new { patron_id = patronId, charges = fine.MainTxnIDs, amount = fine.TxnAmount, payment_type = paymentType, overpayment }));
+            });
     }
 
     /// <summary>
@@ -130,6 +131,14 @@ public static class PolarisApi
         var raw = query[name].ToString();
         return raw.Length == 0 ? false : bool.TryParse(raw, out var value) ? value : null;
     }
+
+    /// <summary>Polaris' interface, JSON, and the pay command's fields as its DtoFineData names them.</summary>
+    static readonly Dialect Polaris = new(Interface, PolarisJson.Options, new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["payment_type"] = "PatronPaymentMethod",
+        ["charge_ids"] = "MainTxnIDs",
+        ["amount"] = "TxnAmount",
+    });
 
     static IResult InvalidPatronId(string id) =>
         ErrorShapes.Result(400, "invalid_patron_id", $"'{id}' is not a valid patron ID.");

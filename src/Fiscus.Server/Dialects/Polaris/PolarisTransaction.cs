@@ -1,3 +1,4 @@
+using Fiscus.Ledger.Accounts;
 using System.Globalization;
 using Dapper;
 using Fiscus.Ledger.Money;
@@ -66,11 +67,11 @@ public sealed record PolarisTransaction(
     /// <summary>Polaris' PatronAccountTxnCode for a Fiscus line.</summary>
     static (int Code, string Type) Classify(string? debitType, string? creditType) => (debitType, creditType) switch
     {
-        ("PAYOUT", _) => (9, "Refund"),
+        (LineTypes.Payout, _) => (9, "Refund"),
         (not null, _) => (1, "Charge"),
-        (_, "PAYMENT" or "PURCHASE") => (2, "Payment"),
-        (_, "REFUND") => (9, "Refund"),
-        (_, "WRITEOFF" or "FORGIVEN" or "CANCELLATION" or "DISCOUNT") => (6, "Waive"),
+        (_, LineTypes.Payment or LineTypes.Purchase) => (2, "Payment"),
+        (_, LineTypes.Refund) => (9, "Refund"),
+        (_, LineTypes.WriteOff or LineTypes.Forgiven or LineTypes.Cancellation or LineTypes.Discount) => (6, "Waive"),
         _ => (8, "Credit"),
     };
 

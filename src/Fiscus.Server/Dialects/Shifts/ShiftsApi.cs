@@ -1,13 +1,13 @@
 using Fiscus.Ledger;
+using Fiscus.Ledger.Commands;
 using Fiscus.Ledger.Access;
 using Fiscus.Ledger.Money;
 using Fiscus.Ledger.Shifts;
+using Fiscus.Server.Commands;
 using Fiscus.Server.Accounts;
-using Fiscus.Server.Audit;
 using Fiscus.Server.Auth;
 using Fiscus.Server.Configuration;
 using Fiscus.Server.Http;
-using Fiscus.Server.Idempotency;
 using Fiscus.Server.Users;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
@@ -30,6 +30,9 @@ public sealed record CashTransactionRequest(string Type, long Amount, string Cat
 public static class ShiftsApi
 {
     const string Interface = "pos";
+
+    /// <summary>POS Kasir's shift API: lines it writes are recorded as the <c>pos</c> interface; answers in the native JSON.</summary>
+    static readonly Dialect Shifts = new(Interface);
 
     public static IEndpointRouteBuilder MapShifts(this IEndpointRouteBuilder routes)
     {
@@ -60,10 +63,9 @@ public static class ShiftsApi
         return routes;
     }
 
-    static async Task<IResult> StartAsync(
-        StartShiftRequest request, Caller caller, HttpContext http, SignIns signIns, IdempotentWrites writes,
-        TimeProvider time, FiscusOptions options, NativeJson json, CancellationToken cancellationToken)
+    static async Task<IResult> StartAsync(StartShiftRequest request, [AsParameters] CommandCall call, SignIns signIns)
     {
+        var (caller, options) = (call.Caller, call.Options);
         var validation = new Validation();
         Amount(validation, "start_cash", request.StartCash, 0, options.Currency);
         if (request.CashRegisterId is <= 0)
@@ -72,41 +74,36 @@ public static class ShiftsApi
         }
         if (!validation.IsValid)
         {
-            return AccountsApi.Refuse(validation.ToFailure());
+            return CommandCall.Refuse(validation.ToFailure());
         }
-        if (await StepUpAsync(caller, request.Password, http, signIns, cancellationToken) is { } refused)
+        if (await StepUpAsync(caller, request.Password, call.Http, signIns, call.CancellationToken) is { } refused)
         {
             return refused;
         }
-        return await writes.RunAsync(http, caller, new { request.StartCash, request.CashRegisterId }, null, async (connection, transaction) =>
-        {
-            var now = time.GetUtcNow();
-            var outcome = await ShiftsLedger.StartAsync(connection, transaction, caller.Id, caller.LibraryId, request.CashRegisterId,
-                request.StartCash, now, cancellationToken);
-            if (outcome.Failure is { } failure)
+        return await call.RunAsync(Shifts, new { request.StartCash, request.CashRegisterId }, null,
+            scope => ShiftsLedger.StartAsync(scope.Connection, scope.Transaction, caller.Id, caller.LibraryId, request.CashRegisterId,
+                request.StartCash, scope.Now, scope.CancellationToken),
+            (scope, shift) =>
             {
-                return WriteResult.Refused(failure);
-            }
-            var shift = outcome.Value!;
-            var dto = ShiftDto.Started(shift);
-            var actor = AuditActor.From(caller, http);
-            if (dto.OpeningDifference is not (null or 0))
-            {
-                // An event of its own, so that an auditor finds every start that disagreed with the books in one query.
-                await AuditLog.WriteAsync(connection, transaction, actor, now, "shift.opening_difference", "shift", shift.ShiftId.ToString(),
-                    new { shift.CashRegisterId, dto.StartCash, dto.BooksCashStart, dto.OpeningDifference, cashier = shift.Username }, cancellationToken);
-            }
-            return new WriteResult(
-                StoredResponse.Json(201, new ShiftEnvelope<ShiftDto>("Shift started successfully", dto), json.Options),
-                null, new AuditEntry(actor, now, "shift.start", "shift", shift.ShiftId.ToString(),
-                    new { shift.CashRegisterId, start_cash = request.StartCash, dto.BooksCashStart, dto.OpeningDifference }));
-        }, cancellationToken);
+                var dto = ShiftDto.Started(shift);
+                var audit = new List<AuditRecord>
+                {
+                    new("shift.start", "shift", shift.ShiftId.ToString(),
+                        new { shift.CashRegisterId, start_cash = request.StartCash, dto.BooksCashStart, dto.OpeningDifference }),
+                };
+                if (dto.OpeningDifference is not (null or 0))
+                {
+                    // An event of its own, so that an auditor finds every start that disagreed with the books in one query.
+                    audit.Insert(0, new("shift.opening_difference", "shift", shift.ShiftId.ToString(),
+                        new { shift.CashRegisterId, dto.StartCash, dto.BooksCashStart, dto.OpeningDifference, cashier = shift.Username }));
+                }
+                return Task.FromResult(new Reply(201, new ShiftEnvelope<ShiftDto>("Shift started successfully", dto), null, audit));
+            });
     }
 
-    static async Task<IResult> CashTransactionAsync(
-        CashTransactionRequest request, Caller caller, HttpContext http, IdempotentWrites writes, TimeProvider time, FiscusOptions options,
-        NativeJson json, CancellationToken cancellationToken)
+    static async Task<IResult> CashTransactionAsync(CashTransactionRequest request, [AsParameters] CommandCall call)
     {
+        var options = call.Options;
         var validation = new Validation();
         if (request.Type is not (ShiftsLedger.CashIn or ShiftsLedger.CashOut))
         {
@@ -122,68 +119,52 @@ public static class ShiftsApi
         validation.Text("description", description, 1000, required: false);
         if (!validation.IsValid)
         {
-            return AccountsApi.Refuse(validation.ToFailure());
+            return CommandCall.Refuse(validation.ToFailure());
         }
-        return await writes.RunAsync(http, caller, request, null, async (connection, transaction) =>
-        {
-            var now = time.GetUtcNow();
-            var outcome = await ShiftsLedger.AddCashAsync(connection, transaction, request.Type, request.Amount, category, description,
-                caller.ToLedgerActor(Interface), now, cancellationToken);
-            if (outcome.Failure is { } failure)
+        return await call.RunAsync(Shifts, request, null,
+            scope => ShiftsLedger.AddCashAsync(scope.Connection, scope.Transaction, request.Type, request.Amount, category, description,
+                scope.Ledger, scope.Now, scope.CancellationToken),
+            (scope, cash) =>
             {
-                return WriteResult.Refused(failure);
-            }
-            var dto = CashTransactionDto.From(outcome.Value!);
-            return new WriteResult(
-                StoredResponse.Json(201, new ShiftEnvelope<CashTransactionDto>("Cash transaction created successfully", dto), json.Options),
-                null, new AuditEntry(AuditActor.From(caller, http), now, "shift.cash_transaction", "shift", dto.ShiftId.ToString(),
-                    new { dto.Type, dto.Amount, dto.Category, dto.AccountLineId }));
-        }, cancellationToken);
+                var dto = CashTransactionDto.From(cash);
+                return Task.FromResult(new Reply(201, new ShiftEnvelope<CashTransactionDto>("Cash transaction created successfully", dto), null,
+                    new AuditRecord("shift.cash_transaction", "shift", dto.ShiftId.ToString(), new { dto.Type, dto.Amount, dto.Category, dto.AccountLineId })));
+            });
     }
 
-    static Task<IResult> EndAsync(
-        EndShiftRequest request, Caller caller, HttpContext http, SignIns signIns, IdempotentWrites writes,
-        TimeProvider time, FiscusOptions options, NativeJson json, CancellationToken cancellationToken) =>
-        EndShiftAsync(null, request, caller, http, signIns, writes, time, options, json, cancellationToken);
+    static Task<IResult> EndAsync(EndShiftRequest request, [AsParameters] CommandCall call, SignIns signIns) =>
+        EndShiftAsync(null, request, call, signIns);
 
     static Task<IResult> EndOtherAsync(
-        [FromRoute(Name = "shift_id")] Guid shiftId, EndShiftRequest request, Caller caller, HttpContext http, SignIns signIns,
-        IdempotentWrites writes, TimeProvider time, FiscusOptions options, NativeJson json, CancellationToken cancellationToken) =>
-        EndShiftAsync(shiftId, request, caller, http, signIns, writes, time, options, json, cancellationToken);
+        [FromRoute(Name = "shift_id")] Guid shiftId, EndShiftRequest request, [AsParameters] CommandCall call, SignIns signIns) =>
+        EndShiftAsync(shiftId, request, call, signIns);
 
-    static async Task<IResult> EndShiftAsync(
-        Guid? shiftId, EndShiftRequest request, Caller caller, HttpContext http, SignIns signIns, IdempotentWrites writes,
-        TimeProvider time, FiscusOptions options, NativeJson json, CancellationToken cancellationToken)
+    static async Task<IResult> EndShiftAsync(Guid? shiftId, EndShiftRequest request, CommandCall call, SignIns signIns)
     {
+        var (caller, options) = (call.Caller, call.Options);
         var validation = new Validation();
         Amount(validation, "actual_cash_end", request.ActualCashEnd, 0, options.Currency);
         if (!validation.IsValid)
         {
-            return AccountsApi.Refuse(validation.ToFailure());
+            return CommandCall.Refuse(validation.ToFailure());
         }
-        if (await StepUpAsync(caller, request.Password, http, signIns, cancellationToken) is { } refused)
+        if (await StepUpAsync(caller, request.Password, call.Http, signIns, call.CancellationToken) is { } refused)
         {
             return refused;
         }
-        return await writes.RunAsync(http, caller, new { shiftId, request.ActualCashEnd }, null, async (connection, transaction) =>
-        {
-            var now = time.GetUtcNow();
-            var outcome = await ShiftsLedger.EndAsync(connection, transaction, caller.Id, shiftId, request.ActualCashEnd, now, cancellationToken);
-            if (outcome.Failure is { } failure)
+        return await call.RunAsync(Shifts, new { shiftId, request.ActualCashEnd }, null,
+            scope => ShiftsLedger.EndAsync(scope.Connection, scope.Transaction, caller.Id, shiftId, request.ActualCashEnd, scope.Now, scope.CancellationToken),
+            (scope, ended) =>
             {
-                return WriteResult.Refused(failure);
-            }
-            var (shift, cash) = outcome.Value;
-            var dto = ShiftDto.WithCash(shift, cash);
-            return new WriteResult(
-                StoredResponse.Json(200, new ShiftEnvelope<ShiftDto>("Shift ended successfully", dto), json.Options),
-                null, new AuditEntry(AuditActor.From(caller, http), now, shiftId is null ? "shift.end" : "shift.end_by_manager", "shift",
-                    shift.ShiftId.ToString(), new
+                var (shift, cash) = ended;
+                var dto = ShiftDto.WithCash(shift, cash);
+                return Task.FromResult(new Reply(200, new ShiftEnvelope<ShiftDto>("Shift ended successfully", dto), null,
+                    new AuditRecord(shiftId is null ? "shift.end" : "shift.end_by_manager", "shift", shift.ShiftId.ToString(), new
                     {
                         dto.ExpectedCashEnd, dto.ActualCashEnd, dto.Difference, dto.OpeningDifference, dto.BooksCashEnd, dto.BooksDifference,
                         cashier = shift.Username,
-                    }));
-        }, cancellationToken);
+                    })));
+            });
     }
 
     static async Task<IResult> ActiveAsync(Caller caller, NpgsqlDataSource db, NativeJson json, CancellationToken cancellationToken)
@@ -212,7 +193,7 @@ public static class ShiftsApi
         }
         if (!own && caller.Binding.CheckRegister(shift.CashRegisterId, shift.LibraryId) is { } outside)
         {
-            return AccountsApi.Refuse(outside);
+            return CommandCall.Refuse(outside);
         }
         var cash = shift.FrozenCash ?? await ShiftsLedger.CashOfAsync(connection, null, shift.ShiftId, cancellationToken);
         var transactions = await ShiftsLedger.TransactionsOfAsync(connection, shift.ShiftId, cancellationToken);
@@ -230,7 +211,7 @@ public static class ShiftsApi
         var binding = caller.Binding;
         if (libraryId is not null && binding.CheckLibrary(libraryId) is { } outside)
         {
-            return AccountsApi.Refuse(outside);
+            return CommandCall.Refuse(outside);
         }
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var stale = await ShiftsLedger.StaleAsync(connection, libraryId ?? binding.LibraryId, binding.CashRegisterId, time.GetUtcNow(),

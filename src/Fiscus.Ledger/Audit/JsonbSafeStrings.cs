@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Fiscus.Server.Audit;
+namespace Fiscus.Ledger.Audit;
 
 /// <summary>
 /// Writes the strings of audit details so that PostgreSQL's jsonb accepts them whatever a client sent. jsonb refuses

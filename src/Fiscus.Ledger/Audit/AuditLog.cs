@@ -2,7 +2,7 @@ using System.Text.Json;
 using Dapper;
 using Npgsql;
 
-namespace Fiscus.Server.Audit;
+namespace Fiscus.Ledger.Audit;
 
 /// <summary>One audit record: who did what to which entity, when.</summary>
 public sealed record AuditEntry(AuditActor Actor, DateTimeOffset At, string Action, string Entity, string? EntityId, object? Details);

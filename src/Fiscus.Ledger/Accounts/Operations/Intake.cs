@@ -1,0 +1,52 @@
+namespace Fiscus.Ledger.Accounts;
+
+public static partial class AccountOperations
+{
+    /// <summary>Charge and pay in one (Koha bug 42785): a debit, a PAYMENT applied to it, and nothing left outstanding.</summary>
+    public static async Task<Outcome<IntakeResult>> IntakeAsync(PatronAccount account, IntakeCommand command)
+    {
+        var refs = account.References;
+        var debitType = await refs.DebitTypeAsync(command.DebitType, "debit_type");
+        if (debitType.Failure is { } debitFailure)
+        {
+            return debitFailure;
+        }
+        if (LineTypes.IsMoneyOut(command.DebitType))
+        {
+            return Failure.Invalid("debit_type_reserved", "debit_type", $"A payment intake charges for something; {command.DebitType} is not a charge.");
+        }
+        var tender = await TenderAsync(account, command.PaymentType, "payment_type", command.CashRegisterId);
+        if (tender.Failure is { } tenderFailure)
+        {
+            return tenderFailure;
+        }
+        var (paymentType, register) = tender.Value!;
+        if (await refs.LibraryAsync(command.LibraryId, "library_id", account.Writer.Actor) is { } libraryFailure)
+        {
+            return libraryFailure;
+        }
+        var library = account.LibraryFor(command.LibraryId, register);
+        var debit = await account.Writer.AddLineAsync(new NewLine
+        {
+            PatronId = account.PatronId,
+            DebitTypeCode = command.DebitType,
+            AmountMinor = command.AmountMinor,
+            LibraryId = library,
+            Description = command.Description ?? debitType.Value!.Description,
+        });
+        var credit = await account.Writer.AddLineAsync(new NewLine
+        {
+            PatronId = account.PatronId,
+            CreditTypeCode = LineTypes.Payment,
+            AmountMinor = -command.AmountMinor,
+            PaymentType = paymentType.Code,
+            CashRegisterId = register?.CashRegisterId,
+            LibraryId = library,
+            Description = command.Description ?? debitType.Value!.Description,
+            InternalNote = command.Note,
+            ExternalId = command.ExternalId,
+        });
+        var (paid, debits) = await account.Writer.ApplyAsync(credit, [debit]);
+        return new IntakeResult(debits[0], paid, account.Writer.Offsets, await account.BalanceAsync());
+    }
+}
