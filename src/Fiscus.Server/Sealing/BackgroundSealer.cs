@@ -40,7 +40,8 @@ public sealed class BackgroundSealer(NpgsqlDataSource db, FiscusOptions options,
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException)
             {
-                logger.LogWarning(e, "The sealer could not reach the database; trying again in {Interval}", interval);
+                // The database unreachable, or refusing the seal (a chain edited by hand): say so, and try again next round.
+                logger.LogWarning(e, "Sealing failed: {Reason}; trying again in {Interval}", e.Message, interval);
             }
         }
     }
