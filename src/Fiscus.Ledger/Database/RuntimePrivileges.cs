@@ -62,12 +62,14 @@ public static class RuntimePrivileges
         [
             "description", "counts_as_cash", "allowed_refund", "owner_id", "archived", "updated_at", "updated_by_uuid", "updated_by_name",
         ]),
-        Mutable("patrons", update: ["cardnumber", "firstname", "surname", "library_id", "secured", "updated_at"]),
+        Mutable("patrons", update: ["cardnumber", "firstname", "surname", "library_id", "secured", "updated_at", "pin_hash", "pin_changed_at"]),
 
         // Identities and credentials. A password hash is upgraded at sign-in; expired tokens and idempotency keys
         // are swept by housekeeping, and an expired key is deleted when a request reuses it.
         Mutable("staff_users", update: ["password_hash", "role", "library_id", "disabled_at", "password_changed_at", "updated_at"]),
         Mutable("api_clients", update: ["name", "scopes", "cash_register_id", "library_id", "disabled_at", "secret_hash", "secret_rotated_at", "updated_at"]),
+        Mutable("sip_logins", update: ["password_hash", "patron_password", "overpayment", "fine_item_format", "updated_at", "password_changed_at"]),
+        Mutable("sip_login_payment_types", delete: true, update: ["payment_type"]),
         Mutable("access_tokens", delete: true, update: ["revoked_at"]),
         Mutable("idempotency_keys", delete: true, update: ["status_code", "content_type", "response_body", "response_location"]),
     ];
