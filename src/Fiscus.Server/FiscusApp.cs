@@ -67,6 +67,7 @@ public static class FiscusApp
         services.TryAddSingleton<Tokens>();
         services.TryAddSingleton<CallerCache>();
         services.TryAddSingleton<Ledger.Commands.CommandRunner>();
+        services.TryAddSingleton<Sip2.SipLogins>();
         return services;
     }
 
@@ -97,6 +98,12 @@ public static class FiscusApp
         services.AddHostedService<StartupBanner>();
         services.AddHostedService<Maintenance>();
         services.AddHostedService<Sealing.BackgroundSealer>();
+        // After DatabaseStartup (hosted services start in order): kiosks are served by a migrated database.
+        services.AddSingleton(sp => Sip2.Sip2Options.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton<Sip2.Sip2LoginThrottle>();
+        services.AddSingleton<Sip2.Sip2Services>();
+        services.AddSingleton<Sip2.Sip2Server>();
+        services.AddHostedService(sp => sp.GetRequiredService<Sip2.Sip2Server>());
         services.AddOptions<KestrelServerOptions>().Configure<FiscusOptions>((kestrel, fiscus) =>
         {
             kestrel.Limits.MaxRequestBodySize = fiscus.MaxBodyBytes;
