@@ -124,7 +124,30 @@ public sealed partial class Sip2Session
             return Encoding.UTF8.GetString(stored.Body);
         }
         var failure = result.Failure!;
+        if (failure.Code == "external_id_used" && await RecordedAsync(current, transactionId!, cancellationToken) is { } recorded)
+        {
+            // Past the keys' retention the stored 38 is gone, but the payment with this BK is still there: the same payment
+            // is confirmed (never paid twice), another one under the same BK refused.
+            if (recorded.PatronId == patron.PatronId && recorded.AmountMinor == amount)
+            {
+                return new Sip2Response("38").Fixed("Y").Fixed(Now()).Field("AO", ao).Field("AA", m["AA"]).Field("BK", transactionId)
+                    .Field("AF", $"This payment of {Major(amount)} {currencyCode} was already recorded.").ToString();
+            }
+            failure = new Failure(FailureKind.Mismatch, failure.Code, failure.Message);
+        }
         return await RefuseFeeAsync(m, failure.Code, ScreenMessage(failure, currencyCode), cancellationToken);
+    }
+
+    sealed record RecordedPayment(long PatronId, long AmountMinor);
+
+    /// <summary>The payment the login recorded with this BK (its external id), if any.</summary>
+    async Task<RecordedPayment?> RecordedAsync(SipLogin who, string transactionId, CancellationToken cancellationToken)
+    {
+        await using var connection = await services.Db.OpenConnectionAsync(cancellationToken);
+        return await Dapper.SqlMapper.QuerySingleOrDefaultAsync<RecordedPayment>(connection, new Dapper.CommandDefinition("""
+            SELECT patron_id, -amount_minor AS amount_minor FROM account_lines
+            WHERE api_client_id = @ApiClientId AND external_id = @transactionId AND credit_type_code IS NOT NULL
+            """, new { who.ApiClientId, transactionId }, cancellationToken: cancellationToken));
     }
 
     /// <summary>What a 38 answer is stored as with its key (a SIP2 message, not an HTTP body).</summary>
