@@ -65,9 +65,10 @@ public sealed partial class Sip2Session
         }
         var pin = CheckPin(patron, m["AD"]);
         var answer = new Sip2Response("64").Fixed(ValidPatronStatus).Fixed(language).Fixed(Now())
-            // Holds, overdue, charged, fine items, recalls, unavailable holds: Fiscus knows only fines (four blanks: not supported).
-            .Fixed("    ").Fixed("    ").Fixed("    ").Fixed(pin.Allowed ? Math.Min(patron.FineItems, 9999).ToString("D4", CultureInfo.InvariantCulture) : "    ")
-            .Fixed("    ").Fixed("    ")
+            // Holds, overdue, charged, fine items, recalls, unavailable holds. Fiscus knows only fines; the others are 0 rather
+            // than the spec's four blanks for "unsupported", which kiosks that read the counts as numbers choke on.
+            .Fixed("0000").Fixed("0000").Fixed("0000").Fixed(pin.Allowed ? Math.Min(patron.FineItems, 9999).ToString("D4", CultureInfo.InvariantCulture) : "0000")
+            .Fixed("0000").Fixed("0000")
             .Field("AO", Institution(m)).Field("AA", m["AA"]).Field("AE", patron.Name)
             .Field("BL", "Y").Field("CQ", pin.Cq)
             .Field("BH", services.Fiscus.Currency.Code).Field("BV", pin.Allowed ? Major(patron.OwedMinor) : null);
@@ -84,7 +85,7 @@ public sealed partial class Sip2Session
 
     string PatronInformationRefused(Sip2Message m, string why) =>
         new Sip2Response("64").Fixed(DeniedPatronStatus).Fixed(Language(m.FixedAt(0, 3))).Fixed(Now())
-            .Fixed("    ").Fixed("    ").Fixed("    ").Fixed("    ").Fixed("    ").Fixed("    ")
+            .Fixed("0000").Fixed("0000").Fixed("0000").Fixed("0000").Fixed("0000").Fixed("0000")
             .Field("AO", Institution(m)).Field("AA", m["AA"] ?? "").Field("AE", "").Field("BL", "N").Field("AF", why)
             .ToString();
 
