@@ -18,6 +18,7 @@ using Fiscus.Server.ReferenceTypes;
 using Fiscus.Server.Reports;
 using Fiscus.Server.Registers;
 using Fiscus.Server.Sales;
+using Fiscus.Server.Sip2;
 using Fiscus.Server.StaffApp;
 using Fiscus.Server.Startup;
 using Fiscus.Server.Users;
@@ -64,6 +65,7 @@ public static class FiscusApp
         services.TryAddSingleton<Passwords>();
         services.TryAddSingleton<StaffUsers>();
         services.TryAddSingleton<ApiClients>();
+        services.TryAddSingleton<SipLogins>();
         services.TryAddSingleton<Tokens>();
         services.TryAddSingleton<CallerCache>();
         services.TryAddSingleton<Ledger.Commands.CommandRunner>();
@@ -177,6 +179,7 @@ public static class FiscusApp
         app.MapFolioOwners();
         app.MapUsers();
         app.MapClients();
+        app.MapSipLogins();
         app.MapAudit();
         app.MapStaffApp();
         return app;
