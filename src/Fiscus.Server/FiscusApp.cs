@@ -66,6 +66,7 @@ public static class FiscusApp
         services.TryAddSingleton<StaffUsers>();
         services.TryAddSingleton<ApiClients>();
         services.TryAddSingleton<SipLogins>();
+        services.TryAddSingleton<PatronPins>();
         services.TryAddSingleton<Tokens>();
         services.TryAddSingleton<CallerCache>();
         services.TryAddSingleton<Ledger.Commands.CommandRunner>();
@@ -168,6 +169,7 @@ public static class FiscusApp
         app.MapCreditTypes();
         app.MapPaymentTypes();
         app.MapPatrons();
+        app.MapPatronPins();
         app.MapAccounts();
         app.MapPaymentIntake();
         app.MapPolaris();
