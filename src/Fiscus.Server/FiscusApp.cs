@@ -18,6 +18,7 @@ using Fiscus.Server.ReferenceTypes;
 using Fiscus.Server.Reports;
 using Fiscus.Server.Registers;
 using Fiscus.Server.Sales;
+using Fiscus.Server.Sip2;
 using Fiscus.Server.StaffApp;
 using Fiscus.Server.Startup;
 using Fiscus.Server.Users;
@@ -64,6 +65,8 @@ public static class FiscusApp
         services.TryAddSingleton<Passwords>();
         services.TryAddSingleton<StaffUsers>();
         services.TryAddSingleton<ApiClients>();
+        services.TryAddSingleton<SipLogins>();
+        services.TryAddSingleton<PatronPins>();
         services.TryAddSingleton<Tokens>();
         services.TryAddSingleton<CallerCache>();
         services.TryAddSingleton<Ledger.Commands.CommandRunner>();
@@ -173,6 +176,7 @@ public static class FiscusApp
         app.MapCreditTypes();
         app.MapPaymentTypes();
         app.MapPatrons();
+        app.MapPatronPins();
         app.MapAccounts();
         app.MapPaymentIntake();
         app.MapPolaris();
@@ -184,6 +188,7 @@ public static class FiscusApp
         app.MapFolioOwners();
         app.MapUsers();
         app.MapClients();
+        app.MapSipLogins();
         app.MapAudit();
         app.MapStaffApp();
         return app;

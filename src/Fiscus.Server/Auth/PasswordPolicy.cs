@@ -218,7 +218,7 @@ public static class PasswordPolicy
         || rune.Value is 0x034F or 0x115F or 0x1160 or 0x17B4 or 0x17B5 or 0x2800 or 0x3164 or 0xFFA0
             or (>= 0x180B and <= 0x180F) or (>= 0xFE00 and <= 0xFE0F) or (>= 0xE0100 and <= 0xE01EF);
 
-    static bool IsWellFormed(string text)
+    internal static bool IsWellFormed(string text)
     {
         var rest = text.AsSpan();
         while (!rest.IsEmpty)

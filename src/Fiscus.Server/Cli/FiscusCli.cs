@@ -16,12 +16,12 @@ namespace Fiscus.Server.Cli;
 
 /// <summary>
 /// The operator's verbs on the same executable: <c>fiscus migrate</c>, <c>fiscus user add|list|password|disable|enable</c>,
-/// <c>fiscus client add|list|rotate-secret|disable|enable</c>, <c>fiscus verify [--against HASH]</c>, <c>fiscus seal show|now</c>,
-/// <c>fiscus audit</c>. They use the same rules (and audit log) as the API.
+/// <c>fiscus client add|list|rotate-secret|disable|enable</c>, <c>fiscus sip-login add|list|password|disable|enable</c>,
+/// <c>fiscus patron pin</c>, <c>fiscus verify [--against HASH]</c>, <c>fiscus seal show|now</c>, <c>fiscus audit</c>. They use the same rules (and audit log) as the API.
 /// </summary>
 public sealed partial class FiscusCli(TextWriter output, TextWriter error)
 {
-    static readonly string[] Verbs = ["migrate", "user", "client", "verify", "seal", "audit"];
+    static readonly string[] Verbs = ["migrate", "user", "client", "sip-login", "patron", "verify", "seal", "audit"];
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Verbs.Contains(args[0], StringComparer.Ordinal);
 
@@ -71,6 +71,8 @@ public sealed partial class FiscusCli(TextWriter output, TextWriter error)
         root.Subcommands.Add(MigrateCommand(services));
         root.Subcommands.Add(UserCommand(services));
         root.Subcommands.Add(ClientCommand(services));
+        root.Subcommands.Add(SipLoginCommand(services));
+        root.Subcommands.Add(PatronCommand(services));
         root.Subcommands.Add(VerifyCommand(services));
         root.Subcommands.Add(SealCommand(services));
         root.Subcommands.Add(AuditCommand(services));

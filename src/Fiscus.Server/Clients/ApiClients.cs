@@ -7,6 +7,7 @@ using Fiscus.Ledger.Access;
 using Fiscus.Ledger.Database;
 using Fiscus.Server.Audit;
 using Fiscus.Server.Auth;
+using Fiscus.Server.Sip2;
 using Npgsql;
 
 namespace Fiscus.Server.Clients;
@@ -23,18 +24,23 @@ public sealed class ApiClients(NpgsqlDataSource dataSource, TimeProvider time, C
         Http.PagedQuery.RunAsync<ApiClient>(dataSource, ApiClient.Columns, "FROM api_clients", "api_client_id", null, offset, limit,
             cancellationToken);
 
-    public async Task<ApiClient?> FindAsync(string clientId, CancellationToken cancellationToken)
+    /// <param name="signingIn">Leave out SIP logins' service clients, which never sign in over HTTP.</param>
+    public async Task<ApiClient?> FindAsync(string clientId, CancellationToken cancellationToken, bool signingIn = false)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await connection.QuerySingleOrDefaultAsync<ApiClient>(new CommandDefinition(
-            $"SELECT {ApiClient.Columns} FROM api_clients WHERE client_id = @clientId", new { clientId },
+            $"SELECT {ApiClient.Columns} FROM api_clients WHERE client_id = @clientId{(signingIn ? $" AND {SipLogins.NotAServiceClient}" : "")}",
+            new { clientId },
             cancellationToken: cancellationToken));
     }
 
-    /// <summary>Checks client credentials in constant time; null for unknown, wrong or disabled.</summary>
+    /// <summary>
+    /// Checks client credentials in constant time; null for unknown, wrong or disabled, and for a SIP login's service client
+    /// whatever secret is presented (it writes a kiosk's money, and only a SIP2 connection signed in as its login may).
+    /// </summary>
     public async Task<ApiClient?> VerifyAsync(string clientId, string secret, CancellationToken cancellationToken)
     {
-        var client = clientId.Length is > 0 and <= 64 ? await FindAsync(clientId, cancellationToken) : null;
+        var client = clientId.Length is > 0 and <= 64 ? await FindAsync(clientId, cancellationToken, signingIn: true) : null;
         var presented = Secrets.Hash(secret);
         var stored = client?.SecretHash ?? new byte[presented.Length];
         var matches = CryptographicOperations.FixedTimeEquals(presented, stored);
@@ -86,6 +92,10 @@ public sealed class ApiClients(NpgsqlDataSource dataSource, TimeProvider time, C
         }
         var outcome = await Transactions.RunAsync<Outcome<ApiClient>>(dataSource, async (connection, transaction) =>
         {
+            if (await SipLogins.RefuseServiceClientAsync(connection, transaction, clientId, cancellationToken) is { } serviceClient)
+            {
+                return serviceClient;
+            }
             if (await CheckBindingAsync(connection, transaction, spec, cancellationToken) is { } bindingFailure)
             {
                 return bindingFailure;
@@ -125,6 +135,10 @@ public sealed class ApiClients(NpgsqlDataSource dataSource, TimeProvider time, C
     Task<Outcome<ApiClient>> SetDisabledCoreAsync(string clientId, bool disabled, AuditActor actor, CancellationToken cancellationToken) =>
         Transactions.RunAsync<Outcome<ApiClient>>(dataSource, async (connection, transaction) =>
         {
+            if (await SipLogins.RefuseServiceClientAsync(connection, transaction, clientId, cancellationToken) is { } serviceClient)
+            {
+                return serviceClient;
+            }
             var now = time.GetUtcNow();
             var client = await connection.QuerySingleOrDefaultAsync<ApiClient>(new CommandDefinition($"""
                 UPDATE api_clients
@@ -152,6 +166,10 @@ public sealed class ApiClients(NpgsqlDataSource dataSource, TimeProvider time, C
         var secret = Secrets.NewClientSecret();
         var outcome = await Transactions.RunAsync<Outcome<(ApiClient, string)>>(dataSource, async (connection, transaction) =>
         {
+            if (await SipLogins.RefuseServiceClientAsync(connection, transaction, clientId, cancellationToken) is { } serviceClient)
+            {
+                return serviceClient;
+            }
             var now = time.GetUtcNow();
             var client = await connection.QuerySingleOrDefaultAsync<ApiClient>(new CommandDefinition($"""
                 UPDATE api_clients SET secret_hash = @hash, secret_rotated_at = @now, updated_at = @now
@@ -205,7 +223,7 @@ public sealed class ApiClients(NpgsqlDataSource dataSource, TimeProvider time, C
     }
 
     /// <summary>The register must exist and be in use; a library given with it must be the register's own.</summary>
-    static async Task<Failure?> CheckBindingAsync(
+    internal static async Task<Failure?> CheckBindingAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, ClientSpec spec, CancellationToken cancellationToken)
     {
         if (spec.CashRegisterId is { } registerId)

@@ -22,9 +22,11 @@ public sealed record PatronDto(long PatronId, string Cardnumber, string? Firstna
 /// <summary>
 /// <c>patron_id</c> may be given so that an import keeps the ILS's own ids (then Koha-style paths such as
 /// <c>/patrons/{patron_id}/account</c> work with the ids integrators already have); otherwise one is assigned.
+/// <c>pin</c> (write-only, as <c>PUT /patrons/{patron_id}/pin</c> sets it) is the patron's PIN for self-service kiosks.
 /// </summary>
 public sealed record CreatePatronRequest(
-    string Cardnumber, string Surname, string LibraryId, string? Firstname = null, bool? Secured = null, long? PatronId = null);
+    string Cardnumber, string Surname, string LibraryId, string? Firstname = null, bool? Secured = null, long? PatronId = null,
+    string? Pin = null);
 
 /// <summary>PUT body: optional fields left out keep their value; <c>patron_id</c> may be echoed, not changed.</summary>
 public sealed record UpdatePatronRequest(
@@ -87,10 +89,14 @@ public static class PatronsApi
     }
 
     static async Task<Results<Created<PatronDto>, ProblemHttpResult>> CreateAsync(
-        CreatePatronRequest request, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time,
+        CreatePatronRequest request, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time, PatronPins pins,
         CancellationToken cancellationToken)
     {
         var validation = Validate(request.Cardnumber, request.Surname, request.Firstname);
+        if (request.Pin is not null && PatronPins.Problem(request.Pin) is { } pinProblem)
+        {
+            validation.Add("pin", pinProblem);
+        }
         // Imported ids stay within what every JSON client reads exactly (JavaScript's 2^53 - 1), which also leaves the
         // id sequence (kept ahead of imports) room for every patron to come.
         if (request.PatronId is <= 0 or > MaxImportedPatronId)
@@ -101,11 +107,12 @@ public static class PatronsApi
         {
             return ApiProblems.From(validation.ToFailure());
         }
+        var pinHash = request.Pin is null ? null : pins.Hash(request.Pin);
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                var outcome = await InsertAsync(request, caller.Binding, AuditActors.From(caller, http), db, time, cancellationToken);
+                var outcome = await InsertAsync(request, pinHash, caller.Binding, AuditActors.From(caller, http), db, time, cancellationToken);
                 return outcome.Succeeded
                     ? TypedResults.Created(Location(outcome.Value!.PatronId), outcome.Value)
                     : ApiProblems.From(outcome.Failure!);
@@ -119,7 +126,7 @@ public static class PatronsApi
     }
 
     static Task<Outcome<PatronDto>> InsertAsync(
-        CreatePatronRequest request, Binding binding, AuditActor actor, NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken) =>
+        CreatePatronRequest request, string? pinHash, Binding binding, AuditActor actor, NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken) =>
         Transactions.RunAsync<Outcome<PatronDto>>(db, async (connection, transaction) =>
         {
             if (await CheckAsync(connection, transaction, binding, request.LibraryId, request.Cardnumber, null, cancellationToken) is { } failure)
@@ -150,6 +157,10 @@ public static class PatronsApi
                     new { request.PatronId }, transaction, cancellationToken: cancellationToken));
             }
             await AuditLog.WriteAsync(connection, transaction, actor, now, "patron.create", "patron", Id(patron.PatronId), patron, cancellationToken);
+            if (pinHash is not null)
+            {
+                await PatronPins.WriteAsync(connection, transaction, patron.PatronId, pinHash, actor, now, cancellationToken);
+            }
             return patron;
         }, cancellationToken);
 
