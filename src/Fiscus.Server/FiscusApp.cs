@@ -70,7 +70,6 @@ public static class FiscusApp
         services.TryAddSingleton<Tokens>();
         services.TryAddSingleton<CallerCache>();
         services.TryAddSingleton<Ledger.Commands.CommandRunner>();
-        services.TryAddSingleton<Sip2.SipLogins>();
         return services;
     }
 

@@ -21,6 +21,7 @@ public sealed class Sip2Server(Sip2Options options, Sip2Services services, ILogg
     readonly CancellationTokenSource stopping = new();
     readonly List<Task> acceptLoops = [];
     long nextConnectionId;
+    int stopped;
     int open;
 
     /// <summary>Where the server listens (the ports the system gave, for endpoints configured with port 0).</summary>
@@ -135,6 +136,10 @@ public sealed class Sip2Server(Sip2Options options, Sip2Services services, ILogg
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (Interlocked.Exchange(ref stopped, 1) == 1)
+        {
+            return;
+        }
         await stopping.CancelAsync();
         foreach (var listener in listeners)
         {
@@ -144,12 +149,6 @@ public sealed class Sip2Server(Sip2Options options, Sip2Services services, ILogg
         await Task.WhenAll(connections.Values).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (!stopping.IsCancellationRequested)
-        {
-            await StopAsync(CancellationToken.None);
-        }
-        stopping.Dispose();
-    }
+    /// <remarks>The host may stop the server after the container disposed it, or not at all: both end it once.</remarks>
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None);
 }

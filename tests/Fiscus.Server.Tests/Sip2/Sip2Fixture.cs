@@ -76,7 +76,7 @@ public class Sip2Fixture : FiscusFixture
         var (login, password) = await SipLoginAsync(register, settings);
         var kiosk = await ConnectAsync(errorDetection);
         var answer = await kiosk.LoginAsync(login, password);
-        Assert.Equal("941", answer.Raw.TrimEnd('\r'));
+        Assert.Equal("941", answer.Raw[..3]);
         return (kiosk, register, login);
     }
 }
