@@ -100,6 +100,12 @@ public static class FiscusApp
         services.AddHostedService<StartupBanner>();
         services.AddHostedService<Maintenance>();
         services.AddHostedService<Sealing.BackgroundSealer>();
+        // After DatabaseStartup (hosted services start in order): kiosks are served by a migrated database.
+        services.AddSingleton(sp => Sip2.Sip2Options.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton<Sip2.Sip2LoginThrottle>();
+        services.AddSingleton<Sip2.Sip2Services>();
+        services.AddSingleton<Sip2.Sip2Server>();
+        services.AddHostedService(sp => sp.GetRequiredService<Sip2.Sip2Server>());
         services.AddOptions<KestrelServerOptions>().Configure<FiscusOptions>((kestrel, fiscus) =>
         {
             kestrel.Limits.MaxRequestBodySize = fiscus.MaxBodyBytes;

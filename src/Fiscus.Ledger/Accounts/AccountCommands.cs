@@ -42,3 +42,18 @@ public sealed record AccountChange(
 public sealed record IntakeResult(AccountLine Debit, AccountLine Credit, IReadOnlyList<AccountOffset> Offsets, long BalanceMinor);
 
 public sealed record PayChargesResult(IReadOnlyList<AccountLine> Payments, IReadOnlyList<AccountLine> Charges, long BalanceMinor);
+
+/// <summary>
+/// A payment a kiosk took for what the patron owes (SIP2's Fee Paid): one PAYMENT, applied to the named debit first,
+/// then to the oldest outstanding debits; more than is owed is refused, or kept as the patron's credit when allowed.
+/// </summary>
+/// <param name="DebitId">The fee the kiosk named (SIP2's CG); null pays the oldest debts first.</param>
+/// <param name="ExternalId">The payment device's transaction id (SIP2's BK), kept on the payment.</param>
+public sealed record PayFeesCommand(
+    long AmountMinor, string PaymentType, int? CashRegisterId, long? DebitId, bool CreditOverpayment, string? Description, string? Note,
+    string? ExternalId);
+
+/// <param name="Payment">The payment as it now stands (outstanding: the part kept as credit).</param>
+/// <param name="Paid">The debits it paid, as they now stand.</param>
+/// <param name="BalanceMinor">The patron's balance afterwards.</param>
+public sealed record PayFeesResult(AccountLine Payment, IReadOnlyList<AccountLine> Paid, long BalanceMinor);

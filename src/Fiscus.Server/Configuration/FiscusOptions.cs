@@ -145,7 +145,7 @@ public sealed class FiscusOptions
         };
     }
 
-    static int Int(IConfiguration configuration, string key, int fallback, int min, int max)
+    internal static int Int(IConfiguration configuration, string key, int fallback, int min, int max)
     {
         var value = configuration[key];
         if (string.IsNullOrWhiteSpace(value))

@@ -16,7 +16,7 @@ public static class AuditText
     [
         ("voids", "Voids"), ("refunds", "Refunds"), ("writeoffs", "Write-offs"), ("cancellations", "Cancellations"), ("cashups", "Cash-ups"),
         ("shifts", "Shifts"), ("failed_sign_ins", "Failed sign-ins"), ("sign_ins", "Sign-ins"), ("payments", "Payments"), ("charges", "Charges"),
-        ("sales", "Sales"), ("patrons", "Patrons"), ("users", "Users"), ("clients", "API clients"), ("setup", "Setup"),
+        ("sales", "Sales"), ("patrons", "Patrons"), ("users", "Users"), ("clients", "API clients"), ("kiosks", "Kiosks"), ("setup", "Setup"),
     ];
 
     static readonly Dictionary<string, string> Actions = new(StringComparer.Ordinal)
@@ -58,6 +58,17 @@ public static class AuditText
         ["client.disable"] = "Disabled an API client",
         ["client.enable"] = "Enabled an API client",
         ["client.rotate_secret"] = "Rotated a client's secret",
+        ["sip.login"] = "Kiosk signed in (SIP2)",
+        ["sip.login_failed"] = "Failed kiosk sign-in (SIP2)",
+        ["sip.fee_paid"] = "Took a payment (SIP2 kiosk)",
+        ["sip.fee_paid_refused"] = "Refused a kiosk payment (SIP2)",
+        ["sip_login.create"] = "Added a SIP login",
+        ["sip_login.update"] = "Changed a SIP login",
+        ["sip_login.disable"] = "Disabled a SIP login",
+        ["sip_login.enable"] = "Enabled a SIP login",
+        ["sip_login.password"] = "Changed a SIP login's password",
+        ["patron.pin_set"] = "Set a patron's PIN",
+        ["patron.pin_cleared"] = "Cleared a patron's PIN",
         ["patron.create"] = "Added a patron",
         ["patron.update"] = "Changed a patron",
         ["patron.secure"] = "Secured a patron's account",

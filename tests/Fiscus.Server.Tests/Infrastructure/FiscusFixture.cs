@@ -11,7 +11,7 @@ namespace Fiscus.Server.Tests.Infrastructure;
 /// A running Fiscus on a database of this test class's own, with helpers to act as the seeded admin, as a
 /// new user of any role or as an API client, always through real credentials.
 /// </summary>
-public sealed class FiscusFixture : IAsyncLifetime
+public class FiscusFixture : IAsyncLifetime
 {
     readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task<TestUser>> staff = new();
     string? adminToken;
@@ -27,7 +27,7 @@ public sealed class FiscusFixture : IAsyncLifetime
     {
         var database = TestDatabases.NewName("server");
         await TestDatabases.CreateAsync(database, await TemplateDatabase.NameAsync());
-        Factory = new FiscusFactory(database);
+        Factory = new FiscusFactory(database, Settings());
         Db = NpgsqlDataSource.Create(TestDatabases.ConnectionStringFor(database));
         _ = Factory.Services;
     }
@@ -42,6 +42,9 @@ public sealed class FiscusFixture : IAsyncLifetime
         await Db.DisposeAsync();
         await TestDatabases.DropAsync(Factory.Database);
     }
+
+    /// <summary>Settings on top of the test defaults, for a fixture that needs them (the SIP2 listener's).</summary>
+    protected virtual IReadOnlyDictionary<string, string?>? Settings() => null;
 
     /// <summary>A unique suffix for names within this class's database.</summary>
     public string Unique(string prefix) => $"{prefix}{Interlocked.Increment(ref sequence)}";
