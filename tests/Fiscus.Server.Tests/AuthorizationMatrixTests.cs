@@ -98,6 +98,8 @@ public sealed class AuthorizationMatrixTests(FiscusFixture fiscus) : IClassFixtu
             """{"cardnumber": "{unique}", "surname": "Elsewhere", "library_id": "{library}"}"""),
         new("PUT", "/api/v1/patrons/{patron}", "patrons:write", "manager", Access.Confined,
             """{"cardnumber": "{unique}", "surname": "Moved", "library_id": "{library}", "secured": false}"""),
+        new("PUT", "/api/v1/patrons/{patron}/pin", "patrons:write", "manager", Access.Confined, """{"pin": "4711"}"""),
+        new("DELETE", "/api/v1/patrons/{patron}/pin", "patrons:write", "manager", Access.Confined),
 
         new("GET", "/api/v1/patrons/{patron}/account", "accounts:read", "cashier", Access.Confined),
         new("GET", "/api/v1/patrons/{patron}/account/debits", "accounts:read", "cashier", Access.Confined),
@@ -167,6 +169,13 @@ public sealed class AuthorizationMatrixTests(FiscusFixture fiscus) : IClassFixtu
         new("POST", "/api/v1/clients/nope/disable", "clients:write", "admin", Access.StaffOnly),
         new("POST", "/api/v1/clients/nope/enable", "clients:write", "admin", Access.StaffOnly),
         new("POST", "/api/v1/clients/nope/secret", "clients:write", "admin", Access.StaffOnly),
+        new("GET", "/api/v1/sip_logins", "clients:write", "admin", Access.StaffOnly),
+        new("GET", "/api/v1/sip_logins/nope", "clients:write", "admin", Access.StaffOnly),
+        new("POST", "/api/v1/sip_logins", "clients:write", "admin", Access.StaffOnly),
+        new("PUT", "/api/v1/sip_logins/nope", "clients:write", "admin", Access.StaffOnly),
+        new("POST", "/api/v1/sip_logins/nope/disable", "clients:write", "admin", Access.StaffOnly),
+        new("POST", "/api/v1/sip_logins/nope/enable", "clients:write", "admin", Access.StaffOnly),
+        new("POST", "/api/v1/sip_logins/nope/password", "clients:write", "admin", Access.StaffOnly),
 
         // One log of every library and of the installation's users and clients: no binding could confine it.
         new("GET", "/api/v1/audit", "audit:read", "manager", Access.InstallationWide),

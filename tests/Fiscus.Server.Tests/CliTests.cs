@@ -4,7 +4,7 @@ using Fiscus.Testing;
 namespace Fiscus.Server.Tests;
 
 /// <summary>The command-line verbs, run in process against a database of their own.</summary>
-public sealed class CliTests : IAsyncLifetime
+public sealed partial class CliTests : IAsyncLifetime
 {
     readonly string database = TestDatabases.NewName("cli");
 

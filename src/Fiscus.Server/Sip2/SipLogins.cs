@@ -139,16 +139,9 @@ public sealed partial class SipLogins(NpgsqlDataSource dataSource, Passwords pas
                     ? Failure.Invalid(failure.Code, "payment_types", $"{failure.Message} That is the default map; give payment_types to map to others.")
                     : failure;
             }
-            if (await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-                "SELECT login FROM sip_logins WHERE lower(login) = lower(@Login)", request, transaction, cancellationToken: cancellationToken)) is { } taken)
+            if (await TakenAsync(connection, transaction, request.Login!, cancellationToken) is { } taken)
             {
-                return LoginTaken(request.Login!, taken);
-            }
-            if (await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-                "SELECT EXISTS (SELECT 1 FROM api_clients WHERE lower(name) = lower(@name))", new { name = ClientName(request.Login!) }, transaction,
-                cancellationToken: cancellationToken)))
-            {
-                return ClientNameTaken(request.Login!);
+                return taken;
             }
             var now = time.GetUtcNow();
             var sipLoginId = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
@@ -175,7 +168,7 @@ public sealed partial class SipLogins(NpgsqlDataSource dataSource, Passwords pas
             await AuditLog.WriteAsync(connection, transaction, actor, now, "sip_login.create", "sip_login", login!.Login,
                 new { Settings = AuditView(login), login.ClientId, GeneratedPassword = generated is not null }, cancellationToken);
             return (login, generated);
-        }, cancellationToken));
+        }, cancellationToken), cancellationToken);
     }
 
     /// <summary>Changes a login's settings; a new register or library moves its service client there too.</summary>
@@ -457,21 +450,36 @@ public sealed partial class SipLogins(NpgsqlDataSource dataSource, Passwords pas
         return sipLoginId is null ? null : await LoadAsync(connection, transaction, "s.sip_login_id = @sipLoginId", new { sipLoginId }, cancellationToken);
     }
 
-    /// <summary>Two creations of one login racing past the check above: the database's unique index has the last word.</summary>
-    static async Task<Outcome<T>> UniqueAsync<T>(string login, Func<Task<Outcome<T>>> create)
+    /// <summary>
+    /// Two creations of one login racing past <see cref="TakenAsync"/>: the unique indexes have the last word. The service
+    /// client is inserted first, so the loser usually trips over its name; PostgreSQL raises a unique violation only once
+    /// the winner has committed, so the winner can be read to say which it was.
+    /// </summary>
+    async Task<Outcome<T>> UniqueAsync<T>(string login, Func<Task<Outcome<T>>> create, CancellationToken cancellationToken)
     {
         try
         {
             return await create();
         }
-        catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "sip_logins_login_key" })
+        catch (PostgresException e) when (e is
+            { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "sip_logins_login_key" or "api_clients_name_key" })
         {
-            return LoginTaken(login, login);
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            return await TakenAsync(connection, null, login, cancellationToken) ?? ClientNameTaken(login);
         }
-        catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "api_clients_name_key" })
-        {
-            return ClientNameTaken(login);
-        }
+    }
+
+    /// <summary>
+    /// A login of this name in any case, or else an API client with its service client's name. One statement, so both are
+    /// read from one snapshot: a login created meanwhile is seen as a login, not as a client's name.
+    /// </summary>
+    static async Task<Failure?> TakenAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string login, CancellationToken cancellationToken)
+    {
+        var (existing, clientNamed) = await connection.QuerySingleAsync<(string?, bool)>(new CommandDefinition("""
+            SELECT (SELECT login FROM sip_logins WHERE lower(login) = lower(@login)),
+                   EXISTS (SELECT 1 FROM api_clients WHERE lower(name) = lower(@name))
+            """, new { login, name = ClientName(login) }, transaction, cancellationToken: cancellationToken));
+        return existing is not null ? LoginTaken(login, existing) : clientNamed ? ClientNameTaken(login) : null;
     }
 
     /// <summary>What the audit log keeps of a login's settings (never its password or hash).</summary>
