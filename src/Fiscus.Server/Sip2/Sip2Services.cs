@@ -22,39 +22,57 @@ public sealed class Sip2Services(
 }
 
 /// <summary>
-/// Failed SIP logins per address: after <see cref="MaxFailures"/> in a minute, an address's logins are refused unchecked
-/// until the minute is over, so a kiosk password cannot be guessed at socket speed. Per instance, like a login's tarpit.
+/// What SIP2 lets a kiosk get wrong before it stops listening, per Fiscus instance: failed logins per address (so a kiosk
+/// password cannot be guessed at socket speed) and wrong PINs per patron (so a kiosk login cannot walk a 4-digit PIN).
+/// Past the limit the check fails without being made until the window has passed.
 /// </summary>
 public sealed class Sip2LoginThrottle(TimeProvider time)
 {
-    public const int MaxFailures = 5;
-    static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
-    readonly Dictionary<string, (DateTimeOffset Since, int Failures)> failures = new(StringComparer.Ordinal);
-    readonly Lock gate = new();
+    public const int MaxFailedLogins = 5;
+    public static readonly TimeSpan LoginWindow = TimeSpan.FromMinutes(1);
+    public const int MaxWrongPins = 5;
+    public static readonly TimeSpan PinWindow = TimeSpan.FromMinutes(15);
 
-    public bool IsBlocked(string address)
-    {
-        lock (gate)
-        {
-            return failures.TryGetValue(address, out var entry) && time.GetUtcNow() - entry.Since < Window && entry.Failures >= MaxFailures;
-        }
-    }
+    readonly Budget logins = new(time, MaxFailedLogins, LoginWindow);
+    readonly Budget pins = new(time, MaxWrongPins, PinWindow);
 
-    public void Failed(string address)
+    public bool IsBlocked(string address) => logins.IsSpent(address);
+
+    public void Failed(string address) => logins.Spend(address);
+
+    public bool PinsBlocked(long patronId) => pins.IsSpent(Key(patronId));
+
+    public void WrongPin(long patronId) => pins.Spend(Key(patronId));
+
+    static string Key(long patronId) => patronId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    sealed class Budget(TimeProvider time, int max, TimeSpan window)
     {
-        lock (gate)
+        readonly Dictionary<string, (DateTimeOffset Since, int Failures)> failures = new(StringComparer.Ordinal);
+        readonly Lock gate = new();
+
+        public bool IsSpent(string key)
         {
-            var now = time.GetUtcNow();
-            if (failures.Count > 10_000)
+            lock (gate)
             {
-                foreach (var stale in failures.Where(f => now - f.Value.Since >= Window).Select(f => f.Key).ToList())
-                {
-                    failures.Remove(stale);
-                }
+                return failures.TryGetValue(key, out var entry) && time.GetUtcNow() - entry.Since < window && entry.Failures >= max;
             }
-            failures[address] = failures.TryGetValue(address, out var entry) && now - entry.Since < Window
-                ? (entry.Since, entry.Failures + 1)
-                : (now, 1);
+        }
+
+        public void Spend(string key)
+        {
+            lock (gate)
+            {
+                var now = time.GetUtcNow();
+                if (failures.Count > 10_000)
+                {
+                    foreach (var stale in failures.Where(f => now - f.Value.Since >= window).Select(f => f.Key).ToList())
+                    {
+                        failures.Remove(stale);
+                    }
+                }
+                failures[key] = failures.TryGetValue(key, out var entry) && now - entry.Since < window ? (entry.Since, entry.Failures + 1) : (now, 1);
+            }
         }
     }
 }

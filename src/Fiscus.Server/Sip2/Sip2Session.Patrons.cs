@@ -123,8 +123,14 @@ public sealed partial class Sip2Session
     {
         var policy = login!.PatronPassword;
         var hasPin = patron.PinHash is not null;
-        // Verified even when the patron has none (against a decoy), so the time taken does not say whether a PIN is set.
-        var matches = presented is not null && services.Passwords.Verify(patron.PinHash, presented).Valid;
+        // Verified even when the patron has none (against a decoy), so the time taken does not say whether a PIN is set. Past
+        // the wrong-PIN limit the patron's PIN is not checked at all (so not found, whatever was typed) until the window ends.
+        var blocked = hasPin && services.Throttle.PinsBlocked(patron.PatronId);
+        var matches = presented is not null && services.Passwords.Verify(blocked ? null : patron.PinHash, presented).Valid;
+        if (hasPin && presented is not null && !matches && !blocked)
+        {
+            services.Throttle.WrongPin(patron.PatronId);
+        }
         var valid = hasPin ? matches : policy != PatronPasswordPolicy.Required;
         var allowed = policy == PatronPasswordPolicy.Ignored || valid;
         var reported = presented is not null || policy == PatronPasswordPolicy.Required;

@@ -459,3 +459,41 @@ public sealed class Sip2ServerTests(Sip2Fixture fiscus) : IClassFixture<Sip2Fixt
         return at >= 0 && raw.Length - at == 9 ? raw[..at] : raw;
     }
 }
+
+public sealed class Sip2GuessingTests(Sip2Fixture fiscus) : IClassFixture<Sip2Fixture>
+{
+    [Fact]
+    public async Task A_patrons_PIN_cannot_be_walked_five_wrong_guesses_stop_the_checking()
+    {
+        var (kiosk, _, _) = await fiscus.KioskAsync(new { patron_password = "required" });
+        await using var _k = kiosk;
+        var (patron, card, _) = await fiscus.PatronWithFinesAsync("2468", "MAIN", 5m);
+
+        for (var guess = 0; guess < Fiscus.Server.Sip2.Sip2LoginThrottle.MaxWrongPins; guess++)
+        {
+            Assert.Equal("N", (await kiosk.PatronStatusAsync("MAIN", card, $"000{guess}")).Field("CQ"));
+        }
+        // The right PIN now fails too, and pays nothing, until the window has passed.
+        Assert.Equal("N", (await kiosk.PatronStatusAsync("MAIN", card, "2468")).Field("CQ"));
+        Assert.Equal("N", (await kiosk.FeePaidAsync("MAIN", card, "1.00", Sip2Fixture.Currency, patronPassword: "2468")).FixedAt(0, 1));
+        Assert.Equal(5m, await fiscus.BalanceAsync(patron));
+        fiscus.Clock.Advance(Fiscus.Server.Sip2.Sip2LoginThrottle.PinWindow);
+        Assert.Equal("Y", (await kiosk.PatronStatusAsync("MAIN", card, "2468")).Field("CQ"));
+    }
+
+    [Fact]
+    public void Failed_logins_from_one_address_stop_being_checked_for_the_minute()
+    {
+        var clock = new TestClock();
+        var throttle = new Fiscus.Server.Sip2.Sip2LoginThrottle(clock);
+        for (var i = 0; i < Fiscus.Server.Sip2.Sip2LoginThrottle.MaxFailedLogins; i++)
+        {
+            Assert.False(throttle.IsBlocked("10.0.0.7"));
+            throttle.Failed("10.0.0.7");
+        }
+        Assert.True(throttle.IsBlocked("10.0.0.7"));
+        Assert.False(throttle.IsBlocked("10.0.0.8"));
+        clock.Advance(Fiscus.Server.Sip2.Sip2LoginThrottle.LoginWindow);
+        Assert.False(throttle.IsBlocked("10.0.0.7"));
+    }
+}
