@@ -22,8 +22,9 @@ public sealed class Sip2Services(
 }
 
 /// <summary>
-/// Failed SIP logins per address: after <see cref="MaxFailures"/> in a minute, an address's logins are refused unchecked
-/// until the minute is over, so a kiosk password cannot be guessed at socket speed. Per instance, like a login's tarpit.
+/// Failed SIP logins per address and login name: after <see cref="MaxFailures"/> in a minute, that login's sign-ins from that
+/// address are refused unchecked until the minute is over, so a kiosk password cannot be guessed at socket speed, while other
+/// kiosks sharing the address (one NAT, a TCP load balancer) still sign in. Per instance, like a login's tarpit.
 /// </summary>
 public sealed class Sip2LoginThrottle(TimeProvider time)
 {
