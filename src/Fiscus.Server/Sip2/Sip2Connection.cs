@@ -166,8 +166,11 @@ public sealed class Sip2Connection(Stream stream, Sip2Session session, Sip2Optio
         {
             lastAnswer = answer;
         }
-        await stream.WriteAsync(answer);
-        await stream.FlushAsync();
+        // A kiosk that stops reading its answers must not hold the connection (and a slot of the limit) forever once the
+        // socket's buffers are full: a write gets the idle timeout too, after which the connection is closed.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(options.IdleTimeoutSeconds));
+        await stream.WriteAsync(answer, timeout.Token);
+        await stream.FlushAsync(timeout.Token);
     }
 
     static bool IsHex(ReadOnlySpan<byte> bytes)

@@ -22,8 +22,9 @@ public sealed class Sip2Services(
 }
 
 /// <summary>
-/// What SIP2 lets a kiosk get wrong before it stops listening, per Fiscus instance: failed logins per address (so a kiosk
-/// password cannot be guessed at socket speed) and wrong PINs per patron (so a kiosk login cannot walk a 4-digit PIN).
+/// What SIP2 lets a kiosk get wrong before it stops listening, per Fiscus instance: failed logins per address and login name
+/// (so a kiosk password cannot be guessed at socket speed, while other kiosks behind the same NAT or load balancer still sign
+/// in) and wrong PINs per patron (so a kiosk login cannot walk a 4-digit PIN).
 /// Past the limit the check fails without being made until the window has passed.
 /// </summary>
 public sealed class Sip2LoginThrottle(TimeProvider time)
@@ -36,9 +37,10 @@ public sealed class Sip2LoginThrottle(TimeProvider time)
     readonly Budget logins = new(time, MaxFailedLogins, LoginWindow);
     readonly Budget pins = new(time, MaxWrongPins, PinWindow);
 
-    public bool IsBlocked(string address) => logins.IsSpent(address);
+    /// <param name="key">The address and the login name tried.</param>
+    public bool IsBlocked(string key) => logins.IsSpent(key);
 
-    public void Failed(string address) => logins.Spend(address);
+    public void Failed(string key) => logins.Spend(key);
 
     public bool PinsBlocked(long patronId) => pins.IsSpent(Key(patronId));
 

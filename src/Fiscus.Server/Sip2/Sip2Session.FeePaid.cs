@@ -23,6 +23,12 @@ public sealed partial class Sip2Session
         {
             return FeePaidRefused(m, NotLoggedIn);
         }
+        // The login as it is now (disabled, moved to another register or library, its PIN rule or payment types changed since
+        // this connection logged in), before anything is checked with its settings.
+        if (await RefreshLoginAsync(cancellationToken) is not { } current)
+        {
+            return FeePaidRefused(m, LoginNoLongerValid);
+        }
         if (!m.IsComplete || !IsSipDate(m.FixedAt(0, 18)))
         {
             return await RefuseFeeAsync(m, "malformed", "The request is malformed: transaction date (18), fee type (2), payment type (2) and currency (3) come first.",
@@ -44,7 +50,7 @@ public sealed partial class Sip2Session
         {
             return await RefuseFeeAsync(m, "invalid_amount", AmountRule(m["BV"], services.Fiscus.Currency), cancellationToken);
         }
-        if (!login.PaymentTypes.TryGetValue(sipPaymentType, out var paymentType))
+        if (!current.PaymentTypes.TryGetValue(sipPaymentType, out var paymentType))
         {
             return await RefuseFeeAsync(m, "payment_type_not_mapped", string.Create(CultureInfo.InvariantCulture,
                 $"Payment type {sipPaymentType} is not accepted by this kiosk."), cancellationToken);
@@ -70,13 +76,6 @@ public sealed partial class Sip2Session
         {
             return await RefuseFeeAsync(m, "wrong_pin", WrongPin, cancellationToken);
         }
-        // The login as it is now: disabled, or moved to another register, since this connection logged in.
-        if (await services.Logins.ReloadAsync(login.SipLoginId, cancellationToken) is not { } current)
-        {
-            login = null;
-            return FeePaidRefused(m, "This kiosk's login is no longer valid: log in again.");
-        }
-        login = current;
 
         var command = new PayFeesCommand(amount, paymentType, current.CashRegisterId, feeId, current.Overpayment == OverpaymentPolicy.Credit,
             Description(feeType), $"SIP2 fee paid at {current.Login}", transactionId);
@@ -209,7 +208,15 @@ public sealed partial class Sip2Session
         {
             return null;
         }
-        var major = decimal.Parse(value.Trim().Replace(',', '.'), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+        // More decimals than the currency has is refused even when they are zeros: "1,000" from a kiosk that writes a thousands
+        // separator must not be read as 1.00, nor "1.000" silently taken as 1.00.
+        var text = value.Trim();
+        var separator = text.IndexOfAny(['.', ',']);
+        if (separator >= 0 && text.Length - separator - 1 > currency.Exponent)
+        {
+            return null;
+        }
+        var major = decimal.Parse(text.Replace(',', '.'), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
         return currency.TryToMinor(major, out var minor) && minor > 0 && minor <= AmountLimits.MaxMinor(currency) ? minor : null;
     }
 

@@ -28,6 +28,10 @@ public sealed partial class Sip2Session
         {
             return PatronStatusRefused(m, NotLoggedIn, language);
         }
+        if (await RefreshLoginAsync(cancellationToken) is null)
+        {
+            return PatronStatusRefused(m, LoginNoLongerValid, language);
+        }
         var (patron, refusal) = await FindPatronAsync(m, cancellationToken);
         if (patron is null)
         {
@@ -53,6 +57,10 @@ public sealed partial class Sip2Session
         if (login is null)
         {
             return PatronInformationRefused(m, NotLoggedIn);
+        }
+        if (await RefreshLoginAsync(cancellationToken) is null)
+        {
+            return PatronInformationRefused(m, LoginNoLongerValid);
         }
         if (!m.IsComplete || !IsSipDate(m.FixedAt(3, 18)))
         {

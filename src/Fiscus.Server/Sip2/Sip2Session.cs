@@ -64,7 +64,10 @@ public sealed partial class Sip2Session(Sip2Services services, string remoteAddr
             await AuditFailedLoginAsync(name, "malformed", cancellationToken);
             return "940";
         }
-        if (services.Throttle.IsBlocked(remoteAddress))
+        // Per address and login: kiosks behind one NAT or the TCP load balancer share an address, and someone guessing one
+        // login's password there must not lock every other kiosk out.
+        var throttleKey = $"{remoteAddress}\n{name}";
+        if (services.Throttle.IsBlocked(throttleKey))
         {
             await AuditFailedLoginAsync(name, "throttled", cancellationToken);
             return "940";
@@ -72,7 +75,7 @@ public sealed partial class Sip2Session(Sip2Services services, string remoteAddr
         var found = await services.Logins.VerifyAsync(name, password, cancellationToken);
         if (found is null)
         {
-            services.Throttle.Failed(remoteAddress);
+            services.Throttle.Failed(throttleKey);
             await AuditFailedLoginAsync(name, "wrong login or password, or disabled", cancellationToken);
             return "940";
         }
@@ -117,6 +120,22 @@ public sealed partial class Sip2Session(Sip2Services services, string remoteAddr
     string Institution(Sip2Message message) => message["AO"] is { Length: > 0 } ao ? ao : login?.LibraryId ?? "";
 
     const string NotLoggedIn = "This kiosk is not logged in (93).";
+
+    const string LoginNoLongerValid = "This kiosk's login is no longer valid: log in again.";
+
+    /// <summary>
+    /// The login as it stands now, for a connection signed in earlier (kiosks keep theirs open for days): a login disabled since
+    /// is signed out, and a changed setting (PIN rule, library, register, payment types) takes effect at the next message.
+    /// </summary>
+    async Task<SipLogin?> RefreshLoginAsync(CancellationToken cancellationToken)
+    {
+        if (login is null)
+        {
+            return null;
+        }
+        login = await services.Logins.ReloadAsync(login.SipLoginId, cancellationToken);
+        return login;
+    }
 
     /// <summary>The spec's date: YYYYMMDD, four blanks (local time), HHMMSS, in the login's library's time zone.</summary>
     string Now() => TimeZoneInfo.ConvertTime(services.Time.GetUtcNow(), zone).ToString("yyyyMMdd'    'HHmmss", CultureInfo.InvariantCulture);
