@@ -30,7 +30,9 @@ public sealed class Sip2Connection(Stream stream, Sip2Session session, Sip2Optio
                 // message byte by byte, or sends nothing, is closed after it.
                 using (var idle = CancellationTokenSource.CreateLinkedTokenSource(stopping))
                 {
-                    idle.CancelAfter(TimeSpan.FromSeconds(options.IdleTimeoutSeconds));
+                    // Until it logs in a connection gets less time, so sockets that never log in cannot hold the connection limit.
+                    idle.CancelAfter(TimeSpan.FromSeconds(session.IsLoggedIn ? options.IdleTimeoutSeconds
+                        : Math.Min(options.IdleTimeoutSeconds, Sip2Options.LoginDeadlineSeconds)));
                     var buffer = ReadOnlySequence<byte>.Empty;
                     do
                     {
@@ -124,7 +126,9 @@ public sealed class Sip2Connection(Stream stream, Sip2Session session, Sip2Optio
             await SendAsync(lastAnswer, remember: false);
             return;
         }
-        var message = Sip2Message.Parse(options.Encoding.GetString(bytes, 0, textLength), sequence, errorDetection);
+        // NUL may not appear in a message (the spec); one that does is read without it rather than stored or sent to the database.
+        var message = Sip2Message.Parse(options.Encoding.GetString(bytes, 0, textLength).Replace("\0", "", StringComparison.Ordinal), sequence,
+            errorDetection);
         if (message is null)
         {
             logger.LogInformation("SIP2 message from {Remote} ignored: it does not start with a command id", remote);

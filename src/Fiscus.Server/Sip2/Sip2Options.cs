@@ -39,6 +39,9 @@ public sealed class Sip2Options
 
     public bool Enabled => Endpoints.Count > 0;
 
+    /// <summary>How long a connection that has not logged in (93) may wait between messages.</summary>
+    public const int LoginDeadlineSeconds = 30;
+
     public static Sip2Options FromConfiguration(IConfiguration configuration)
     {
         var urls = configuration[UrlsSetting];

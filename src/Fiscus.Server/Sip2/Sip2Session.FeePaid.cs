@@ -58,8 +58,9 @@ public sealed partial class Sip2Session
         long? feeId = null;
         if (m["CG"] is { Length: > 0 } cg)
         {
-            // The fee identifier is the account line id that 64 listed first in its fine item; a kiosk may send back the whole item.
-            var id = cg.Split(' ', 2)[0];
+            // The fee identifier is the account line id. A kiosk may send back the whole fine item: then the id is its first word,
+            // but only when the login's format puts {id} first (another format's first word could be a number that is not an id).
+            var id = cg.All(char.IsAsciiDigit) || !login.FineItemFormat.StartsWith("{id}", StringComparison.Ordinal) ? cg : cg.Split(' ', 2)[0];
             if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) || parsed <= 0)
             {
                 return await RefuseFeeAsync(m, "unknown_fee", $"Fee '{cg}' is not one this kiosk was given.", cancellationToken);
@@ -72,7 +73,7 @@ public sealed partial class Sip2Session
         {
             return await RefuseFeeAsync(m, "unknown_patron", refusal!, cancellationToken);
         }
-        if (!CheckPin(patron, m["AD"]).Allowed)
+        if (!(await CheckPinAsync(patron, m["AD"], cancellationToken)).Allowed)
         {
             return await RefuseFeeAsync(m, "wrong_pin", WrongPin, cancellationToken);
         }

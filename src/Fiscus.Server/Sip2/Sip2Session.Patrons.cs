@@ -5,7 +5,10 @@ namespace Fiscus.Server.Sip2;
 
 public sealed partial class Sip2Session
 {
-    sealed record SipPatron(long PatronId, string Cardnumber, string? Firstname, string Surname, string LibraryId, string? PinHash, long OwedMinor, long FineItems)
+    /// <param name="OwedMinor">What the patron owes: the balance, its unapplied credits included, never below zero.</param>
+    sealed record SipPatron(
+        long PatronId, string Cardnumber, string? Firstname, string Surname, string LibraryId, bool Secured, string? PinHash, long OwedMinor,
+        long FineItems)
     {
         public string Name => Firstname is { Length: > 0 } first ? $"{first} {Surname}" : Surname;
     }
@@ -37,9 +40,9 @@ public sealed partial class Sip2Session
         {
             return PatronStatusRefused(m, refusal!, language);
         }
-        var pin = CheckPin(patron, m["AD"]);
+        var pin = await CheckPinAsync(patron, m["AD"], cancellationToken);
         return new Sip2Response("24").Fixed(ValidPatronStatus).Fixed(language).Fixed(Now())
-            .Field("AO", Institution(m)).Field("AA", m["AA"]).Field("AE", patron.Name)
+            .Field("AO", Institution(m)).Field("AA", m["AA"]).Field("AE", pin.Allowed ? patron.Name : "")
             .Field("BL", "Y").Field("CQ", pin.Cq)
             .Field("BH", services.Fiscus.Currency.Code).Field("BV", pin.Allowed ? Major(patron.OwedMinor) : null)
             .Field("AF", !pin.Allowed ? WrongPin : note)
@@ -71,13 +74,13 @@ public sealed partial class Sip2Session
         {
             return PatronInformationRefused(m, refusal!);
         }
-        var pin = CheckPin(patron, m["AD"]);
+        var pin = await CheckPinAsync(patron, m["AD"], cancellationToken);
         var answer = new Sip2Response("64").Fixed(ValidPatronStatus).Fixed(language).Fixed(Now())
             // Holds, overdue, charged, fine items, recalls, unavailable holds. Fiscus knows only fines; the others are 0 rather
             // than the spec's four blanks for "unsupported", which kiosks that read the counts as numbers choke on.
             .Fixed("0000").Fixed("0000").Fixed("0000").Fixed(pin.Allowed ? Math.Min(patron.FineItems, 9999).ToString("D4", CultureInfo.InvariantCulture) : "0000")
             .Fixed("0000").Fixed("0000")
-            .Field("AO", Institution(m)).Field("AA", m["AA"]).Field("AE", patron.Name)
+            .Field("AO", Institution(m)).Field("AA", m["AA"]).Field("AE", pin.Allowed ? patron.Name : "")
             .Field("BL", "Y").Field("CQ", pin.Cq)
             .Field("BH", services.Fiscus.Currency.Code).Field("BV", pin.Allowed ? Major(patron.OwedMinor) : null);
         var summary = m.FixedAt(21, 10);
@@ -107,12 +110,17 @@ public sealed partial class Sip2Session
         {
             return (null, "No patron identifier (AA) was sent.");
         }
+        if (cardnumber.Any(char.IsControl) || cardnumber.Length > 64)
+        {
+            return (null, "Unknown patron: please ask staff.");
+        }
         await using var connection = await services.Db.OpenConnectionAsync(cancellationToken);
         var patron = await connection.QuerySingleOrDefaultAsync<SipPatron>(new CommandDefinition("""
-            SELECT p.patron_id, p.cardnumber, p.firstname, p.surname, p.library_id, p.pin_hash,
-                   COALESCE(sum(l.amount_outstanding_minor), 0)::bigint AS owed_minor, count(l.account_line_id) AS fine_items
+            SELECT p.patron_id, p.cardnumber, p.firstname, p.surname, p.library_id, p.secured, p.pin_hash,
+                   GREATEST(COALESCE(sum(l.amount_outstanding_minor), 0), 0)::bigint AS owed_minor,
+                   count(l.account_line_id) FILTER (WHERE l.debit_type_code IS NOT NULL AND l.amount_outstanding_minor > 0) AS fine_items
             FROM patrons p
-            LEFT JOIN account_lines l ON l.patron_id = p.patron_id AND l.debit_type_code IS NOT NULL AND l.amount_outstanding_minor > 0
+            LEFT JOIN account_lines l ON l.patron_id = p.patron_id AND l.amount_outstanding_minor <> 0
             WHERE p.cardnumber = @cardnumber
             GROUP BY p.patron_id
             """, new { cardnumber }, cancellationToken: cancellationToken));
@@ -124,10 +132,27 @@ public sealed partial class Sip2Session
         {
             return (null, "This card cannot be used at this kiosk: please ask staff.");
         }
+        if (patron.Secured)
+        {
+            // A secured record takes no writes (Polaris' secured patrons): say so before the kiosk takes any money.
+            return (null, "This account cannot be used at a kiosk: please ask staff.");
+        }
         return (patron, null);
     }
 
-    PinCheck CheckPin(SipPatron patron, string? presented)
+    /// <summary>The PIN check, with a wrong PIN (one actually checked: at most the throttle's few per patron) in the audit log.</summary>
+    async Task<PinCheck> CheckPinAsync(SipPatron patron, string? presented, CancellationToken cancellationToken)
+    {
+        var (check, wrong) = CheckPin(patron, presented);
+        if (wrong)
+        {
+            await AuditAsync("sip.pin_failed", "patron", patron.PatronId.ToString(CultureInfo.InvariantCulture),
+                new { blocked_now = services.Throttle.PinsBlocked(patron.PatronId) }, cancellationToken);
+        }
+        return check;
+    }
+
+    (PinCheck Check, bool Wrong) CheckPin(SipPatron patron, string? presented)
     {
         var policy = login!.PatronPassword;
         var hasPin = patron.PinHash is not null;
@@ -135,14 +160,15 @@ public sealed partial class Sip2Session
         // the wrong-PIN limit the patron's PIN is not checked at all (so not found, whatever was typed) until the window ends.
         var blocked = hasPin && services.Throttle.PinsBlocked(patron.PatronId);
         var matches = presented is not null && services.Passwords.Verify(blocked ? null : patron.PinHash, presented).Valid;
-        if (hasPin && presented is not null && !matches && !blocked)
+        var wrong = hasPin && presented is not null && !matches && !blocked;
+        if (wrong)
         {
             services.Throttle.WrongPin(patron.PatronId);
         }
         var valid = hasPin ? matches : policy != PatronPasswordPolicy.Required;
         var allowed = policy == PatronPasswordPolicy.Ignored || valid;
         var reported = presented is not null || policy == PatronPasswordPolicy.Required;
-        return new PinCheck(allowed, reported ? (valid ? "Y" : "N") : null);
+        return (new PinCheck(allowed, reported ? (valid ? "Y" : "N") : null), wrong);
     }
 
     async Task<IReadOnlyList<FineItem>> FineItemsAsync(SipPatron patron, Sip2Message m, CancellationToken cancellationToken)

@@ -25,6 +25,9 @@ public sealed partial class Sip2Session(Sip2Services services, string remoteAddr
     TimeZoneInfo zone = TimeZoneInfo.Utc;
     long messages;
 
+    /// <summary>Whether a login (93) was accepted on this connection and still holds.</summary>
+    public bool IsLoggedIn => login is not null;
+
     /// <summary>The answer (without error detection, which the connection adds), or null for a command SIP2 does not define.</summary>
     public async Task<string?> HandleAsync(Sip2Message message)
     {

@@ -30,6 +30,8 @@ public static partial class AccountOperations
         }
         var outstanding = await account.OutstandingDebitsAsync();
         var owed = command.DebitId is null ? outstanding.Sum(d => d.AmountOutstandingMinor) : named[0].AmountOutstandingMinor;
+        // Credit the patron already has (an earlier overpayment) counts: what they owe is at most their balance.
+        owed = Math.Min(owed, Math.Max(await account.BalanceAsync(), 0));
         if (command.AmountMinor > owed && !command.CreditOverpayment)
         {
             return owed == 0
