@@ -42,7 +42,7 @@ public static class AuditCategories
         new("shifts", "cashier shifts: start, cash in and out, end, opening differences (shift.*)", new([], ["shift"], [])),
         new("failed_sign_ins", "sign-ins refused, lock-outs and the throttle's summaries (auth.*_failed, auth.locked_out, auth.throttled)",
             new(["auth.login_failed", "auth.basic_failed", "auth.token_failed", "auth.step_up_failed", "auth.locked_out", "auth.throttled",
-                 "sip.login_failed"], [], [])),
+                 "sip.login_failed", "sip.pin_failed"], [], [])),
         new("sign_ins", "sign-ins, sign-outs and client tokens (auth.login, auth.basic, auth.logout, auth.token, sip.login)",
             new(["auth.login", "auth.basic", "auth.logout", "auth.token", "sip.login"], [], [])),
         new("payments", "payments and credits on patron accounts (account.credit, account.payment_intake, polaris.pay, sip.fee_paid)",

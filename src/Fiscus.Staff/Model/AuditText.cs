@@ -62,6 +62,7 @@ public static class AuditText
         ["sip.login_failed"] = "Failed kiosk sign-in (SIP2)",
         ["sip.fee_paid"] = "Took a payment (SIP2 kiosk)",
         ["sip.fee_paid_refused"] = "Refused a kiosk payment (SIP2)",
+        ["sip.pin_failed"] = "Wrong PIN at a kiosk (SIP2)",
         ["sip_login.create"] = "Added a SIP login",
         ["sip_login.update"] = "Changed a SIP login",
         ["sip_login.disable"] = "Disabled a SIP login",
