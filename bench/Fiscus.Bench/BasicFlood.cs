@@ -19,7 +19,7 @@ static class BasicFlood
     public static async Task<int> RunAsync(Options options)
     {
         using var setup = new HttpClient { BaseAddress = new Uri(options.Url), Timeout = TimeSpan.FromSeconds(30) };
-        var token = await LoginAsync(setup, options.Password);
+        var token = await BenchApi.LoginAsync(setup, options.Password);
         var (username, password) = await IntegrationUserAsync(setup, token);
 
         Console.WriteLine(F($"Basic flood benchmark: {options.Url}, probe = 1 bearer client GET {Path} back to back, {options.Seconds} s a scenario"));
@@ -85,13 +85,6 @@ static class BasicFlood
         var rate = credentials is null ? "-" : F($"{flooded / elapsed.TotalSeconds:F1}");
         var statuses = string.Join(", ", answers.OrderBy(a => a.Key).Select(a => F($"{a.Value} x {a.Key}")));
         Console.WriteLine(F($"  {name,-28} {Percentile(0.50),7:F1} ms {Percentile(0.99),7:F1} ms {latencies.Count,7}   {rate,11}   {(statuses.Length == 0 ? "-" : statuses)}"));
-    }
-
-    static async Task<string> LoginAsync(HttpClient http, string password)
-    {
-        using var response = await http.PostAsJsonAsync("/api/v1/auth/login", new { username = "admin", password });
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<JsonNode>())!["access_token"]!.GetValue<string>();
     }
 
     /// <summary>A manager for the Basic clients, so that the flood's username is not the admin the probe signed in as.</summary>

@@ -9,11 +9,16 @@ using System.Text.Json.Nodes;
 //
 //   dotnet Fiscus.Bench.dll --url http://127.0.0.1:5090 --password <admin password> [--clients 16] [--seconds 10] [--patrons 64]
 //   dotnet Fiscus.Bench.dll basic-flood --url ... --password ... [--clients 32] [--seconds 10]   (see BasicFlood.cs)
+//   dotnet Fiscus.Bench.dll sip2 --url ... --password ... --sip-host H --sip-port P [--kiosks 1,8,32] [--seconds 10] [--patrons 1000]   (see Sip2Load.cs)
 
 var options = Options.Parse(args);
 if (args is ["basic-flood", ..])
 {
     return await BasicFlood.RunAsync(options);
+}
+if (args is ["sip2", ..])
+{
+    return await Sip2Load.RunAsync(args, options);
 }
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Clients * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
 {
@@ -21,8 +26,8 @@ using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer
     Timeout = TimeSpan.FromSeconds(30),
 };
 
-var adminToken = await LoginAsync(http, options.Password);
-var (kioskToken, clientId) = await KioskAsync(http, adminToken);
+var adminToken = await BenchApi.LoginAsync(http, options.Password);
+var (kioskToken, clientId) = await BenchApi.KioskClientAsync(http, adminToken, 1);
 var patrons = await PatronsAsync(http, adminToken, options.Patrons);
 
 Console.WriteLine("Fiscus payment intake benchmark");
@@ -89,32 +94,6 @@ static async Task<(List<double> Latencies, int Failures, TimeSpan Elapsed)> RunA
     })).ToList();
     await Task.WhenAll(workers);
     return (latencies, failures, deadline.Elapsed);
-}
-
-static async Task<string> LoginAsync(HttpClient http, string password)
-{
-    using var response = await http.PostAsJsonAsync("/api/v1/auth/login", new { username = "admin", password });
-    response.EnsureSuccessStatusCode();
-    return (await response.Content.ReadFromJsonAsync<JsonNode>())!["access_token"]!.GetValue<string>();
-}
-
-static async Task<(string Token, string ClientId)> KioskAsync(HttpClient http, string adminToken)
-{
-    using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/clients")
-    {
-        Content = JsonContent.Create(new { name = $"Bench kiosk {Guid.NewGuid():N}"[..30], scopes = new[] { "payments:write" }, cash_register_id = 1 }),
-    };
-    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);
-    using var created = await http.SendAsync(request);
-    created.EnsureSuccessStatusCode();
-    var client = (await created.Content.ReadFromJsonAsync<JsonNode>())!;
-    var clientId = client["client_id"]!.GetValue<string>();
-    using var token = await http.PostAsync("/api/v1/oauth/token", new FormUrlEncodedContent(new Dictionary<string, string>
-    {
-        ["grant_type"] = "client_credentials", ["client_id"] = clientId, ["client_secret"] = client["client_secret"]!.GetValue<string>(),
-    }));
-    token.EnsureSuccessStatusCode();
-    return ((await token.Content.ReadFromJsonAsync<JsonNode>())!["access_token"]!.GetValue<string>(), clientId);
 }
 
 static async Task<long[]> PatronsAsync(HttpClient http, string adminToken, int count)
