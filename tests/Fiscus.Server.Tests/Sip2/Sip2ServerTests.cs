@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Globalization;
 using System.Text;
 
@@ -495,5 +496,41 @@ public sealed class Sip2GuessingTests(Sip2Fixture fiscus) : IClassFixture<Sip2Fi
         Assert.False(throttle.IsBlocked("10.0.0.8"));
         clock.Advance(Fiscus.Server.Sip2.Sip2LoginThrottle.LoginWindow);
         Assert.False(throttle.IsBlocked("10.0.0.7"));
+    }
+}
+
+/// <summary>Two Fiscus instances on one database, as behind a TCP load balancer: a kiosk's retry may reach the other one.</summary>
+public sealed class Sip2TwoInstancesTests(Sip2Fixture fiscus) : IClassFixture<Sip2Fixture>
+{
+    [Fact]
+    public async Task A_fee_paid_retried_on_another_instance_pays_once_and_gets_the_same_38()
+    {
+        await using var other = new FiscusFactory(fiscus.Factory.Database, new Dictionary<string, string?>
+        {
+            [Fiscus.Server.Sip2.Sip2Options.UrlsSetting] = "tcp://127.0.0.1:0",
+        });
+        var otherPort = other.Services.GetRequiredService<Fiscus.Server.Sip2.Sip2Server>().BoundEndPoints[0].Port;
+        var register = await fiscus.RegisterAsync();
+        var (login, password) = await fiscus.SipLoginAsync(register);
+        var (patron, card, _) = await fiscus.PatronWithFinesAsync(null, "MAIN", 10m);
+
+        await using var first = await fiscus.ConnectAsync();
+        Assert.Equal("941", (await first.LoginAsync(login, password)).Raw);
+        var answer = await first.FeePaidAsync("MAIN", card, "4.00", Sip2Fixture.Currency, transactionId: "LB-1");
+        Assert.Equal("Y", answer.FixedAt(0, 1));
+
+        await using var second = await Sip2Client.ConnectAsync("127.0.0.1", otherPort);
+        Assert.Equal("941", (await second.LoginAsync(login, password)).Raw);
+        var retry = await second.FeePaidAsync("MAIN", card, "4.00", Sip2Fixture.Currency, transactionId: "LB-1");
+        Assert.Equal(answer.Raw, retry.Raw);
+
+        // Both at once, on both instances, with a new BK: one payment.
+        var racing = await Task.WhenAll(
+            first.FeePaidAsync("MAIN", card, "1.00", Sip2Fixture.Currency, transactionId: "LB-2"),
+            second.FeePaidAsync("MAIN", card, "1.00", Sip2Fixture.Currency, transactionId: "LB-2"));
+        Assert.Equal(racing[0].Raw, racing[1].Raw);
+        Assert.Equal(5m, await fiscus.BalanceAsync(patron));
+        Assert.Equal(2, await fiscus.ScalarAsync<long>(
+            "SELECT count(*) FROM account_lines WHERE patron_id = @patron AND credit_type_code = 'PAYMENT'", new { patron }));
     }
 }
