@@ -38,7 +38,26 @@ public static partial class AccountOperations
         return new Tender(paymentType.Value!, register.Value);
     }
 
-    sealed record Tender(LedgerReferences.PaymentType PaymentType, LedgerReferences.Register? Register);
+    sealed record Tender(LedgerReferences.PaymentType PaymentType, LedgerReferences.Register? Register)
+    {
+        /// <summary>
+        /// A PAYMENT of <paramref name="amountMinor"/> in this tender on the patron's account: the one shape of money coming in,
+        /// journaled to the tender's register.
+        /// </summary>
+        public NewLine Payment(
+            PatronAccount account, long amountMinor, string library, string? description, string? note, string? externalId = null) => new()
+        {
+            PatronId = account.PatronId,
+            CreditTypeCode = LineTypes.Payment,
+            AmountMinor = -amountMinor,
+            PaymentType = PaymentType.Code,
+            CashRegisterId = Register?.CashRegisterId,
+            LibraryId = library,
+            Description = description,
+            InternalNote = note,
+            ExternalId = externalId,
+        };
+    }
 
     /// <summary>The listed ids, locked: each must be a debit on this patron's account.</summary>
     static async Task<Outcome<IReadOnlyList<AccountLine>>> ListedDebitsAsync(PatronAccount account, IReadOnlyList<long> ids, string field)

@@ -20,7 +20,7 @@ public static partial class AccountOperations
         {
             return tenderFailure;
         }
-        var (paymentType, register) = tender.Value!;
+        var register = tender.Value!.Register;
         if (await refs.LibraryAsync(command.LibraryId, "library_id", account.Writer.Actor) is { } libraryFailure)
         {
             return libraryFailure;
@@ -34,18 +34,9 @@ public static partial class AccountOperations
             LibraryId = library,
             Description = command.Description ?? debitType.Value!.Description,
         });
-        var credit = await account.Writer.AddLineAsync(new NewLine
-        {
-            PatronId = account.PatronId,
-            CreditTypeCode = LineTypes.Payment,
-            AmountMinor = -command.AmountMinor,
-            PaymentType = paymentType.Code,
-            CashRegisterId = register?.CashRegisterId,
-            LibraryId = library,
-            Description = command.Description ?? debitType.Value!.Description,
-            InternalNote = command.Note,
-            ExternalId = command.ExternalId,
-        });
+        var credit = await account.Writer.AddLineAsync(
+            tender.Value!.Payment(account, command.AmountMinor, library, command.Description ?? debitType.Value!.Description, command.Note,
+                command.ExternalId));
         var (paid, debits) = await account.Writer.ApplyAsync(credit, [debit]);
         return new IntakeResult(debits[0], paid, account.Writer.Offsets, await account.BalanceAsync());
     }

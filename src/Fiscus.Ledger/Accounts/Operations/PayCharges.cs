@@ -10,7 +10,7 @@ public static partial class AccountOperations
         {
             return tenderFailure;
         }
-        var (paymentType, register) = tender.Value!;
+        var register = tender.Value!.Register;
         var charges = await ListedDebitsAsync(account, command.ChargeIds, "charge_ids");
         if (charges.Failure is { } chargesFailure)
         {
@@ -34,7 +34,7 @@ public static partial class AccountOperations
             {
                 continue;
             }
-            var payment = await account.Writer.AddLineAsync(Payment(amount, charge.Description));
+            var payment = await account.Writer.AddLineAsync(tender.Value!.Payment(account, amount, library, charge.Description, command.Note));
             var (applied, debits) = await account.Writer.ApplyAsync(payment, [charge]);
             payments.Add(applied);
             paidCharges.Add(debits[0]);
@@ -42,20 +42,8 @@ public static partial class AccountOperations
         }
         if (remaining > 0)
         {
-            payments.Add(await account.Writer.AddLineAsync(Payment(remaining, "Credit for overpayment")));
+            payments.Add(await account.Writer.AddLineAsync(tender.Value!.Payment(account, remaining, library, "Credit for overpayment", command.Note)));
         }
         return new PayChargesResult(payments, paidCharges, await account.BalanceAsync());
-
-        NewLine Payment(long amountMinor, string? description) => new()
-        {
-            PatronId = account.PatronId,
-            CreditTypeCode = LineTypes.Payment,
-            AmountMinor = -amountMinor,
-            PaymentType = paymentType.Code,
-            CashRegisterId = register?.CashRegisterId,
-            LibraryId = library,
-            Description = description,
-            InternalNote = command.Note,
-        };
     }
 }

@@ -13,7 +13,7 @@ public static partial class AccountOperations
         {
             return tenderFailure;
         }
-        var (paymentType, register) = tender.Value!;
+        var register = tender.Value!.Register;
         IReadOnlyList<AccountLine> named = [];
         if (command.DebitId is { } debitId)
         {
@@ -41,18 +41,8 @@ public static partial class AccountOperations
                     : Invariant($"amount is more than fee {command.DebitId} owes ({owed} minor units) and overpayment is not allowed."));
         }
 
-        var payment = await account.Writer.AddLineAsync(new NewLine
-        {
-            PatronId = account.PatronId,
-            CreditTypeCode = LineTypes.Payment,
-            AmountMinor = -command.AmountMinor,
-            PaymentType = paymentType.Code,
-            CashRegisterId = register?.CashRegisterId,
-            LibraryId = account.LibraryFor(null, register),
-            Description = command.Description,
-            InternalNote = command.Note,
-            ExternalId = command.ExternalId,
-        });
+        var payment = await account.Writer.AddLineAsync(tender.Value!.Payment(
+            account, command.AmountMinor, account.LibraryFor(null, register), command.Description, command.Note, command.ExternalId));
         var (afterNamed, touchedNamed) = await account.Writer.ApplyAsync(payment, named);
         // Read again after the named fee: applying to it changed what it still owes.
         var (applied, touchedOldest) = afterNamed.AmountOutstandingMinor < 0
