@@ -21,6 +21,9 @@ public class Sip2Fixture : FiscusFixture
         ["FISCUS_SIP2_MAX_MESSAGE_BYTES"] = "1024",
     };
 
+    /// <summary>A count from the class's database.</summary>
+    public Task<long> CountAsync(string sql, object? parameters = null) => ScalarAsync<long>(sql, parameters);
+
     public Sip2Server Server => Factory.Services.GetRequiredService<Sip2Server>();
 
     public int Port => Server.BoundEndPoints[0].Port;

@@ -12,8 +12,6 @@ public sealed class Sip2ServerTests(Sip2Fixture fiscus) : IClassFixture<Sip2Fixt
 {
     const string Usd = Sip2Fixture.Currency;
 
-    Task<long> CountAsync(string sql, object? parameters = null) => fiscus.ScalarAsync<long>(sql, parameters);
-
     [Fact]
     public async Task The_seed_scenario_pays_two_fines_by_id_and_one_oldest_first_into_the_kiosks_register_and_its_cashup()
     {
@@ -58,7 +56,7 @@ public sealed class Sip2ServerTests(Sip2Fixture fiscus) : IClassFixture<Sip2Fixt
         Assert.All(payments, p => Assert.Equal(("sip", register, "SIP00"), (p.Interface, p.Register, p.PaymentType)));
         Assert.Equal([-400L, -125L, -250L], payments.Select(p => p.Amount));
         // Each fine was paid by the payment meant for it.
-        Assert.Equal(3, await CountAsync("""
+        Assert.Equal(3, await fiscus.CountAsync("""
             SELECT count(*) FROM account_offsets o JOIN account_lines c ON c.account_line_id = o.credit_id
             WHERE o.type = 'APPLY' AND (c.external_id, o.debit_id) IN (('TX-A', @f2), ('TX-B', @f1), ('TX-C', @f0))
             """, new { f0 = fines[0], f1 = fines[1], f2 = fines[2] }));
@@ -76,8 +74,8 @@ public sealed class Sip2ServerTests(Sip2Fixture fiscus) : IClassFixture<Sip2Fixt
         Assert.Equal(0m, reconciliation["difference"]!.GetValue<decimal>());
 
         // The audit log names the SIP login as the actor of the login and of each payment.
-        Assert.Equal(1, await CountAsync("SELECT count(*) FROM audit_log WHERE action = 'sip.login' AND entity_id = @login", new { login }));
-        Assert.Equal(3, await CountAsync("SELECT count(*) FROM audit_log WHERE action = 'sip.fee_paid' AND actor LIKE @actor",
+        Assert.Equal(1, await fiscus.CountAsync("SELECT count(*) FROM audit_log WHERE action = 'sip.login' AND entity_id = @login", new { login }));
+        Assert.Equal(3, await fiscus.CountAsync("SELECT count(*) FROM audit_log WHERE action = 'sip.fee_paid' AND actor LIKE @actor",
             new { actor = $"sip:{login} (client:%)" }));
     }
 
@@ -110,7 +108,7 @@ public sealed class Sip2ServerTests(Sip2Fixture fiscus) : IClassFixture<Sip2Fixt
         Assert.Contains("already used for a different payment", reused.Field("AF"), StringComparison.Ordinal);
 
         Assert.Equal(7m, await fiscus.BalanceAsync(patron));
-        Assert.Equal(1, await CountAsync("SELECT count(*) FROM account_lines WHERE patron_id = @patron AND credit_type_code IS NOT NULL", new { patron }));
+        Assert.Equal(1, await fiscus.CountAsync("SELECT count(*) FROM account_lines WHERE patron_id = @patron AND credit_type_code IS NOT NULL", new { patron }));
         Assert.Equal(register, await fiscus.ScalarAsync<int>(
             "SELECT cash_register_id FROM account_lines WHERE patron_id = @patron AND external_id = 'LOST-1'", new { patron }));
     }
@@ -167,7 +165,7 @@ public sealed class Sip2ServerTests(Sip2Fixture fiscus) : IClassFixture<Sip2Fixt
             var accepted = answers.Count(a => a.FixedAt(0, 1) == "Y");
             Assert.Equal(17, accepted);
             Assert.Equal(30m - 17 * 1.75m, await fiscus.BalanceAsync(patron));
-            Assert.Equal(accepted, await CountAsync("SELECT count(*) FROM account_lines WHERE patron_id = @patron AND credit_type_code = 'PAYMENT'",
+            Assert.Equal(accepted, await fiscus.CountAsync("SELECT count(*) FROM account_lines WHERE patron_id = @patron AND credit_type_code = 'PAYMENT'",
                 new { patron }));
         }
         finally
@@ -223,9 +221,9 @@ public sealed class Sip2ServerTests(Sip2Fixture fiscus) : IClassFixture<Sip2Fixt
         }
         Assert.Equal(5m, await fiscus.BalanceAsync(patron));
         Assert.Equal(1m, await fiscus.BalanceAsync(other));
-        Assert.Equal(0, await CountAsync("SELECT count(*) FROM account_lines WHERE patron_id IN (@patron, @other) AND credit_type_code IS NOT NULL",
+        Assert.Equal(0, await fiscus.CountAsync("SELECT count(*) FROM account_lines WHERE patron_id IN (@patron, @other) AND credit_type_code IS NOT NULL",
             new { patron, other }));
-        Assert.Equal(cases.Length, await CountAsync("SELECT count(*) FROM audit_log WHERE action = 'sip.fee_paid_refused' AND actor LIKE @actor",
+        Assert.Equal(cases.Length, await fiscus.CountAsync("SELECT count(*) FROM audit_log WHERE action = 'sip.fee_paid_refused' AND actor LIKE @actor",
             new { actor = $"sip:{login} %" }));
 
         // Paid in full, a fee named again is already paid; nothing owed refuses a payment without a fee id.
@@ -249,7 +247,7 @@ public sealed class Sip2ServerTests(Sip2Fixture fiscus) : IClassFixture<Sip2Fixt
         Assert.Contains("1.00 USD in credit", answer.Field("AF"), StringComparison.Ordinal);
         // The named fee first, then the other debt, then credit.
         Assert.Equal(-1m, await fiscus.BalanceAsync(patron));
-        Assert.Equal(0, await CountAsync("SELECT count(*) FROM account_lines WHERE patron_id = @patron AND debit_type_code IS NOT NULL AND amount_outstanding_minor > 0",
+        Assert.Equal(0, await fiscus.CountAsync("SELECT count(*) FROM account_lines WHERE patron_id = @patron AND debit_type_code IS NOT NULL AND amount_outstanding_minor > 0",
             new { patron }));
     }
 
@@ -334,7 +332,7 @@ public sealed class Sip2ServerTests(Sip2Fixture fiscus) : IClassFixture<Sip2Fixt
         Assert.Equal("941", (await kiosk.LoginAsync(login, password)).Raw);
         Assert.Equal("Y", (await kiosk.PatronStatusAsync("MAIN", card)).Field("BL"));
         Assert.Equal("36Y", (await kiosk.EndPatronSessionAsync("MAIN", card)).Raw[..3]);
-        Assert.True(await CountAsync("SELECT count(*) FROM audit_log WHERE action = 'sip.login_failed' AND remote_address = '127.0.0.1'") >= 3);
+        Assert.True(await fiscus.CountAsync("SELECT count(*) FROM audit_log WHERE action = 'sip.login_failed' AND remote_address = '127.0.0.1'") >= 3);
 
         // A disabled login stops paying at its next message, on a connection that logged in before.
         using var disable = await (await fiscus.AdminAsync()).PostAsync($"/api/v1/sip_logins/{login}/disable", null);
@@ -444,9 +442,9 @@ public sealed class Sip2ServerTests(Sip2Fixture fiscus) : IClassFixture<Sip2Fixt
             await dropper.DisposeAsync();
         }
         await Task.Delay(500);
-        var paid = await CountAsync("SELECT count(*) FROM account_lines WHERE patron_id = @patron AND credit_type_code = 'PAYMENT'", new { patron });
+        var paid = await fiscus.CountAsync("SELECT count(*) FROM account_lines WHERE patron_id = @patron AND credit_type_code = 'PAYMENT'", new { patron });
         Assert.Equal(9m - paid, await fiscus.BalanceAsync(patron));
-        Assert.Equal(0, await CountAsync("SELECT count(*) FROM account_lines WHERE external_id = 'HALF'"));
+        Assert.Equal(0, await fiscus.CountAsync("SELECT count(*) FROM account_lines WHERE external_id = 'HALF'"));
 
         // The server is still there.
         await using var after = await fiscus.ConnectAsync();
