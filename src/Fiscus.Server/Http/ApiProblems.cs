@@ -7,7 +7,8 @@ namespace Fiscus.Server.Http;
 
 /// <summary>
 /// Native error responses: <c>application/problem+json</c> with a stable machine <c>code</c> and the human
-/// message in <c>error</c> (the field Koha clients read) as well as in <c>detail</c>.
+/// message in <c>error</c> (the field Koha clients read) as well as in <c>detail</c>; <c>error_code</c> repeats the
+/// code under Koha's name for it (Koha's error definition: <c>error</c>, <c>error_code</c>).
 /// </summary>
 public static class ApiProblems
 {
@@ -38,6 +39,7 @@ public static class ApiProblems
         };
         problem.Extensions["code"] = code;
         problem.Extensions["error"] = message;
+        problem.Extensions["error_code"] = code;
         if (errors is { Count: > 0 })
         {
             problem.Extensions["errors"] = errors;
@@ -78,5 +80,6 @@ public static class ApiProblems
         };
         problem.Extensions.TryAdd("code", DefaultCode(status));
         problem.Extensions.TryAdd("error", problem.Detail ?? problem.Title ?? ReasonPhrases.GetReasonPhrase(status));
+        problem.Extensions.TryAdd("error_code", problem.Extensions["code"]);
     }
 }

@@ -19,6 +19,11 @@ public sealed partial class RequestErrors(ILogger<RequestErrors> logger) : IExce
         {
             return true; // the client went away; nobody is listening for an answer
         }
+        if (exception is KohaInvalidQueryException invalid)
+        {
+            await WriteKohaInvalidQueryAsync(httpContext, invalid);
+            return true;
+        }
         var (status, code, message, field) = Describe(exception);
         if (status == 503)
         {
@@ -32,6 +37,19 @@ public sealed partial class RequestErrors(ILogger<RequestErrors> logger) : IExce
         var errors = field is null ? null : new Dictionary<string, string[]> { [field] = [message] };
         await ErrorShapes.For(httpContext).WriteAsync(httpContext, status, code, message, errors);
         return true;
+    }
+
+    /// <summary>Koha's OpenAPI validation body, <c>errors: [{path, message}]</c> and <c>status</c>, as problem+json.</summary>
+    static async Task WriteKohaInvalidQueryAsync(HttpContext httpContext, KohaInvalidQueryException invalid)
+    {
+        httpContext.Response.StatusCode = StatusCodes.Status400BadRequest;
+        var problem = ApiProblems.Create(StatusCodes.Status400BadRequest, "invalid_query", invalid.Message);
+        problem.Extensions["errors"] = new[] { new { path = invalid.Path, message = invalid.KohaMessage } };
+        var context = new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem };
+        if (!await httpContext.RequestServices.GetRequiredService<IProblemDetailsService>().TryWriteAsync(context))
+        {
+            await httpContext.Response.WriteAsJsonAsync(problem, (JsonSerializerOptions?)null, "application/problem+json", httpContext.RequestAborted);
+        }
     }
 
     internal static (int Status, string Code, string Message, string? Field) Describe(Exception exception) => exception switch
