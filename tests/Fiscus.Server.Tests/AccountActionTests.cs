@@ -14,8 +14,13 @@ public sealed class AccountActionTests(FiscusFixture fiscus) : IClassFixture<Fis
 
     async Task<(HttpResponseMessage Response, JsonNode Body)> ActAsync(long patron, string side, long line, string action, object? body = null)
     {
-        var response = await (await ManagerAsync()).PostAsync($"/api/v1/patrons/{patron}/account/{side}/{line}/{action}",
-            body is null ? null : Json.Body(body));
+        // The lines come as Koha's debit and credit; the line each answers is one of Fiscus's own facts (x-koha-embed: fiscus).
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/patrons/{patron}/account/{side}/{line}/{action}")
+        {
+            Content = body is null ? null : Json.Body(body),
+            Headers = { { "x-koha-embed", "fiscus" } },
+        };
+        var response = await (await ManagerAsync()).SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         return (response, text.Length == 0 ? new JsonObject() : JsonNode.Parse(text)!);
     }
@@ -38,11 +43,11 @@ public sealed class AccountActionTests(FiscusFixture fiscus) : IClassFixture<Fis
         Assert.Equal(0m, body["line"]!["amount_outstanding"]!.GetValue<decimal>());
         Assert.Equal(-12m, body["line"]!["amount"]!.GetValue<decimal>());
         var voidDebit = Assert.Single(body["created"]!.AsArray())!;
-        Assert.Equal("VOID", voidDebit["debit_type"]!.GetValue<string>());
-        Assert.Equal(Id(payment), voidDebit["related_account_line_id"]!.GetValue<long>());
+        Assert.Equal("VOID", voidDebit["type"]!.GetValue<string>());
+        Assert.Equal(Id(payment), voidDebit["fiscus"]!["related_account_line_id"]!.GetValue<long>());
         // The cash goes back out of the register it came in through.
         Assert.Equal(1, voidDebit["cash_register_id"]!.GetValue<int>());
-        Assert.Equal("CASH", voidDebit["payment_type"]!.GetValue<string>());
+        Assert.Equal("CASH", voidDebit["payout_type"]!.GetValue<string>());
         Assert.Equal([d1, d2], body["changed"]!.AsArray().Select(l => Id(l!)));
         Assert.Equal(2, body["offsets"]!.AsArray().Count(o => o!["type"]!.GetValue<string>() == "VOID"));
         Assert.Equal(10m, body["balance"]!.GetValue<decimal>());
@@ -62,7 +67,7 @@ public sealed class AccountActionTests(FiscusFixture fiscus) : IClassFixture<Fis
         var (response, body) = await ActAsync(patron, "debits", unpaid, "cancel");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("CANCELLED", body["line"]!["status"]!.GetValue<string>());
-        Assert.Equal("CANCELLATION", body["created"]![0]!["credit_type"]!.GetValue<string>());
+        Assert.Equal("CANCELLATION", body["created"]![0]!["type"]!.GetValue<string>());
         Assert.Equal("APPLIED", body["created"]![0]!["status"]!.GetValue<string>());
         Assert.Equal(0m, body["balance"]!.GetValue<decimal>());
 
@@ -86,7 +91,7 @@ public sealed class AccountActionTests(FiscusFixture fiscus) : IClassFixture<Fis
         var (partial, partialBody) = await ActAsync(patron, "debits", debit, "writeoff", new { amount = 2.50m, note = "goodwill" });
         Assert.Equal(HttpStatusCode.OK, partial.StatusCode);
         Assert.Equal(7.50m, partialBody["line"]!["amount_outstanding"]!.GetValue<decimal>());
-        Assert.Equal("WRITEOFF", partialBody["created"]![0]!["credit_type"]!.GetValue<string>());
+        Assert.Equal("WRITEOFF", partialBody["created"]![0]!["type"]!.GetValue<string>());
 
         var (tooMuch, tooMuchBody) = await ActAsync(patron, "debits", debit, "writeoff", new { amount = 8m });
         Assert.Equal(HttpStatusCode.BadRequest, tooMuch.StatusCode);
@@ -116,7 +121,7 @@ public sealed class AccountActionTests(FiscusFixture fiscus) : IClassFixture<Fis
         var (response, body) = await ActAsync(patron, "credits", Id(credit), "refund", new { amount = 5m, cash_register_id = 1 });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var payout = Assert.Single(body["created"]!.AsArray())!;
-        Assert.Equal("PAYOUT", payout["debit_type"]!.GetValue<string>());
+        Assert.Equal("PAYOUT", payout["type"]!.GetValue<string>());
         Assert.Equal(5m, payout["amount"]!.GetValue<decimal>());
         Assert.Equal(0m, payout["amount_outstanding"]!.GetValue<decimal>());
         Assert.Equal(1, payout["cash_register_id"]!.GetValue<int>());
@@ -135,11 +140,11 @@ public sealed class AccountActionTests(FiscusFixture fiscus) : IClassFixture<Fis
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var created = body["created"]!.AsArray();
-        var refund = created.Single(l => l!["credit_type"]?.GetValue<string>() == "REFUND")!;
-        var payout = created.Single(l => l!["debit_type"]?.GetValue<string>() == "PAYOUT")!;
+        var refund = created.Single(l => l!["type"]?.GetValue<string>() == "REFUND")!;
+        var payout = created.Single(l => l!["type"]?.GetValue<string>() == "PAYOUT")!;
         Assert.Equal(-4m, refund["amount"]!.GetValue<decimal>());
-        Assert.Equal(Id(payment), refund["related_account_line_id"]!.GetValue<long>());
-        Assert.Equal("CARD", payout["payment_type"]!.GetValue<string>());
+        Assert.Equal(Id(payment), refund["fiscus"]!["related_account_line_id"]!.GetValue<long>());
+        Assert.Equal("CARD", payout["payout_type"]!.GetValue<string>());
         Assert.Equal(0m, body["balance"]!.GetValue<decimal>());
         Assert.Equal(0m, (await fiscus.AccountAsync(patron))["outstanding_debits"]!["total"]!.GetValue<decimal>());
 

@@ -115,7 +115,7 @@ public sealed class AuditTrailTests(FiscusFixture fiscus) : IClassFixture<Fiscus
         // 2.00 of it was still credit and 3.00 of what it paid is refunded: 5.00 leaves, the REFUND line says 3.00.
         var refund = await ActAsync(manager.Http, patron, "credits", Id(payment), "refund", new { amount = 5m, payout_type = "CARD", note = "moved away" });
 
-        Assert.Contains(refund["created"]!.AsArray(), l => l!["credit_type"]?.GetValue<string>() == "REFUND" && l["amount"]!.GetValue<decimal>() == -3m);
+        Assert.Contains(refund["created"]!.AsArray(), l => l!["type"]?.GetValue<string>() == "REFUND" && l["amount"]!.GetValue<decimal>() == -3m);
         var entry = Assert.Single(await AuditAsync(manager.Http, $"actor={manager.Username}&action=account.refund"))!;
         Assert.Equal(5m, entry["amount"]!.GetValue<decimal>());
         Assert.Equal(["PAYOUT", "REFUND"], entry["lines"]!.AsArray().Where(l => Id(l!) != Id(payment))

@@ -155,12 +155,14 @@ public sealed class KohaAccountScenarioTests(FiscusFixture fiscus) : IClassFixtu
 
         using var withoutRegister = await admin.PostAsync($"/api/v1/patrons/{patron}/account/debits",
             Json.Body(new { amount = 10m, type = "PAYOUT", payout_type = "CASH" }));
-        await withoutRegister.ExpectProblemAsync(HttpStatusCode.BadRequest, "register_required");
+        var refused = await withoutRegister.ExpectProblemAsync(HttpStatusCode.BadRequest, "register_required");
+        Assert.Equal("Account transaction requires a cash register", refused["error"]!.GetValue<string>());
 
         using var withRegister = await admin.PostAsync($"/api/v1/patrons/{patron}/account/debits",
             Json.Body(new { amount = 10m, type = "PAYOUT", payout_type = "CASH", cash_register_id = 1 }));
         var payout = await withRegister.ExpectAsync(HttpStatusCode.Created);
         Assert.Equal(1, payout["cash_register_id"]!.GetValue<int>());
-        Assert.Equal("CASH", payout["payment_type"]!.GetValue<string>());
+        Assert.Equal("CASH", payout["payout_type"]!.GetValue<string>());
+        Assert.Equal("PAYOUT", payout["type"]!.GetValue<string>());
     }
 }

@@ -6,6 +6,7 @@ public sealed class PaymentIntakeTests(FiscusFixture fiscus) : IClassFixture<Fis
     async Task<HttpResponseMessage> IntakeAsync(HttpClient client, long patronId, object body, string? key = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/patrons/{patronId}/account/payments") { Content = Json.Body(body) };
+        request.Headers.Add("x-koha-embed", "fiscus");
         if (key is not null)
         {
             request.Headers.Add("Idempotency-Key", key);
@@ -29,13 +30,14 @@ public sealed class PaymentIntakeTests(FiscusFixture fiscus) : IClassFixture<Fis
         // 3. A debit and a credit line, linked via offsets, the debit's outstanding 0.
         var debit = body["debit"]!;
         var credit = body["credit"]!;
-        Assert.Equal("PRINT", debit["debit_type"]!.GetValue<string>());
+        Assert.Equal("PRINT", debit["type"]!.GetValue<string>());
         Assert.Equal(3.40m, debit["amount"]!.GetValue<decimal>());
         Assert.Equal(0m, debit["amount_outstanding"]!.GetValue<decimal>());
-        Assert.Equal("PAYMENT", credit["credit_type"]!.GetValue<string>());
+        Assert.Equal("PAYMENT", credit["type"]!.GetValue<string>());
         Assert.Equal(-3.40m, credit["amount"]!.GetValue<decimal>());
         Assert.Equal(0m, credit["amount_outstanding"]!.GetValue<decimal>());
-        Assert.Equal(kiosk.ClientId, credit["client_id"]!.GetValue<string>());
+        Assert.Null(credit["user_id"]);
+        Assert.Equal(kiosk.ClientId, credit["fiscus"]!["client_id"]!.GetValue<string>());
         var link = Assert.Single(body["offsets"]!.AsArray(), o => o!["type"]!.GetValue<string>() == "APPLY")!;
         Assert.Equal(credit["account_line_id"]!.GetValue<long>(), link["credit_id"]!.GetValue<long>());
         Assert.Equal(debit["account_line_id"]!.GetValue<long>(), link["debit_id"]!.GetValue<long>());

@@ -6,8 +6,9 @@ using Npgsql;
 namespace Fiscus.Server.Accounts;
 
 /// <summary>
-/// An account line on the wire, in Koha's field names: amounts in major units, credits negative.
-/// <c>client_id</c> names the API client that wrote it (null for staff); <c>date</c> is when it was posted.
+/// An account line on Fiscus's native routes (a register session's lines), every fact in one flat shape: amounts in
+/// major units, credits negative. <c>client_id</c> names the API client that wrote it (null for staff); <c>date</c> is
+/// when it was posted. The Koha routes answer Koha's own shapes instead (<see cref="KohaLineRow"/>).
 /// </summary>
 public sealed record AccountLineDto(
     long AccountLineId,
@@ -51,39 +52,6 @@ public sealed record AccountLineDto(
         currency.ToMajor(line.AmountOutstandingMinor), line.Description, line.InternalNote, line.PaymentType, line.CashRegisterId,
         line.LibraryId, line.ItemId, line.Quantity, line.UserId, clientId, line.Interface, line.Status, line.PostedAt, line.ExternalId,
         line.RelatedAccountLineId, line.RegisterSessionId);
-
-    /// <summary>
-    /// Lines just written or read in this transaction, on the wire. Only lines written by another API client
-    /// need a look-up (for its client_id); the caller's own and staff lines are shown as they are.
-    /// </summary>
-    public static async Task<IReadOnlyList<AccountLineDto>> ForAsync(
-        NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<AccountLine> lines, long? callerClientKey, string? callerClientId,
-        Currency currency, CancellationToken cancellationToken)
-    {
-        var others = lines.Where(l => l.ApiClientId is { } id && id != callerClientKey).Select(l => l.ApiClientId!.Value).Distinct().ToArray();
-        var clientIds = others.Length == 0
-            ? new Dictionary<long, string>()
-            : (await connection.QueryAsync<(long Key, string ClientId)>(new CommandDefinition(
-                "SELECT api_client_id, client_id FROM api_clients WHERE api_client_id = ANY(@others)", new { others }, transaction,
-                cancellationToken: cancellationToken))).ToDictionary(c => c.Key, c => c.ClientId);
-        return lines.Select(line => From(line, line.ApiClientId switch
-        {
-            null => null,
-            var id when id == callerClientKey => callerClientId,
-            var id => clientIds.GetValueOrDefault(id.Value),
-        }, currency)).ToList();
-    }
-
-    /// <summary>Lines by id, in the order asked, as they stand in this transaction.</summary>
-    public static async Task<IReadOnlyList<AccountLineDto>> LoadAsync(
-        NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<long> ids, Currency currency,
-        CancellationToken cancellationToken)
-    {
-        var rows = await QueryAsync(connection, transaction, $"{Select} WHERE l.account_line_id = ANY(@ids)", new { ids = ids.ToArray() },
-            currency, cancellationToken);
-        var byId = rows.ToDictionary(r => r.AccountLineId);
-        return ids.Distinct().Select(id => byId[id]).ToList();
-    }
 
     /// <summary>Lines matching a condition on <c>l</c> (the account_lines alias), ordered as given.</summary>
     public static Task<IReadOnlyList<AccountLineDto>> WhereAsync(

@@ -4,15 +4,21 @@ using Fiscus.Server.Http;
 
 namespace Fiscus.Server.Accounts;
 
-/// <summary><c>POST .../account/debits</c> (Koha's debit). <c>payout_type</c> and <c>cash_register_id</c> only for PAYOUT.</summary>
+/// <summary>
+/// <c>POST .../account/debits</c> (Koha's debit). <c>payout_type</c> and <c>cash_register_id</c> only for PAYOUT.
+/// <c>user_id</c>, <c>interface</c>, <c>date</c> and <c>checkout_id</c> are what Koha lets a client state about the charge:
+/// Fiscus checks them and keeps them in the audit trail (see <see cref="KohaStatements"/>); the line itself is written by
+/// the caller, through the API, now.
+/// </summary>
 public sealed record AddDebitRequest(
     decimal Amount, string Type, string? Description = null, string? InternalNote = null, string? LibraryId = null,
-    int? CashRegisterId = null, long? ItemId = null, string? PayoutType = null);
+    int? CashRegisterId = null, long? ItemId = null, string? PayoutType = null, long? UserId = null, string? Interface = null,
+    string? Date = null, long? CheckoutId = null);
 
-/// <summary><c>POST .../account/credits</c> (Koha's patron_account_credit, plus the register).</summary>
+/// <summary><c>POST .../account/credits</c> (Koha's patron_account_credit, plus the register); <c>date</c> as on a debit.</summary>
 public sealed record AddCreditRequest(
     decimal Amount, string? CreditType = null, string? PaymentType = null, int? CashRegisterId = null, long[]? AccountLinesIds = null,
-    string? LibraryId = null, string? Description = null, string? Note = null);
+    string? LibraryId = null, string? Description = null, string? Note = null, string? Date = null);
 
 /// <summary>
 /// <c>POST .../account/payments</c> (Koha bug 42785). <c>register_id</c> is the bug's name for the register;

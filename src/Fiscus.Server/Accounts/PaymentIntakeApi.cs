@@ -8,8 +8,11 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Fiscus.Server.Accounts;
 
-/// <summary>The intake answer: the debit, the payment and the offsets linking them, and the (unchanged) balance.</summary>
-public sealed record IntakeDto(AccountLineDto Debit, AccountLineDto Credit, IReadOnlyList<AccountOffsetDto> Offsets, decimal Balance);
+/// <summary>
+/// The intake answer: the debit (Koha's debit) and the payment (Koha's credit), the offsets linking them, and the
+/// (unchanged) balance.
+/// </summary>
+public sealed record IntakeDto(KohaDebit Debit, KohaCredit Credit, IReadOnlyList<AccountOffsetDto> Offsets, decimal Balance);
 
 /// <summary>
 /// <c>POST /api/v1/patrons/{patron_id}/account/payments</c> — Koha bug 42785: an external system records a
@@ -21,7 +24,8 @@ public static class PaymentIntakeApi
 {
     public static RouteGroupBuilder MapPaymentIntake(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/patrons/{patron_id:long}/account").WithTags("Patron accounts").RequireAuthorization();
+        var group = routes.MapGroup("/api/v1/patrons/{patron_id:long}/account").WithTags("Patron accounts").RequireAuthorization()
+            .WithErrorShape(KohaAccountErrors.Instance).WithKohaEmbeds(KohaLines.FiscusEmbed);
         group.MapPost("/payments", IntakeAsync).RequireAuthorization(Scopes.PaymentsWrite)
             .WithName("addPatronPayment")
             .WithSummary("Charge and pay in one transaction (external payment intake)")
@@ -33,7 +37,7 @@ public static class PaymentIntakeApi
     static readonly Dialect Intake = Dialect.Native with { WireNames = new Dictionary<string, string> { ["cash_register_id"] = "register_id" } };
 
     static async Task<IResult> IntakeAsync(
-        [FromRoute(Name = "patron_id")] long patronId, IntakeRequest request, [AsParameters] CommandCall call)
+        [FromRoute(Name = "patron_id")] long patronId, IntakeRequest request, KohaEmbed embed, [AsParameters] CommandCall call)
     {
         var validation = new Validation().Text("debit_type", request.DebitType, 80).Text("payment_type", request.PaymentType, 80)
             .Texts(("description", request.Description, AccountRequestChecks.MaxText), ("note", request.Note, AccountRequestChecks.MaxText),
@@ -56,10 +60,10 @@ public static class PaymentIntakeApi
             scope => scope.OnAccountAsync(patronId, account => AccountOperations.IntakeAsync(account, command), preload),
             async (scope, result) =>
             {
-                var lines = await AccountLineDto.ForAsync(scope.Connection, scope.Transaction, [result.Debit, result.Credit], caller.ApiClientId,
-                    caller.ClientId, call.Currency, scope.CancellationToken);
-                var body = new IntakeDto(lines[0], lines[1], result.Offsets.Select(o => AccountOffsetDto.From(o, call.Currency)).ToList(),
-                    call.Currency.ToMajor(result.BalanceMinor));
+                var lines = await KohaLineRow.LoadAsync(scope.Connection, scope.Transaction,
+                    [result.Debit.AccountLineId, result.Credit.AccountLineId], scope.CancellationToken);
+                var body = new IntakeDto(lines[0].ToDebit(call.Currency, embed), lines[1].ToCredit(call.Currency, embed),
+                    result.Offsets.Select(o => AccountOffsetDto.From(o, call.Currency)).ToList(), call.Currency.ToMajor(result.BalanceMinor));
                 return new Reply(201, body, $"/api/v1/patrons/{patronId}/account/credits/{result.Credit.AccountLineId}",
                     new AuditRecord("account.payment_intake", "account_line", Ids.Text(result.Credit.AccountLineId), new
                     {

@@ -28,9 +28,14 @@ public sealed record SaleRequest(
     string PaymentType, string? DebitType = null, decimal? Amount = null, string? Description = null, SaleItemRequest[]? Items = null,
     decimal? AmountTendered = null, long? PatronId = null, string? ExternalId = null);
 
+/// <summary>
+/// A sale: its payment as Koha's <c>credit</c> and its items as Koha's <c>debit</c>s. A counter sale has no patron, so its
+/// lines say <c>patron_id: null</c> (Koha's definitions type it as an integer: these two routes are Fiscus's answer to
+/// Koha bug 42784, where Koha has no route yet).
+/// </summary>
 public sealed record SaleDto(
     long SaleId, int CashRegisterId, long? PatronId, string PaymentType, decimal Total, decimal? AmountTendered, decimal? ChangeGiven,
-    DateTime Date, AccountLineDto Credit, IReadOnlyList<AccountLineDto> Debits, IReadOnlyList<AccountOffsetDto> Offsets);
+    DateTime Date, KohaCredit Credit, IReadOnlyList<KohaDebit> Debits, IReadOnlyList<AccountOffsetDto> Offsets);
 
 /// <summary>A sale in the register's history: enough to find it and reprint its receipt (<c>GET .../sales/{sale_id}</c>).</summary>
 public sealed record SaleSummaryDto(
@@ -40,7 +45,7 @@ public sealed record SaleSummaryDto(
 /// <summary>Refund (part of) a sold item: <c>account_line_id</c> of the item, <c>amount</c> (default: all that is left).</summary>
 public sealed record PosRefundRequest(long AccountLineId, decimal? Amount = null, string? PayoutType = null, string? Note = null);
 
-public sealed record PosRefundDto(AccountLineDto Refund, AccountLineDto Payout, AccountLineDto Item, IReadOnlyList<AccountOffsetDto> Offsets);
+public sealed record PosRefundDto(KohaCredit Refund, KohaDebit Payout, KohaDebit Item, IReadOnlyList<AccountOffsetDto> Offsets);
 
 /// <summary>
 /// Koha bug 42784: <c>POST /api/v1/cash_registers/{id}/sales</c> records a counter sale with or without a
@@ -50,7 +55,8 @@ public static class SalesApi
 {
     public static RouteGroupBuilder MapSales(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/cash_registers/{cash_register_id:int}").WithTags("Point of sale").RequireAuthorization();
+        var group = routes.MapGroup("/api/v1/cash_registers/{cash_register_id:int}").WithTags("Point of sale").RequireAuthorization()
+            .WithKohaEmbeds(KohaLines.FiscusEmbed);
         group.MapPost("/sales", SellAsync).RequireAuthorization(Scopes.SalesWrite)
             .WithName("addSale").WithSummary("Record a counter sale (no patron needed)").Produces<SaleDto>(201);
         group.MapGet("/sales", ListAsync).RequireAuthorization(Scopes.RegistersRead)
@@ -64,7 +70,7 @@ public static class SalesApi
     }
 
     static async Task<IResult> SellAsync(
-        [FromRoute(Name = "cash_register_id")] int registerId, SaleRequest request, [AsParameters] CommandCall call)
+        [FromRoute(Name = "cash_register_id")] int registerId, SaleRequest request, KohaEmbed embed, [AsParameters] CommandCall call)
     {
         var currency = call.Currency;
         var validation = new Validation().Text("payment_type", request.PaymentType, 80).ExternalId(request.ExternalId)
@@ -123,7 +129,7 @@ public static class SalesApi
             scope => PointOfSale.SellAsync(scope.Connection, scope.Transaction, command, scope.Ledger, scope.Now, currency, scope.CancellationToken),
             async (scope, sale) =>
             {
-                var dto = await DtoAsync(scope.Connection, scope.Transaction, sale, registerId, request.PatronId, call.Caller, currency,
+                var dto = await DtoAsync(scope.Connection, scope.Transaction, sale, registerId, request.PatronId, embed, currency,
                     scope.CancellationToken);
                 return new Reply(201, dto, Location(registerId, sale.SaleId), new AuditRecord("pos.sale", "sale", Ids.Text(sale.SaleId),
                     new { cash_register_id = registerId, dto.Total, dto.PaymentType, credit = sale.Credit.AccountLineId, request.ExternalId }));
@@ -164,7 +170,8 @@ public static class SalesApi
     }
 
     static async Task<Results<Ok<SaleDto>, ProblemHttpResult>> GetAsync(
-        [FromRoute(Name = "cash_register_id")] int registerId, [FromRoute(Name = "sale_id")] long saleId, Caller caller, NpgsqlDataSource db,
+        [FromRoute(Name = "cash_register_id")] int registerId, [FromRoute(Name = "sale_id")] long saleId, KohaEmbed embed, Caller caller,
+        NpgsqlDataSource db,
         FiscusOptions options, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -177,13 +184,13 @@ public static class SalesApi
         {
             return ApiProblems.NotFound("sale_not_found", $"There is no sale {saleId} at register {registerId}.");
         }
-        return TypedResults.Ok(await DtoAsync(connection, null, result, registerId, result.Credit.PatronId, caller, options.Currency, cancellationToken));
+        return TypedResults.Ok(await DtoAsync(connection, null, result, registerId, result.Credit.PatronId, embed, options.Currency, cancellationToken));
     }
 
     static async Task<IResult> RefundAsync(
-        [FromRoute(Name = "cash_register_id")] int registerId, PosRefundRequest request, [AsParameters] CommandCall call)
+        [FromRoute(Name = "cash_register_id")] int registerId, PosRefundRequest request, KohaEmbed embed, [AsParameters] CommandCall call)
     {
-        var (caller, options) = (call.Caller, call.Options);
+        var options = call.Options;
         var validation = new Validation().Text("payout_type", request.PayoutType, 80, required: false).Text("note", request.Note, 1000, required: false)
             .Positive("account_line_id", request.AccountLineId);
         var amount = WireMoney.ToMinor(validation, "amount", request.Amount, options.Currency, WireMoney.Sign.Positive, false);
@@ -196,23 +203,25 @@ public static class SalesApi
             scope => PointOfSale.RefundAsync(scope.Connection, scope.Transaction, command, scope.Ledger, scope.Now, scope.CancellationToken),
             async (scope, refund) =>
             {
-                var lines = await AccountLineDto.ForAsync(scope.Connection, scope.Transaction, [refund.Refund, refund.Payout, refund.Item],
-                    caller.ApiClientId, caller.ClientId, options.Currency, scope.CancellationToken);
-                var dto = new PosRefundDto(lines[0], lines[1], lines[2], refund.Offsets.Select(o => AccountOffsetDto.From(o, options.Currency)).ToList());
+                var lines = await KohaLineRow.LoadAsync(scope.Connection, scope.Transaction,
+                    [refund.Refund.AccountLineId, refund.Payout.AccountLineId, refund.Item.AccountLineId], scope.CancellationToken);
+                var dto = new PosRefundDto(lines[0].ToCredit(options.Currency, embed), lines[1].ToDebit(options.Currency, embed),
+                    lines[2].ToDebit(options.Currency, embed), refund.Offsets.Select(o => AccountOffsetDto.From(o, options.Currency)).ToList());
                 return new Reply(201, dto, null, new AuditRecord("pos.refund", "account_line", Ids.Text(refund.Payout.AccountLineId),
-                    new { cash_register_id = registerId, item = request.AccountLineId, dto.Payout.Amount, dto.Payout.PaymentType }));
+                    new { cash_register_id = registerId, item = request.AccountLineId, dto.Payout.Amount, payment_type = dto.Payout.PayoutType }));
             });
     }
 
     static async Task<SaleDto> DtoAsync(
-        NpgsqlConnection connection, NpgsqlTransaction? transaction, SaleResult sale, int registerId, long? patronId, Caller caller,
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, SaleResult sale, int registerId, long? patronId, KohaEmbed embed,
         Ledger.Money.Currency currency, CancellationToken cancellationToken)
     {
-        var lines = await AccountLineDto.ForAsync(connection, transaction, [sale.Credit, .. sale.Debits], caller.ApiClientId, caller.ClientId, currency,
+        var lines = await KohaLineRow.LoadAsync(connection, transaction, [sale.Credit.AccountLineId, .. sale.Debits.Select(d => d.AccountLineId)],
             cancellationToken);
         return new SaleDto(sale.SaleId, registerId, patronId, sale.Credit.PaymentType!, currency.ToMajor(sale.TotalMinor),
             sale.TenderedMinor is { } tendered ? currency.ToMajor(tendered) : null, sale.ChangeMinor is { } change ? currency.ToMajor(change) : null,
-            sale.CreatedAt, lines[0], lines.Skip(1).ToList(), sale.Offsets.Select(o => AccountOffsetDto.From(o, currency)).ToList());
+            sale.CreatedAt, lines[0].ToCredit(currency, embed), lines.Skip(1).Select(l => l.ToDebit(currency, embed)).ToList(),
+            sale.Offsets.Select(o => AccountOffsetDto.From(o, currency)).ToList());
     }
 
     static string Location(int registerId, long saleId) =>

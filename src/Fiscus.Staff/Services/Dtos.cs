@@ -37,10 +37,39 @@ public sealed record SaleItem(string DebitType, decimal Price, int Quantity, str
 
 public sealed record SaleRequest(string PaymentType, SaleItem[] Items, decimal? AmountTendered, long? PatronId);
 
+/// <summary>
+/// A line as any route answers it: Koha's account_line (<c>debit_type</c>/<c>credit_type</c>), debit or credit (<c>type</c>,
+/// and <c>payout_type</c> on a debit), with Fiscus's own facts under <c>fiscus</c> (asked for with x-koha-embed), or a
+/// register session's native line (those facts at the top). Credits are negative.
+/// </summary>
 public sealed record AccountLine(
     long AccountLineId, long? PatronId, string? DebitType, string? CreditType, decimal Amount, decimal AmountOutstanding,
-    string? Description, string? PaymentType, int? CashRegisterId, int? Quantity, long? UserId, string? ClientId, string? Status,
-    DateTime Date, long? RegisterSessionId, string? InternalNote = null, string? LibraryId = null);
+    string? Description, string? PaymentType, int? CashRegisterId, long? UserId, string? Status, DateTime Date,
+    string? InternalNote = null, string? LibraryId = null, string? Type = null, string? PayoutType = null, LineFacts? Fiscus = null,
+    int? Quantity = null, string? ClientId = null, long? RegisterSessionId = null)
+{
+    /// <summary>A debit owes (positive), a credit pays (negative), whatever shape named its type.</summary>
+    public bool IsDebit => DebitType is not null || (CreditType is null && Amount > 0);
+
+    public bool IsCredit => !IsDebit;
+
+    /// <summary>The debit or credit type's code.</summary>
+    public string? TypeCode => DebitType ?? CreditType ?? Type;
+
+    public string? DebitTypeCode => IsDebit ? TypeCode : null;
+
+    public string? CreditTypeCode => IsCredit ? TypeCode : null;
+
+    public int? Count => Fiscus?.Quantity ?? Quantity;
+
+    public string? Client => Fiscus?.ClientId ?? ClientId;
+
+    public long? Session => Fiscus?.RegisterSessionId ?? RegisterSessionId;
+}
+
+/// <summary>What <c>x-koha-embed: fiscus</c> adds to a line.</summary>
+public sealed record LineFacts(
+    string? ClientId, string? ExternalId, long? RegisterSessionId, int? Quantity, long? RelatedAccountLineId, DateTime PostedAt);
 
 public sealed record Sale(
     long SaleId, int CashRegisterId, long? PatronId, string PaymentType, decimal Total, decimal? AmountTendered, decimal? ChangeGiven,

@@ -120,6 +120,10 @@ public sealed class FiscusApi(HttpClient http)
     async Task<HttpResponseMessage> RawAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         request.Headers.Accept.ParseAdd("application/json");
+        if (FiscusEmbed.OfferedAt(request.RequestUri))
+        {
+            request.Headers.Add(FiscusEmbed.Header, FiscusEmbed.Name);
+        }
         try
         {
             return await http.SendAsync(request, cancellationToken);
@@ -160,4 +164,20 @@ public sealed class FiscusApi(HttpClient http)
         }
         throw new ApiException(status, problem);
     }
+}
+
+/// <summary>
+/// The routes that answer lines in Koha's shapes offer Fiscus's own facts of each line (client, register session,
+/// quantity ...) under <c>x-koha-embed: fiscus</c>; the app asks for them wherever it reads lines.
+/// </summary>
+public static partial class FiscusEmbed
+{
+    public const string Header = "x-koha-embed";
+
+    public const string Name = "fiscus";
+
+    public static bool OfferedAt(Uri? uri) => uri is not null && LineRoutes().IsMatch((uri.IsAbsoluteUri ? uri.AbsolutePath : uri.OriginalString).TrimStart('/'));
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^api/v1/(patrons/\d+/account(/|\?|$)|cash_registers/\d+/(sales|refunds)(/|\?|$))")]
+    private static partial System.Text.RegularExpressions.Regex LineRoutes();
 }

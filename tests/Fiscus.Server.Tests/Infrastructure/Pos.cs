@@ -11,12 +11,17 @@ public static class Pos
         return (await response.ExpectAsync(HttpStatusCode.Created))["cash_register_id"]!.GetValue<int>();
     }
 
-    public static async Task<HttpResponseMessage> PostSaleAsync(this HttpClient http, int registerId, object body, string? key = null)
+    /// <param name="embed">An <c>x-koha-embed</c> to ask for (<c>fiscus</c>: each line's client, session, quantity ...).</param>
+    public static async Task<HttpResponseMessage> PostSaleAsync(this HttpClient http, int registerId, object body, string? key = null, string? embed = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/cash_registers/{registerId}/sales") { Content = Json.Body(body) };
         if (key is not null)
         {
             request.Headers.Add("Idempotency-Key", key);
+        }
+        if (embed is not null)
+        {
+            request.Headers.Add("x-koha-embed", embed);
         }
         return await http.SendAsync(request);
     }

@@ -93,7 +93,7 @@ public sealed class PatronAccountTests(StaffAppServer app) : IClassFixture<Staff
         await Expect(page.GetByTestId("balance")).ToHaveTextAsync("$0.00");
         Assert.Equal(0m, await OutstandingAsync(patronId, charge));
         var credits = await app.GetJsonAsync($"api/v1/patrons/{patronId}/account/credits");
-        Assert.Contains(credits.AsArray(), c => c!["credit_type"]!.GetValue<string>() == "WRITEOFF");
+        Assert.Contains(credits.AsArray(), c => c!["type"]!.GetValue<string>() == "WRITEOFF");
         await Screenshots.SaveAsync(page, "patron-history");
     }
 
