@@ -120,7 +120,7 @@ public sealed class ShadowTableTests(RuntimeRoleDatabase database) : IClassFixtu
     {
         await using (var owner = await database.Owner.OpenConnectionAsync())
         {
-            // A staff user to name, and a completed cash-up (of a new register's empty session) to add to, as the owner makes
+            // A staff user to name (a cash-up names who counted it, migration 0014), and a completed cash-up (of a new register's empty session) to add to, as the owner makes
             // them: the session closes with its cash-up and the next one opens (migration 0010 checks that at commit).
             await using var transaction = await owner.BeginTransactionAsync();
             await owner.ExecuteAsync("""
@@ -130,7 +130,8 @@ public sealed class ShadowTableTests(RuntimeRoleDatabase database) : IClassFixtu
                            VALUES ('born' || left(md5(random()::text), 8), 'MAIN', now(), now()) RETURNING cash_register_id),
                      s AS (INSERT INTO register_sessions (cash_register_id, status, float_minor, opened_at)
                            SELECT cash_register_id, 'open', 0, now() FROM r RETURNING cash_register_id, register_session_id)
-                INSERT INTO cashups (cash_register_id, register_session_id, started_at) SELECT cash_register_id, register_session_id, now() FROM s;
+                INSERT INTO cashups (cash_register_id, register_session_id, user_id, started_at)
+                SELECT cash_register_id, register_session_id, (SELECT max(user_id) FROM staff_users WHERE NOT is_service_user), now() FROM s;
                 UPDATE register_sessions SET status = 'closed', counting_started_at = now(), closed_at = now()
                 WHERE register_session_id = (SELECT max(register_session_id) FROM cashups);
                 INSERT INTO register_sessions (cash_register_id, status, float_minor, opened_at)

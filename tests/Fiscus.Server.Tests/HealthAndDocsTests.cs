@@ -53,7 +53,7 @@ public sealed class HealthAndDocsTests(FiscusFixture fiscus) : IClassFixture<Fis
             Assert.Contains(path, paths);
         }
         var register = document["components"]!["schemas"]!["CashRegisterDto"]!["properties"]!.AsObject().Select(p => p.Key);
-        Assert.Equal(["cash_register_id", "name", "description", "library_id", "starting_float", "archived", "library_default"], register);
+        Assert.Equal(["cash_register_id", "name", "description", "library_id", "starting_float", "archived", "library_default", "fiscus"], register);
     }
 
     [Fact]

@@ -54,7 +54,7 @@ public sealed class PosConcurrencyTests(FiscusFixture fiscus) : IClassFixture<Fi
         cashupDone.Cancel();
         await Task.WhenAll(tills);
         JsonNode counted;
-        using (var complete = await manager.Http.GetAsync($"/api/v1/cash_registers/{register}/cashups?_per_page=1"))
+        using (var complete = await manager.Http.GetEmbeddedAsync($"/api/v1/cash_registers/{register}/cashups?_per_page=1", "fiscus"))
         {
             counted = (await complete.ExpectAsync(HttpStatusCode.OK))[0]!;
         }
@@ -65,11 +65,11 @@ public sealed class PosConcurrencyTests(FiscusFixture fiscus) : IClassFixture<Fi
         }
         else
         {
-            using var read = await manager.Http.GetAsync($"/api/v1/cashups/{counted["cashup_id"]}");
+            using var read = await manager.Http.GetEmbeddedAsync($"/api/v1/cashups/{counted["cashup_id"]}", "summary,fiscus");
             counted = await read.ExpectAsync(HttpStatusCode.OK);
         }
 
-        var sessionId = counted["register_session_id"]!.GetValue<long>();
+        var sessionId = counted["fiscus"]!["register_session_id"]!.GetValue<long>();
         var credits = sold.Select(s => s.Credit).ToArray();
         var sessions = (await fiscus.QueryAsync<(long Credit, long Session)>(
             "SELECT account_line_id, register_session_id FROM account_lines WHERE account_line_id = ANY(@credits)", new { credits }))

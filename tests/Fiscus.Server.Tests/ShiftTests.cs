@@ -284,7 +284,7 @@ public sealed class ShiftTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtu
             await uncounted.ExpectAsync(HttpStatusCode.BadRequest);
         }
         var cashup = await fiscus.CashupAsync(register, new { reconciliations = new[] { new { payment_type = "CASH", counted = 18.00m } } });
-        Assert.Equal(0m, cashup["reconciliations"]![0]!.Money("difference"));
+        Assert.Equal(0m, cashup["fiscus"]!["reconciliations"]![0]!.Money("difference"));
         // Paid in and out is not an API-client or manual credit or debit type.
         using var manual = await (await fiscus.AdminAsync()).PostAsync($"/api/v1/patrons/{await fiscus.PatronAsync()}/account/debits",
             Json.Body(new { amount = 1m, type = "PAID_OUT" }));

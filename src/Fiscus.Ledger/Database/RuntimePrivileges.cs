@@ -65,9 +65,19 @@ public static class RuntimePrivileges
         Mutable("patrons", update: ["cardnumber", "firstname", "surname", "library_id", "secured", "updated_at", "pin_hash", "pin_changed_at"]),
 
         // Identities and credentials. A password hash is upgraded at sign-in; expired tokens and idempotency keys
-        // are swept by housekeeping, and an expired key is deleted when a request reuses it.
-        Mutable("staff_users", update: ["password_hash", "role", "library_id", "disabled_at", "password_changed_at", "updated_at"]),
-        Mutable("api_clients", update: ["name", "scopes", "cash_register_id", "library_id", "disabled_at", "secret_hash", "secret_rotated_at", "updated_at"]),
+        // are swept by housekeeping, and an expired key is deleted when a request reuses it. A client's service user is
+        // made by the client's insert trigger as the owner (migration 0014): the server inserts neither is_service_user
+        // nor service_user_id, so it can neither make a service user of its own nor tie a client to a real user.
+        Mutable("staff_users",
+            insert: ["user_uuid", "username", "password_hash", "role", "library_id", "created_at", "updated_at", "password_changed_at"],
+            update: ["password_hash", "role", "library_id", "disabled_at", "password_changed_at", "updated_at"]),
+        Mutable("api_clients",
+            insert:
+            [
+                "client_uuid", "client_id", "secret_hash", "name", "scopes", "cash_register_id", "library_id", "disabled_at", "created_at",
+                "updated_at", "secret_rotated_at",
+            ],
+            update: ["name", "scopes", "cash_register_id", "library_id", "disabled_at", "secret_hash", "secret_rotated_at", "updated_at"]),
         Mutable("sip_logins", update: ["password_hash", "patron_password", "overpayment", "fine_item_format", "updated_at", "password_changed_at"]),
         Mutable("sip_login_payment_types", delete: true, update: ["payment_type"]),
         Mutable("access_tokens", delete: true, update: ["revoked_at"]),

@@ -201,7 +201,7 @@ public static class Cashups
             cancellationToken: cancellationToken));
         if (library is null)
         {
-            return Failure.NotFound("register_not_found", Invariant($"There is no cash register {registerId}."));
+            return Failure.NotFound("register_not_found", "Register not found");
         }
         if (actor.Binding.CheckRegister(registerId, library) is { } outside)
         {
@@ -240,7 +240,7 @@ public static class Cashups
                 new { registerId }, transaction, cancellationToken: cancellationToken));
             await connection.ExecuteAsync(new CommandDefinition("RELEASE SAVEPOINT cashup_lock", transaction: transaction, cancellationToken: cancellationToken));
             return register is null
-                ? Failure.NotFound("register_not_found", Invariant($"There is no cash register {registerId}."))
+                ? Failure.NotFound("register_not_found", "Register not found")
                 : register;
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)

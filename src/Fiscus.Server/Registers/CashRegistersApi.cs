@@ -25,28 +25,28 @@ public static class CashRegistersApi
     {
         var group = routes.MapGroup("/api/v1/cash_registers").WithTags("Cash registers").RequireAuthorization();
         group.MapGet("/", ListAsync).RequireAuthorization(Scopes.RegistersRead)
-            .WithName("listCashRegisters").WithSummary("List cash registers");
+            .WithName("listCashRegisters").WithSummary("List cash registers").WithKohaEmbeds(CashRegisterDto.Embeds);
         group.MapGet("/{cash_register_id:int}", GetAsync).RequireAuthorization(Scopes.RegistersRead)
-            .WithName("getCashRegister").WithSummary("Get a cash register");
+            .WithName("getCashRegister").WithSummary("Get a cash register").WithKohaEmbeds(CashRegisterDto.Embeds);
         group.MapPost("/", CreateAsync).RequireAuthorization(Scopes.RegistersWrite)
-            .WithName("addCashRegister").WithSummary("Add a cash register");
+            .WithName("addCashRegister").WithSummary("Add a cash register").WithKohaEmbeds(CashRegisterDto.Embeds);
         group.MapPut("/{cash_register_id:int}", UpdateAsync).RequireAuthorization(Scopes.RegistersWrite)
-            .WithName("updateCashRegister").WithSummary("Update a cash register");
-        group.MapPost("/{cash_register_id:int}/archive", (int cash_register_id, Caller caller, HttpContext http, NpgsqlDataSource db,
-                TimeProvider time, FiscusOptions options, CancellationToken ct) =>
-                SetArchivedAsync(cash_register_id, true, caller, http, db, time, options, ct))
-            .RequireAuthorization(Scopes.RegistersWrite)
+            .WithName("updateCashRegister").WithSummary("Update a cash register").WithKohaEmbeds(CashRegisterDto.Embeds);
+        group.MapPost("/{cash_register_id:int}/archive", (int cash_register_id, KohaEmbed embed, Caller caller, HttpContext http,
+                NpgsqlDataSource db, TimeProvider time, FiscusOptions options, CancellationToken ct) =>
+                SetArchivedAsync(cash_register_id, true, embed, caller, http, db, time, options, ct))
+            .RequireAuthorization(Scopes.RegistersWrite).WithKohaEmbeds(CashRegisterDto.Embeds)
             .WithName("archiveCashRegister").WithSummary("Archive a cash register (it takes no more money)");
-        group.MapPost("/{cash_register_id:int}/unarchive", (int cash_register_id, Caller caller, HttpContext http, NpgsqlDataSource db,
-                TimeProvider time, FiscusOptions options, CancellationToken ct) =>
-                SetArchivedAsync(cash_register_id, false, caller, http, db, time, options, ct))
-            .RequireAuthorization(Scopes.RegistersWrite)
+        group.MapPost("/{cash_register_id:int}/unarchive", (int cash_register_id, KohaEmbed embed, Caller caller, HttpContext http,
+                NpgsqlDataSource db, TimeProvider time, FiscusOptions options, CancellationToken ct) =>
+                SetArchivedAsync(cash_register_id, false, embed, caller, http, db, time, options, ct))
+            .RequireAuthorization(Scopes.RegistersWrite).WithKohaEmbeds(CashRegisterDto.Embeds)
             .WithName("unarchiveCashRegister").WithSummary("Bring an archived cash register back into use");
         return group;
     }
 
     static async Task<Results<Ok<CashRegisterDto[]>, ProblemHttpResult>> ListAsync(
-        Paging paging, [FromQuery(Name = "library_id")] string? libraryId, bool? archived, Caller caller, HttpContext http,
+        Paging paging, [FromQuery(Name = "library_id")] string? libraryId, bool? archived, KohaEmbed embed, Caller caller, HttpContext http,
         NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
     {
         // A bound client lists what it is bound to; asking for another library is refused rather than answered empty.
@@ -71,26 +71,26 @@ public static class CashRegistersApi
         var (rows, total) = await PagedQuery.RunAsync<CashRegisterRow>(db, CashRegisterRow.Columns, from, "cash_register_id", parameters,
             paging, cancellationToken);
         paging.WriteHeaders(http, total);
-        return TypedResults.Ok(rows.Select(r => CashRegisterDto.From(r, options.Currency)).ToArray());
+        return TypedResults.Ok(rows.Select(r => CashRegisterDto.From(r, options.Currency, embed)).ToArray());
     }
 
     static async Task<Results<Ok<CashRegisterDto>, ProblemHttpResult>> GetAsync(
-        [FromRoute(Name = "cash_register_id")] int cashRegisterId, Caller caller, NpgsqlDataSource db, FiscusOptions options,
+        [FromRoute(Name = "cash_register_id")] int cashRegisterId, KohaEmbed embed, Caller caller, NpgsqlDataSource db, FiscusOptions options,
         CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var register = await FindAsync(connection, null, cashRegisterId, cancellationToken);
         if (register is null)
         {
-            return ApiProblems.From(RegisterNotFound(cashRegisterId));
+            return ApiProblems.From(RegisterNotFound());
         }
         return caller.Binding.CheckRegister(register.CashRegisterId, register.LibraryId) is { } outside
             ? ApiProblems.From(outside)
-            : TypedResults.Ok(CashRegisterDto.From(register, options.Currency));
+            : TypedResults.Ok(CashRegisterDto.From(register, options.Currency, embed));
     }
 
     static async Task<Results<Created<CashRegisterDto>, ProblemHttpResult>> CreateAsync(
-        CreateCashRegisterRequest request, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time,
+        CreateCashRegisterRequest request, KohaEmbed embed, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time,
         FiscusOptions options, CancellationToken cancellationToken)
     {
         var validation = Validate(request.Name, request.Description);
@@ -126,12 +126,12 @@ public static class CashRegistersApi
             return register;
         }, cancellationToken);
         return outcome.Succeeded
-            ? TypedResults.Created(Location(outcome.Value!.CashRegisterId), CashRegisterDto.From(outcome.Value, options.Currency))
+            ? TypedResults.Created(Location(outcome.Value!.CashRegisterId), CashRegisterDto.From(outcome.Value, options.Currency, embed))
             : ApiProblems.From(outcome.Failure!);
     }
 
     static async Task<Results<Ok<CashRegisterDto>, ProblemHttpResult>> UpdateAsync(
-        [FromRoute(Name = "cash_register_id")] int cashRegisterId, UpdateCashRegisterRequest request, Caller caller,
+        [FromRoute(Name = "cash_register_id")] int cashRegisterId, UpdateCashRegisterRequest request, KohaEmbed embed, Caller caller,
         HttpContext http, NpgsqlDataSource db, TimeProvider time, FiscusOptions options, CancellationToken cancellationToken)
     {
         var validation = Validate(request.Name, request.Description);
@@ -149,7 +149,7 @@ public static class CashRegistersApi
         {
             if (await FindAsync(connection, transaction, cashRegisterId, cancellationToken) is null)
             {
-                return RegisterNotFound(cashRegisterId);
+                return RegisterNotFound();
             }
             // Locks in a fixed order, library then register, as creation does.
             if (await CheckWriteAsync(connection, transaction, request.LibraryId, request.Name, cashRegisterId, cancellationToken) is { } failure)
@@ -188,7 +188,7 @@ public static class CashRegistersApi
                 "cash_register", Id(cashRegisterId), new { from = before, to = register }, cancellationToken);
             return register;
         }, cancellationToken);
-        return outcome.Succeeded ? TypedResults.Ok(CashRegisterDto.From(outcome.Value!, options.Currency)) : ApiProblems.From(outcome.Failure!);
+        return outcome.Succeeded ? TypedResults.Ok(CashRegisterDto.From(outcome.Value!, options.Currency, embed)) : ApiProblems.From(outcome.Failure!);
     }
 
     /// <summary>
@@ -211,7 +211,7 @@ public static class CashRegistersApi
     }
 
     static async Task<Results<Ok<CashRegisterDto>, ProblemHttpResult>> SetArchivedAsync(
-        int cashRegisterId, bool archived, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time,
+        int cashRegisterId, bool archived, KohaEmbed embed, Caller caller, HttpContext http, NpgsqlDataSource db, TimeProvider time,
         FiscusOptions options, CancellationToken cancellationToken)
     {
         var outcome = await Transactions.RunAsync<Outcome<CashRegisterRow>>(db, async (connection, transaction) =>
@@ -239,14 +239,14 @@ public static class CashRegistersApi
                 """, new { archived, now, cashRegisterId }, transaction, cancellationToken: cancellationToken));
             if (register is null)
             {
-                return RegisterNotFound(cashRegisterId);
+                return RegisterNotFound();
             }
             await AuditLog.WriteAsync(connection, transaction, AuditActors.From(caller, http), now,
                 archived ? "cash_register.archive" : "cash_register.unarchive", "cash_register", Id(cashRegisterId), null,
                 cancellationToken);
             return register;
         }, cancellationToken);
-        return outcome.Succeeded ? TypedResults.Ok(CashRegisterDto.From(outcome.Value!, options.Currency)) : ApiProblems.From(outcome.Failure!);
+        return outcome.Succeeded ? TypedResults.Ok(CashRegisterDto.From(outcome.Value!, options.Currency, embed)) : ApiProblems.From(outcome.Failure!);
     }
 
     static Validation Validate(string name, string? description) =>
@@ -290,8 +290,8 @@ public static class CashRegistersApi
             $"SELECT {CashRegisterRow.Columns} FROM cash_registers WHERE cash_register_id = @cashRegisterId{(forUpdate ? " FOR UPDATE" : "")}",
             new { cashRegisterId }, transaction, cancellationToken: cancellationToken));
 
-    internal static Failure RegisterNotFound(int cashRegisterId) =>
-        Failure.NotFound("register_not_found", string.Create(CultureInfo.InvariantCulture, $"There is no cash register {cashRegisterId}."));
+    /// <summary>Koha's message (its clients and tests match it); the register's id is the one in the request.</summary>
+    internal static Failure RegisterNotFound() => Failure.NotFound("register_not_found", "Register not found");
 
     static string Location(int cashRegisterId) => string.Create(CultureInfo.InvariantCulture, $"/api/v1/cash_registers/{cashRegisterId}");
 

@@ -22,7 +22,8 @@ public sealed record CashupRequest(CountedRequest[]? Reconciliations = null, str
 /// <summary>
 /// A register's session and cash-ups: <c>GET /cash_registers/{id}/session</c>, quick cash-up
 /// <c>POST /cash_registers/{id}/cashups</c>, two-phase <c>POST .../cashups/start</c> then <c>POST .../cashups</c>,
-/// <c>GET /cash_registers/{id}/cashups</c> (newest first) and <c>GET /cashups/{id}</c> with its summary.
+/// <c>GET /cash_registers/{id}/cashups</c> (newest first) and <c>GET /cashups/{id}</c>, in Koha's <c>cashup</c> shape with
+/// its embeds (<see cref="CashupDto"/>).
 /// </summary>
 public static class CashupsApi
 {
@@ -37,10 +38,11 @@ public static class CashupsApi
         registers.MapPost("/cashups/start", StartAsync).RequireAuthorization(Scopes.CashupsWrite)
             .WithName("startCashup").WithSummary("Start counting: the session closes to new money, which goes to a new session")
             .Produces<CashupDto>(201);
-        registers.MapGet("/cashups", ListAsync).RequireAuthorization(Scopes.RegistersRead)
-            .WithName("listCashups").WithSummary("The register's cash-ups, newest first (x-koha-embed: summary embeds summaries)");
+        registers.MapGet("/cashups", ListAsync).RequireAuthorization(Scopes.RegistersRead).WithKohaEmbeds(CashupDto.Embeds)
+            .WithName("listCashups").WithSummary("The register's cash-ups, newest first (x-koha-embed: manager, summary, fiscus)");
         routes.MapGet("/api/v1/cashups/{cashup_id:long}", GetAsync).WithTags("Cash-ups").RequireAuthorization(Scopes.RegistersRead)
-            .WithName("getCashup").WithSummary("A cash-up with its summary (frozen as counted)");
+            .WithKohaEmbeds(CashupDto.Embeds)
+            .WithName("getCashup").WithSummary("A cash-up (x-koha-embed: manager, summary — frozen as counted —, fiscus)");
         return routes;
     }
 
@@ -66,7 +68,7 @@ public static class CashupsApi
     static async Task<IResult> CompleteAsync(
         [FromRoute(Name = "cash_register_id")] int registerId, CashupRequest request, [AsParameters] CommandCall call)
     {
-        var (caller, options) = (call.Caller, call.Options);
+        var options = call.Options;
         var validation = new Validation().Text("note", request.Note, 1000, required: false);
         var counted = new List<CountedAmount>();
         foreach (var (item, i) in (request.Reconciliations ?? []).Select((r, i) => (r, i)))
@@ -90,60 +92,93 @@ public static class CashupsApi
         var command = new CashupCommand(counted, request.Note, options.CashupNoteRequired);
         return await call.RunAsync(Dialect.Native, request, null,
             scope => Cashups.CompleteAsync(scope.Connection, scope.Transaction, registerId, command, scope.Ledger, scope.Now, scope.CancellationToken),
-            (scope, done) =>
+            async (scope, done) =>
             {
-                var dto = Dto(done.Cashup, done.Summary, caller, options);
-                return Task.FromResult(new Reply(201, dto, $"/api/v1/cashups/{done.Cashup.CashupId}",
+                var dto = await WrittenAsync(scope, done.Cashup, done.Summary, options);
+                return new Reply(201, dto, $"/api/v1/cashups/{done.Cashup.CashupId}",
                     new AuditRecord("cashup.complete", "cashup", Ids.Text(done.Cashup.CashupId),
-                        new { cash_register_id = registerId, dto.Amount, differences = dto.Reconciliations.Where(r => r.Difference != 0) })));
+                        new { cash_register_id = registerId, dto.Amount, differences = dto.Fiscus!.Reconciliations.Where(r => r.Difference != 0) }));
             });
     }
 
     static Task<IResult> StartAsync([FromRoute(Name = "cash_register_id")] int registerId, [AsParameters] CommandCall call) =>
         call.RunAsync(Dialect.Native, new { registerId }, null,
             scope => Cashups.StartAsync(scope.Connection, scope.Transaction, registerId, scope.Ledger, scope.Now, scope.CancellationToken),
-            (scope, started) => Task.FromResult(new Reply(201, Dto(started.Cashup, started.Summary, call.Caller, call.Options),
+            async (scope, started) => new Reply(201, await WrittenAsync(scope, started.Cashup, started.Summary, call.Options),
                 $"/api/v1/cashups/{started.Cashup.CashupId}",
-                new AuditRecord("cashup.start", "cashup", Ids.Text(started.Cashup.CashupId), new { cash_register_id = registerId }))));
+                new AuditRecord("cashup.start", "cashup", Ids.Text(started.Cashup.CashupId), new { cash_register_id = registerId })));
+
+    /// <summary>
+    /// The answer to a cash-up just started or completed (Fiscus's own routes; Koha has no POST): every embed, since whoever
+    /// counted wants to see the count, read in the transaction that wrote it.
+    /// </summary>
+    static async Task<CashupDto> WrittenAsync(CommandScope scope, Cashup cashup, SessionSummary summary, FiscusOptions options)
+    {
+        var row = await scope.Connection.QuerySingleAsync<CashupRow>(new CommandDefinition(
+            $"SELECT {CashupRow.Columns} FROM cashups WHERE cashup_id = @CashupId", new { cashup.CashupId }, scope.Transaction,
+            cancellationToken: scope.CancellationToken));
+        var managers = await CashupManagers.FindAsync(scope.Connection, scope.Transaction, [row.ManagerId], scope.CancellationToken);
+        return Dto(row, summary, summary.Reconciliations, managers[row.ManagerId], new KohaEmbed(CashupDto.Embeds.ToHashSet(StringComparer.Ordinal)), options);
+    }
 
     static async Task<Results<Ok<CashupDto[]>, ProblemHttpResult>> ListAsync(
-        [FromRoute(Name = "cash_register_id")] int registerId, Paging paging, Caller caller, HttpContext http, NpgsqlDataSource db,
-        FiscusOptions options, CancellationToken cancellationToken)
+        [FromRoute(Name = "cash_register_id")] int registerId, Paging paging, KohaEmbed embed, Caller caller, HttpContext http,
+        NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         if (await ReadableRegisterAsync(connection, null, registerId, caller, cancellationToken) is { } refused)
         {
             return ApiProblems.From(refused);
         }
-        var embed = http.Request.Headers["x-koha-embed"].ToString().Contains("summary", StringComparison.OrdinalIgnoreCase);
-        var (rows, total) = await PagedQuery.RunAsync<Cashup>(db, Cashup.Columns, "FROM cashups WHERE cash_register_id = @registerId",
+        var (rows, total) = await PagedQuery.RunAsync<CashupRow>(db, CashupRow.Columns, "FROM cashups WHERE cash_register_id = @registerId",
             "cashup_id DESC", new { registerId }, paging, cancellationToken);
         paging.WriteHeaders(http, total);
+        var managers = embed.Has(RegisterEmbeds.Manager)
+            ? await CashupManagers.FindAsync(connection, null, rows.Select(r => r.ManagerId).Distinct().ToArray(), cancellationToken)
+            : null;
         var dtos = new List<CashupDto>();
-        foreach (var cashup in rows)
+        foreach (var row in rows)
         {
-            dtos.Add(Dto(cashup, embed ? await SummaryOfAsync(connection, cashup, cancellationToken) : null, caller, options,
-                await ReconciliationsAsync(connection, cashup, cancellationToken)));
+            dtos.Add(await DtoAsync(connection, row, embed, managers, options, cancellationToken));
         }
         return TypedResults.Ok(dtos.ToArray());
     }
 
     static async Task<Results<Ok<CashupDto>, ProblemHttpResult>> GetAsync(
-        [FromRoute(Name = "cashup_id")] long cashupId, Caller caller, NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
+        [FromRoute(Name = "cashup_id")] long cashupId, KohaEmbed embed, Caller caller, NpgsqlDataSource db, FiscusOptions options,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var cashup = await connection.QuerySingleOrDefaultAsync<Cashup>(new CommandDefinition(
-            $"SELECT {Cashup.Columns} FROM cashups WHERE cashup_id = @cashupId", new { cashupId }, cancellationToken: cancellationToken));
-        if (cashup is null)
+        var row = await connection.QuerySingleOrDefaultAsync<CashupRow>(new CommandDefinition(
+            $"SELECT {CashupRow.Columns} FROM cashups WHERE cashup_id = @cashupId", new { cashupId }, cancellationToken: cancellationToken));
+        if (row is null)
         {
-            return ApiProblems.NotFound("cashup_not_found", $"There is no cash-up {cashupId}.");
+            return ApiProblems.NotFound("cashup_not_found", "Cashup not found");
         }
-        if (await ReadableRegisterAsync(connection, null, cashup.CashRegisterId, caller, cancellationToken) is { } refused)
+        if (await ReadableRegisterAsync(connection, null, row.CashRegisterId, caller, cancellationToken) is { } refused)
         {
             return ApiProblems.From(refused);
         }
-        return TypedResults.Ok(Dto(cashup, await SummaryOfAsync(connection, cashup, cancellationToken), caller, options,
-            await ReconciliationsAsync(connection, cashup, cancellationToken)));
+        var managers = embed.Has(RegisterEmbeds.Manager)
+            ? await CashupManagers.FindAsync(connection, null, [row.ManagerId], cancellationToken)
+            : null;
+        return TypedResults.Ok(await DtoAsync(connection, row, embed, managers, options, cancellationToken));
+    }
+
+    /// <summary>
+    /// A stored cash-up as asked for. Its summary is read only when embedded, or when the count is still going on: then
+    /// Koha's <c>amount</c> is what the session's lines say so far (the session takes no more money while it is counted).
+    /// </summary>
+    static async Task<CashupDto> DtoAsync(
+        NpgsqlConnection connection, CashupRow row, KohaEmbed embed, IReadOnlyDictionary<long, CashupManagerDto>? managers,
+        FiscusOptions options, CancellationToken cancellationToken)
+    {
+        var cashup = row.Cashup;
+        var summary = embed.Has(RegisterEmbeds.Summary) || cashup.AmountMinor is null
+            ? await SummaryOfAsync(connection, cashup, cancellationToken)
+            : null;
+        var reconciliations = embed.Has(RegisterEmbeds.Fiscus) ? await ReconciliationsAsync(connection, cashup, cancellationToken) : [];
+        return Dto(row, summary, reconciliations, managers?[row.ManagerId], embed, options);
     }
 
     /// <summary>A completed cash-up's summary as it was counted; a count in progress shows its session as it stands.</summary>
@@ -164,18 +199,23 @@ public static class CashupsApi
             "SELECT payment_type, expected_minor, counted_minor, note, account_line_id FROM cashup_reconciliations WHERE cashup_id = @CashupId ORDER BY payment_type",
             new { cashup.CashupId }, cancellationToken: cancellationToken))).AsList();
 
-    static CashupDto Dto(Cashup cashup, SessionSummary? summary, Caller caller, FiscusOptions options,
-        IReadOnlyList<ReconciliationLine>? reconciliations = null)
+    static CashupDto Dto(
+        CashupRow row, SessionSummary? summary, IReadOnlyList<ReconciliationLine> reconciliations, CashupManagerDto? manager, KohaEmbed embed,
+        FiscusOptions options)
     {
         var c = options.Currency;
-        var lines = reconciliations ?? summary?.Reconciliations ?? [];
-        return new CashupDto(cashup.CashupId, cashup.CashRegisterId, cashup.RegisterSessionId, cashup.UserId,
-            cashup.ApiClientId is not null && cashup.ApiClientId == caller.ApiClientId ? caller.ClientId : null,
-            cashup.CompletedAt is null ? "counting" : "completed", cashup.StartedAt, cashup.CompletedAt ?? cashup.StartedAt,
-            cashup.AmountMinor is { } amount ? c.ToMajor(amount) : null, cashup.Note,
-            lines.Select(r => new ReconciliationDto(r.PaymentType, c.ToMajor(r.ExpectedMinor), c.ToMajor(r.CountedMinor), c.ToMajor(r.DifferenceMinor),
-                r.Note, r.AccountLineId)).ToList(),
-            summary is null ? null : SummaryDto.From(summary, c));
+        var cashup = row.Cashup;
+        var fiscus = embed.Has(RegisterEmbeds.Fiscus)
+            ? new CashupFiscusDto(row.ClientId, cashup.RegisterSessionId, cashup.CompletedAt is null ? "counting" : "completed", cashup.StartedAt,
+                cashup.CompletedAt, cashup.Note,
+                reconciliations.Select(r => new ReconciliationDto(r.PaymentType, c.ToMajor(r.ExpectedMinor), c.ToMajor(r.CountedMinor),
+                    c.ToMajor(r.DifferenceMinor), r.Note, r.AccountLineId)).ToList())
+            : null;
+        return new CashupDto(cashup.CashupId, cashup.CashRegisterId, row.ManagerId, c.ToMajor(cashup.AmountMinor ?? summary!.TotalMinor),
+            cashup.CompletedAt ?? cashup.StartedAt,
+            embed.Has(RegisterEmbeds.Manager) ? manager : null,
+            embed.Has(RegisterEmbeds.Summary) && summary is not null ? SummaryDto.From(summary, c) : null,
+            fiscus);
     }
 
     /// <summary>The register must exist (404) and be one the caller may see (403 for a client bound elsewhere).</summary>
@@ -185,7 +225,7 @@ public static class CashupsApi
         var register = await CashRegistersApi.FindAsync(connection, transaction, registerId, cancellationToken);
         if (register is null)
         {
-            return CashRegistersApi.RegisterNotFound(registerId);
+            return CashRegistersApi.RegisterNotFound();
         }
         return caller.Binding.CheckRegister(register.CashRegisterId, register.LibraryId);
     }

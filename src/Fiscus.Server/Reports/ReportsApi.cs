@@ -254,7 +254,7 @@ public static class ReportsApi
             var register = await CashRegistersApi.FindAsync(connection, null, id, cancellationToken);
             if (register is null)
             {
-                return CashRegistersApi.RegisterNotFound(id);
+                return CashRegistersApi.RegisterNotFound();
             }
             if (binding.CheckRegister(register.CashRegisterId, register.LibraryId) is { } otherRegister)
             {

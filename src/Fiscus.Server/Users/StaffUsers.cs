@@ -18,14 +18,21 @@ public sealed partial class StaffUsers(NpgsqlDataSource dataSource, Passwords pa
 {
     public sealed record NewUser(string? Username, string? Password, string? Role, string? LibraryId);
 
+    /// <summary>
+    /// A condition on <c>staff_users</c> that leaves out API clients' service users (migration 0014): they are nobody to
+    /// list, count, find, sign in or edit, here or through the command line; to everything that administers users they
+    /// do not exist (a 404 by id), and their rows could not be changed anyway.
+    /// </summary>
+    public const string People = "NOT staff_users.is_service_user";
+
     public Task<(IReadOnlyList<StaffUser> Users, long Total)> ListAsync(long offset, int limit, CancellationToken cancellationToken) =>
-        Http.PagedQuery.RunAsync<StaffUser>(dataSource, StaffUser.Columns, "FROM staff_users", "user_id", null, offset, limit, cancellationToken);
+        Http.PagedQuery.RunAsync<StaffUser>(dataSource, StaffUser.Columns, $"FROM staff_users WHERE {People}", "user_id", null, offset, limit, cancellationToken);
 
     public async Task<StaffUser?> FindAsync(long userId, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await connection.QuerySingleOrDefaultAsync<StaffUser>(new CommandDefinition(
-            $"SELECT {StaffUser.Columns} FROM staff_users WHERE user_id = @userId", new { userId }, cancellationToken: cancellationToken));
+            $"SELECT {StaffUser.Columns} FROM staff_users WHERE user_id = @userId AND {People}", new { userId }, cancellationToken: cancellationToken));
     }
 
     /// <summary>
@@ -40,7 +47,7 @@ public sealed partial class StaffUsers(NpgsqlDataSource dataSource, Passwords pa
         }
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await connection.QuerySingleOrDefaultAsync<StaffUser>(new CommandDefinition(
-            $"SELECT {StaffUser.Columns} FROM staff_users WHERE lower(username) = @lowered",
+            $"SELECT {StaffUser.Columns} FROM staff_users WHERE lower(username) = @lowered AND {People}",
             new { lowered = username.ToLowerInvariant() }, cancellationToken: cancellationToken));
     }
 
@@ -225,7 +232,7 @@ public sealed partial class StaffUsers(NpgsqlDataSource dataSource, Passwords pa
         DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "SELECT EXISTS (SELECT 1 FROM staff_users)", transaction: transaction, cancellationToken: cancellationToken)))
+            $"SELECT EXISTS (SELECT 1 FROM staff_users WHERE {People})", transaction: transaction, cancellationToken: cancellationToken)))
         {
             return null;
         }
@@ -286,7 +293,7 @@ public sealed partial class StaffUsers(NpgsqlDataSource dataSource, Passwords pa
     static Task<StaffUser?> LockAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, long userId, CancellationToken cancellationToken) =>
         connection.QuerySingleOrDefaultAsync<StaffUser>(new CommandDefinition(
-            $"SELECT {StaffUser.Columns} FROM staff_users WHERE user_id = @userId FOR UPDATE",
+            $"SELECT {StaffUser.Columns} FROM staff_users WHERE user_id = @userId AND {People} FOR UPDATE",
             new { userId }, transaction, cancellationToken: cancellationToken));
 
     /// <summary>

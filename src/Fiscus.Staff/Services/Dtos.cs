@@ -102,9 +102,20 @@ public sealed record ReconciliationRequest(string PaymentType, decimal Counted, 
 
 public sealed record CashupRequest(ReconciliationRequest[] Reconciliations, string? Note);
 
+/// <summary>
+/// A cash-up in Koha's shape: <c>manager</c>, <c>summary</c> and <c>fiscus</c> are embeds, present only when asked for with
+/// <c>x-koha-embed</c> (<see cref="FiscusApi.GetEmbeddedAsync{T}"/>); the answer to a cash-up (POST) carries all three.
+/// </summary>
 public sealed record Cashup(
-    long CashupId, int CashRegisterId, long RegisterSessionId, long? ManagerId, string? ClientId, string Status, DateTime StartedAt,
-    DateTime Timestamp, decimal? Amount, string? Note, Reconciliation[] Reconciliations, Summary? Summary);
+    long CashupId, int CashRegisterId, long ManagerId, decimal Amount, DateTime Timestamp, CashupManager? Manager, Summary? Summary,
+    CashupFacts? Fiscus);
+
+/// <summary>Who counted: a staff user, or (<c>kind</c> <c>api_client</c>) an API client, named by the client's name.</summary>
+public sealed record CashupManager(long UserId, string Username, string Name, string Kind);
+
+/// <summary>A cash-up's facts beyond Koha's definition (<c>x-koha-embed: fiscus</c>).</summary>
+public sealed record CashupFacts(
+    string? ClientId, long RegisterSessionId, string Status, DateTime StartedAt, DateTime? CompletedAt, string? Note, Reconciliation[] Reconciliations);
 
 public sealed record AccountTotal(decimal Total, AccountLine[] Lines);
 

@@ -55,6 +55,14 @@ public sealed class FiscusApi(HttpClient http)
     public Task<T> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancellationToken = default) =>
         SendAsync(new HttpRequestMessage(HttpMethod.Get, path), type, cancellationToken);
 
+    /// <summary>A GET asking for Koha's embeds (<c>x-koha-embed: manager,summary,fiscus</c>) beside the object's own keys.</summary>
+    public Task<T> GetEmbeddedAsync<T>(string path, string embed, JsonTypeInfo<T> type, CancellationToken cancellationToken = default)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("x-koha-embed", embed);
+        return SendAsync(request, type, cancellationToken);
+    }
+
     /// <summary>A page of a list and how many there are in all (Koha's <c>X-Total-Count</c>).</summary>
     public async Task<(T Items, long Total)> GetPageAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancellationToken = default)
     {

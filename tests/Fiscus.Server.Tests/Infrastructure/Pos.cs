@@ -51,6 +51,14 @@ public static class Pos
         return await response.ExpectAsync(HttpStatusCode.Created);
     }
 
+    /// <summary>A GET asking for Koha's <c>x-koha-embed</c> (e.g. <c>summary,fiscus</c>).</summary>
+    public static async Task<HttpResponseMessage> GetEmbeddedAsync(this HttpClient http, string url, string embed)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Add("x-koha-embed", embed);
+        return await http.SendAsync(request);
+    }
+
     /// <summary>The register's total for one payment type in a summary's <c>total_grouped</c>.</summary>
     public static JsonNode PaymentType(this JsonNode summary, string code) =>
         summary["total_grouped"]!.AsArray().Single(t => t!["payment_type"]!.GetValue<string>() == code)!;

@@ -69,7 +69,7 @@ public sealed class Sip2ServerTests(Sip2Fixture fiscus) : IClassFixture<Sip2Fixt
         using var cashup = await admin.PostAsync($"/api/v1/cash_registers/{register}/cashups",
             Json.Body(new { reconciliations = new[] { new { payment_type = "SIP00", counted = 7.75m } } }));
         var counted = await cashup.ExpectAsync(System.Net.HttpStatusCode.Created);
-        var reconciliation = counted["reconciliations"]!.AsArray().Single(r => r!["payment_type"]!.GetValue<string>() == "SIP00")!;
+        var reconciliation = counted["fiscus"]!["reconciliations"]!.AsArray().Single(r => r!["payment_type"]!.GetValue<string>() == "SIP00")!;
         Assert.Equal(7.75m, reconciliation["expected"]!.GetValue<decimal>());
         Assert.Equal(0m, reconciliation["difference"]!.GetValue<decimal>());
 

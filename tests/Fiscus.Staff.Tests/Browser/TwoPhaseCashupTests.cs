@@ -39,6 +39,9 @@ public sealed class TwoPhaseCashupTests(StaffAppServer app) : IClassFixture<Staf
         var reconciled = page.GetByTestId("reconciled-CASH");
         await Expect(reconciled).ToContainTextAsync("-$1.00");
         await Expect(reconciled).ToContainTextAsync("Coin rolled under the desk");
+        // Who counted comes from the cash-up's manager embed; the summary from its summary embed.
+        await Expect(page.Locator("article.cashup-summary > p").First).ToContainTextAsync("by maud");
+        await Expect(page.GetByTestId("income-total")).ToHaveTextAsync("$2.00");
         var session = await app.GetJsonAsync("api/v1/cash_registers/1/session");
         Assert.Equal(5.00m, session["summary"]!["income_total"]!.GetValue<decimal>());
         Assert.True(app.ConsoleErrors.Count == 0, string.Join("\n", app.ConsoleErrors));
