@@ -38,7 +38,8 @@ public static class CashupsApi
             .WithName("startCashup").WithSummary("Start counting: the session closes to new money, which goes to a new session")
             .Produces<CashupDto>(201);
         registers.MapGet("/cashups", ListAsync).RequireAuthorization(Scopes.RegistersRead)
-            .WithName("listCashups").WithSummary("The register's cash-ups, newest first (x-koha-embed: summary embeds summaries)");
+            .WithName("listCashups").WithSummary("The register's cash-ups, newest first (x-koha-embed: summary embeds summaries)")
+            .WithKohaList(KohaLists.Cashups);
         routes.MapGet("/api/v1/cashups/{cashup_id:long}", GetAsync).WithTags("Cash-ups").RequireAuthorization(Scopes.RegistersRead)
             .WithName("getCashup").WithSummary("A cash-up with its summary (frozen as counted)");
         return routes;
@@ -107,7 +108,7 @@ public static class CashupsApi
                 new AuditRecord("cashup.start", "cashup", Ids.Text(started.Cashup.CashupId), new { cash_register_id = registerId }))));
 
     static async Task<Results<Ok<CashupDto[]>, ProblemHttpResult>> ListAsync(
-        [FromRoute(Name = "cash_register_id")] int registerId, Paging paging, Caller caller, HttpContext http, NpgsqlDataSource db,
+        [FromRoute(Name = "cash_register_id")] int registerId, KohaQuery query, Caller caller, HttpContext http, NpgsqlDataSource db,
         FiscusOptions options, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -116,9 +117,8 @@ public static class CashupsApi
             return ApiProblems.From(refused);
         }
         var embed = http.Request.Headers["x-koha-embed"].ToString().Contains("summary", StringComparison.OrdinalIgnoreCase);
-        var (rows, total) = await PagedQuery.RunAsync<Cashup>(db, Cashup.Columns, "FROM cashups WHERE cash_register_id = @registerId",
-            "cashup_id DESC", new { registerId }, paging, cancellationToken);
-        paging.WriteHeaders(http, total);
+        var (rows, _) = await query.PageAsync<Cashup>(db, Cashup.Columns, "FROM cashups", "cash_register_id = @registerId", new { registerId },
+            http, cancellationToken);
         var dtos = new List<CashupDto>();
         foreach (var cashup in rows)
         {
