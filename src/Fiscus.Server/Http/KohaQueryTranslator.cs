@@ -18,7 +18,7 @@ sealed class KohaQueryTranslator(KohaList list, Currency currency, DynamicParame
 {
     /// <summary>Steps from q's root to a value (each object, key, operator and array counts): room for a dozen nested -and/-or.</summary>
     public const int MaxDepth = 32;
-    public const int MaxConditions = 200;
+    public const int MaxConditions = 500;
     public const int MaxListValues = 1000;
     public const int MaxTextLength = 1000;
 

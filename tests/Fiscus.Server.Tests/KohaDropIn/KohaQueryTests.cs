@@ -212,9 +212,9 @@ public sealed class KohaQueryTests(FiscusFixture fiscus) : IClassFixture<FiscusF
         var admin = await fiscus.AdminAsync();
         var deep = string.Concat(Enumerable.Repeat("{\"-and\": [", 20)) + "{\"type\": \"LOST\"}" + string.Concat(Enumerable.Repeat("]}", 20));
         var wide = "{\"account_line_id\": {\"-in\": [" + string.Join(",", Enumerable.Range(1, 1001)) + "]}}";
-        var many = "{\"-or\": [" + string.Join(",", Enumerable.Range(1, 150).Select(i => $"{{\"amount\": {i}}}")) + "]}";
+        var many = "{\"-or\": [" + string.Join(",", Enumerable.Range(1, 200).Select(i => $"{{\"amount\": {i}}}")) + "]}";
 
-        foreach (var (q, teaches) in new[] { (deep, "nests too deep"), (wide, "at most 1000 values"), (many, "more than 200 conditions") })
+        foreach (var (q, teaches) in new[] { (deep, "nests too deep"), (wide, "at most 1000 values"), (many, "more than 500 conditions") })
         {
             using var response = await admin.GetAsync(Url($"/api/v1/patrons/{patron}/account/debits", ("q", q)));
             var body = await response.ExpectProblemAsync(HttpStatusCode.BadRequest, "invalid_query");
