@@ -42,7 +42,7 @@ sealed class KohaQueryTranslator(KohaList list, Currency currency, DynamicParame
         return element.ValueKind switch
         {
             JsonValueKind.Object => All(element.EnumerateObject().Select(p => Entry(p.Name, p.Value, depth + 1))),
-            JsonValueKind.Array => Any(element.EnumerateArray().Select(e => Condition(e, depth + 1))),
+            JsonValueKind.Array => AnyOf(element.EnumerateArray().Select(e => Condition(e, depth + 1))),
             _ => throw Invalid("Malformed query string", $"A condition in q must be an object or an array, not {Kind(element)}."),
         };
     }
@@ -58,8 +58,8 @@ sealed class KohaQueryTranslator(KohaList list, Currency currency, DynamicParame
             case "-or":
                 return value.ValueKind switch
                 {
-                    JsonValueKind.Array => Any(value.EnumerateArray().Select(e => Condition(e, depth + 1))),
-                    JsonValueKind.Object => Any(value.EnumerateObject().Select(p => Entry(p.Name, p.Value, depth + 1))),
+                    JsonValueKind.Array => AnyOf(value.EnumerateArray().Select(e => Condition(e, depth + 1))),
+                    JsonValueKind.Object => AnyOf(value.EnumerateObject().Select(p => Entry(p.Name, p.Value, depth + 1))),
                     _ => throw Invalid($"Invalid operator in query: {key}", $"-or takes an array or an object of conditions, not {Kind(value)}."),
                 };
             case "-not":
@@ -303,8 +303,11 @@ sealed class KohaQueryTranslator(KohaList list, Currency currency, DynamicParame
 
     static string All(IEnumerable<string> parts) => Join(parts, " AND ", "TRUE");
 
-    /// <summary>Any of the conditions; none at all matches nothing (SQL::Abstract's empty OR).</summary>
+    /// <summary>Any of a field's values; none at all matches nothing (SQL::Abstract's <c>field => []</c>).</summary>
     static string Any(IEnumerable<string> parts) => Join(parts, " OR ", "FALSE");
+
+    /// <summary>Any of the conditions; an empty list of conditions is no condition, as SQL::Abstract drops it (<c>q=[]</c> is everything).</summary>
+    static string AnyOf(IEnumerable<string> parts) => Join(parts, " OR ", "TRUE");
 
     static string Join(IEnumerable<string> parts, string separator, string empty)
     {

@@ -83,6 +83,8 @@ public sealed class KohaQueryTests(FiscusFixture fiscus) : IClassFixture<FiscusF
         { """{"account_line_id": {"-in": [$d1, $d3]}}""", "1,3" },
         { """{"account_line_id": {">": "$d2"}}""", "3,4" },
         { """{}""", "1,2,3,4" },
+        { """[]""", "1,2,3,4" },
+        { """{"-or": [], "type": "LOST"}""", "3" },
     };
 
     [Theory]
