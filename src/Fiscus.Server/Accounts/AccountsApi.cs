@@ -41,12 +41,14 @@ public static class AccountsApi
             .WithErrorShape(KohaAccountErrors.Instance).WithKohaEmbeds(KohaLines.FiscusEmbed);
         group.MapGet("/", GetAsync).RequireAuthorization(Scopes.AccountsRead)
             .WithName("getPatronAccount").WithSummary("Balance and outstanding debits and credits");
-        group.MapGet("/debits", (long patron_id, Paging paging, KohaEmbed embed, Caller caller, HttpContext http, NpgsqlDataSource db,
-                FiscusOptions options, CancellationToken ct) => ListAsync(patron_id, debits: true, paging, embed, caller, http, db, options, ct))
-            .RequireAuthorization(Scopes.AccountsRead).WithName("listPatronDebits").WithSummary("The patron's debits (Koha's debit), oldest first");
-        group.MapGet("/credits", (long patron_id, Paging paging, KohaEmbed embed, Caller caller, HttpContext http, NpgsqlDataSource db,
-                FiscusOptions options, CancellationToken ct) => ListAsync(patron_id, debits: false, paging, embed, caller, http, db, options, ct))
-            .RequireAuthorization(Scopes.AccountsRead).WithName("listPatronCredits").WithSummary("The patron's credits (Koha's credit), oldest first");
+        group.MapGet("/debits", (long patron_id, KohaQuery query, KohaEmbed embed, Caller caller, HttpContext http, NpgsqlDataSource db,
+                FiscusOptions options, CancellationToken ct) => ListAsync(patron_id, debits: true, query, embed, caller, http, db, options, ct))
+            .RequireAuthorization(Scopes.AccountsRead).WithName("listPatronDebits").WithSummary("The patron's debits (Koha's debit), oldest first")
+            .WithKohaList(KohaLists.Debits);
+        group.MapGet("/credits", (long patron_id, KohaQuery query, KohaEmbed embed, Caller caller, HttpContext http, NpgsqlDataSource db,
+                FiscusOptions options, CancellationToken ct) => ListAsync(patron_id, debits: false, query, embed, caller, http, db, options, ct))
+            .RequireAuthorization(Scopes.AccountsRead).WithName("listPatronCredits").WithSummary("The patron's credits (Koha's credit), oldest first")
+            .WithKohaList(KohaLists.Credits);
         group.MapGet("/debits/{account_line_id:long}", (long patron_id, long account_line_id, KohaEmbed embed, Caller caller, NpgsqlDataSource db,
                 FiscusOptions options, CancellationToken ct) => GetLineAsync(patron_id, account_line_id, debit: true, embed, caller, db, options, ct))
             .RequireAuthorization(Scopes.AccountsRead).WithName("getPatronDebit").WithSummary("One debit (Koha's debit)");
@@ -106,7 +108,7 @@ public static class AccountsApi
         lines.Aggregate(options.Currency.ToMajor(0), (total, line) => total + line.AmountOutstanding);
 
     static async Task<Results<Ok<KohaLine[]>, ProblemHttpResult>> ListAsync(
-        long patronId, bool debits, Paging paging, KohaEmbed embed, Caller caller, HttpContext http, NpgsqlDataSource db, FiscusOptions options,
+        long patronId, bool debits, KohaQuery query, KohaEmbed embed, Caller caller, HttpContext http, NpgsqlDataSource db, FiscusOptions options,
         CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -115,9 +117,8 @@ public static class AccountsApi
             return KohaAccountErrors.From(refused);
         }
         var kind = debits ? "debit_type_code" : "credit_type_code";
-        var (ids, total) = await PagedQuery.RunAsync<long>(db, "account_line_id",
-            $"FROM account_lines WHERE patron_id = @patronId AND {kind} IS NOT NULL", "account_line_id", new { patronId }, paging, cancellationToken);
-        paging.WriteHeaders(http, total);
+        var (ids, _) = await query.PageAsync<long>(db, "l.account_line_id", "FROM account_lines l", $"l.patron_id = @patronId AND l.{kind} IS NOT NULL",
+            new { patronId }, http, cancellationToken);
         var lines = await KohaLines.KindsAsync(connection, null, ids, options.Currency, embed, cancellationToken);
         return TypedResults.Ok(lines.ToArray());
     }

@@ -67,12 +67,9 @@ public sealed record KohaLineRow(AccountLine Line, string? ClientId, DateTime Ti
 {
     const string Select = $"""
         SELECT l.account_line_id, l.patron_id, l.debit_type_code, l.credit_type_code, l.amount_minor, l.amount_outstanding_minor,
-               l.payment_type, l.cash_register_id, l.library_id, l.item_id, l.user_id, l.api_client_id, l.interface, l.status,
-               l.description, l.internal_note, l.external_id, l.related_account_line_id, l.register_session_id, l.quantity, l.posted_at,
-               c.client_id,
-               GREATEST(l.posted_at,
-                        (SELECT max(o.created_at) FROM account_offsets o WHERE o.debit_id = l.account_line_id),
-                        (SELECT max(o.created_at) FROM account_offsets o WHERE o.credit_id = l.account_line_id)) AS timestamp
+               l.payment_type, l.cash_register_id, l.library_id, l.item_id, {KohaLists.LineUserIdSql} AS user_id, l.api_client_id,
+               l.interface, l.status, l.description, l.internal_note, l.external_id, l.related_account_line_id, l.register_session_id,
+               l.quantity, l.posted_at, c.client_id, {KohaLists.LineTimestampSql} AS timestamp
         FROM account_lines l LEFT JOIN api_clients c ON c.api_client_id = l.api_client_id
         """;
 

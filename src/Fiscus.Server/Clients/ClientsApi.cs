@@ -18,7 +18,7 @@ public static class ClientsApi
     public static RouteGroupBuilder MapClients(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/clients").WithTags("API clients").RequireAuthorization(Scopes.ClientsWrite);
-        group.MapGet("/", ListAsync).WithName("listClients").WithSummary("List API clients");
+        group.MapGet("/", ListAsync).WithName("listClients").WithSummary("List API clients").WithKohaList(KohaList.PagingOnly);
         group.MapGet("/{client_id}", GetAsync).WithName("getClient").WithSummary("Get an API client");
         group.MapPost("/", CreateAsync).WithName("addClient").WithSummary("Add an API client (its secret is returned once)");
         group.MapPut("/{client_id}", UpdateAsync).WithName("updateClient").WithSummary("Change a client's name, scopes or binding");

@@ -19,6 +19,15 @@ public sealed partial class RequestErrors(ILogger<RequestErrors> logger) : IExce
         {
             return true; // the client went away; nobody is listening for an answer
         }
+        if (exception is KohaUnknownQueryParametersException unknown)
+        {
+            // Koha's body for it is a bare array (no room for a code): the parameter is named in each path.
+            httpContext.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await httpContext.Response.WriteAsJsonAsync(
+                unknown.Names.Select(name => new { path = $"/query/{name}", message = KohaUnknownQueryParametersException.KohaMessage }),
+                (JsonSerializerOptions?)null, "application/json", cancellationToken);
+            return true;
+        }
         if (exception is KohaInvalidQueryException invalid)
         {
             await WriteKohaInvalidQueryAsync(httpContext, invalid);

@@ -37,7 +37,7 @@ public static class FeeFineOwnersApi
     {
         var group = routes.MapGroup("/api/v1/fee_fine_owners").WithTags("Fee/fine owners").RequireAuthorization();
         group.MapGet("/", ListAsync).RequireAuthorization(Scopes.ReferenceRead)
-            .WithName("listFeeFineOwners").WithSummary("Fee/fine owners (FOLIO's), with their libraries");
+            .WithName("listFeeFineOwners").WithSummary("Fee/fine owners (FOLIO's), with their libraries").WithKohaList(KohaList.PagingOnly);
         group.MapGet("/{owner_id:guid}", GetAsync).RequireAuthorization(Scopes.ReferenceRead)
             .WithName("getFeeFineOwner").WithSummary("A fee/fine owner");
         group.MapPost("/", CreateAsync).RequireAuthorization(Scopes.ReferenceWrite)

@@ -29,7 +29,8 @@ public static class LibrariesApi
     {
         var group = routes.MapGroup("/api/v1/libraries").WithTags("Libraries").RequireAuthorization();
         group.MapGet("/", ListAsync).RequireAuthorization(Scopes.ReferenceRead)
-            .WithName("listLibraries").WithSummary("List libraries");
+            .WithName("listLibraries").WithSummary("List libraries")
+            .WithKohaList(KohaLists.Libraries);
         group.MapGet("/{library_id}", GetAsync).RequireAuthorization(Scopes.ReferenceRead)
             .WithName("getLibrary").WithSummary("Get a library");
         group.MapPost("/", CreateAsync).RequireAuthorization(Scopes.LibrariesWrite)
@@ -39,11 +40,9 @@ public static class LibrariesApi
         return group;
     }
 
-    static async Task<Ok<LibraryDto[]>> ListAsync(Paging paging, HttpContext http, NpgsqlDataSource db, CancellationToken cancellationToken)
+    static async Task<Ok<LibraryDto[]>> ListAsync(KohaQuery query, HttpContext http, NpgsqlDataSource db, CancellationToken cancellationToken)
     {
-        var (rows, total) = await PagedQuery.RunAsync<LibraryDto>(db, LibraryDto.Columns, "FROM libraries", "library_id", null, paging,
-            cancellationToken);
-        paging.WriteHeaders(http, total);
+        var (rows, _) = await query.PageAsync<LibraryDto>(db, LibraryDto.Columns, "FROM libraries", "TRUE", null, http, cancellationToken);
         return TypedResults.Ok(rows.ToArray());
     }
 

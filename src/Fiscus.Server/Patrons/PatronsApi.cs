@@ -41,7 +41,8 @@ public static class PatronsApi
     {
         var group = routes.MapGroup("/api/v1/patrons").WithTags("Patrons").RequireAuthorization();
         group.MapGet("/", ListAsync).RequireAuthorization(Scopes.AccountsRead)
-            .WithName("listPatrons").WithSummary("List or find patrons (by cardnumber, surname prefix or library)");
+            .WithName("listPatrons").WithSummary("List or find patrons (by cardnumber, surname prefix or library)")
+            .WithKohaList(KohaLists.Patrons);
         group.MapGet("/{patron_id:long}", GetAsync).RequireAuthorization(Scopes.AccountsRead)
             .WithName("getPatron").WithSummary("Get a patron");
         group.MapPost("/", CreateAsync).RequireAuthorization(Scopes.PatronsWrite)
@@ -52,29 +53,15 @@ public static class PatronsApi
     }
 
     static async Task<Results<Ok<PatronDto[]>, ProblemHttpResult>> ListAsync(
-        Paging paging, string? cardnumber, string? surname, [FromQuery(Name = "library_id")] string? libraryId, Caller caller, HttpContext http,
-        NpgsqlDataSource db, CancellationToken cancellationToken)
+        KohaQuery query, Caller caller, HttpContext http, NpgsqlDataSource db, CancellationToken cancellationToken)
     {
         // A bound client finds only its library's patrons; asking for another library is refused rather than answered empty.
-        if (libraryId is not null && caller.Binding.CheckLibrary(libraryId) is { } outside)
+        if (query.Filter("library_id") is { } libraryId && caller.Binding.CheckLibrary(libraryId) is { } outside)
         {
             return ApiProblems.From(outside);
         }
-        const string from = """
-            FROM patrons
-            WHERE (@cardnumber::text IS NULL OR cardnumber = @cardnumber)
-              AND (@surnamePrefix::text IS NULL OR lower(surname) LIKE @surnamePrefix)
-              AND (@libraryId::text IS NULL OR library_id = @libraryId)
-            """;
-        var parameters = new
-        {
-            cardnumber,
-            surnamePrefix = surname is null ? null : EscapeLike(surname.ToLowerInvariant()) + "%",
-            libraryId = libraryId ?? caller.Binding.LibraryId,
-        };
-        var (rows, total) = await PagedQuery.RunAsync<PatronDto>(db, PatronDto.Columns, from, "patron_id", parameters, paging,
-            cancellationToken);
-        paging.WriteHeaders(http, total);
+        var (rows, _) = await query.PageAsync<PatronDto>(db, PatronDto.Columns, "FROM patrons",
+            "(@boundLibrary::text IS NULL OR library_id = @boundLibrary)", new { boundLibrary = caller.Binding.LibraryId }, http, cancellationToken);
         return TypedResults.Ok(rows.ToArray());
     }
 
@@ -246,9 +233,6 @@ public static class PatronsApi
 
     internal static Failure PatronNotFound(long patronId) =>
         Failure.NotFound("patron_not_found", string.Create(CultureInfo.InvariantCulture, $"There is no patron {patronId}."));
-
-    static string EscapeLike(string value) => value.Replace(@"\", @"\\", StringComparison.Ordinal)
-        .Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal);
 
     static string Location(long patronId) => string.Create(CultureInfo.InvariantCulture, $"/api/v1/patrons/{patronId}");
 

@@ -28,7 +28,7 @@ public sealed record UpdateCreditTypeRequest(
 public static class CreditTypesApi
 {
     internal static readonly TypeTable Table = new("credit_types", "credit_type", "credit type", "CreditType", "Credit types",
-        "code, description, can_be_added_manually, is_system, archived", ["archived", "can_be_added_manually"]);
+        "code, description, can_be_added_manually, is_system, archived", KohaLists.CreditTypes);
 
     public static RouteGroupBuilder MapCreditTypes(this IEndpointRouteBuilder routes)
     {

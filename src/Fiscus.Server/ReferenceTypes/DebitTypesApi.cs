@@ -44,7 +44,7 @@ public static class DebitTypesApi
 {
     internal static readonly TypeTable Table = new("debit_types", "debit_type", "debit type", "DebitType", "Debit types",
         "code, description, default_amount_minor, can_be_sold, can_be_invoiced, restricts_checkouts, is_system, archived",
-        ["archived", "can_be_sold", "can_be_invoiced"]);
+        KohaLists.DebitTypes);
 
     public static RouteGroupBuilder MapDebitTypes(this IEndpointRouteBuilder routes)
     {

@@ -38,7 +38,7 @@ public static class PaymentTypesApi
 {
     internal static readonly TypeTable Table = new("payment_types", "payment_type", "payment type", "PaymentType", "Payment types",
         "code, description, counts_as_cash, allowed_refund, is_system, archived, payment_type_uuid AS payment_type_id, owner_id",
-        ["archived", "counts_as_cash"], UnarchiveScopes: Scopes.AddPaymentType);
+        KohaLists.PaymentTypes, UnarchiveScopes: Scopes.AddPaymentType);
 
     public static RouteGroupBuilder MapPaymentTypes(this IEndpointRouteBuilder routes)
     {

@@ -28,9 +28,10 @@ public interface IReferenceTypeRow
 /// One of the three code-keyed reference tables (debit, credit and payment types). Table and column names
 /// here are constants of ours, never client input.
 /// </summary>
+/// <param name="List">The list's query contract: its fields and its boolean filters (<c>?archived=false</c>).</param>
 /// <param name="UnarchiveScopes">What bringing an archived type back needs (default: reference:write).</param>
 internal sealed record TypeTable(
-    string Table, string Entity, string Noun, string Operation, string Tag, string Columns, string[] BooleanFilters,
+    string Table, string Entity, string Noun, string Operation, string Tag, string Columns, KohaList List,
     string[]? UnarchiveScopes = null)
 {
     public string Route => $"/api/v1/{Table}";
@@ -43,7 +44,7 @@ internal sealed record TypeTable(
 }
 
 /// <summary>
-/// What debit, credit and payment types have in common: listing (with boolean filters), reading one, and
+/// What debit, credit and payment types have in common: listing (Koha's list conventions), reading one, and
 /// archiving. Types are never deleted (ledger lines name them); an archived type is refused for new money.
 /// System types cannot be archived, because Fiscus itself writes lines of those types (VOID, PAYOUT,
 /// PAYMENT, CASH ...). Creating and updating differ per table and stay with each API.
@@ -54,17 +55,15 @@ internal static class ReferenceTypeEndpoints
         this IEndpointRouteBuilder routes, TypeTable table, Func<TRow, Currency, TDto> toDto)
     {
         var group = routes.MapGroup(table.Route).WithTags(table.Tag).RequireAuthorization();
-        group.MapGet("/", async Task<Ok<TDto[]>> (Paging paging, HttpContext http, NpgsqlDataSource db, FiscusOptions options,
+        group.MapGet("/", async Task<Ok<TDto[]>> (KohaQuery query, HttpContext http, NpgsqlDataSource db, FiscusOptions options,
                 CancellationToken cancellationToken) =>
             {
-                var (where, parameters) = Filters(table, http.Request.Query);
-                var (rows, total) = await PagedQuery.RunAsync<TRow>(db, table.Columns, $"FROM {table.Table} {where}", "code",
-                    parameters, paging, cancellationToken);
-                paging.WriteHeaders(http, total);
+                var (rows, _) = await query.PageAsync<TRow>(db, table.Columns, $"FROM {table.Table}", "TRUE", null, http, cancellationToken);
                 return TypedResults.Ok(rows.Select(row => toDto(row, options.Currency)).ToArray());
             })
             .RequireAuthorization(Scopes.ReferenceRead).WithName($"list{table.Operation}s")
-            .WithSummary($"List {table.Noun}s (filters: {string.Join(", ", table.BooleanFilters)})");
+            .WithSummary($"List {table.Noun}s (filters: {string.Join(", ", table.List.Filters.Select(f => f.Name))})")
+            .WithKohaList(table.List);
         group.MapGet("/{code}", async Task<Results<Ok<TDto>, ProblemHttpResult>> (string code, NpgsqlDataSource db,
                 FiscusOptions options, CancellationToken cancellationToken) =>
             {
@@ -149,27 +148,4 @@ internal static class ReferenceTypeEndpoints
                 table.Entity, code, null, cancellationToken);
             return row;
         }, cancellationToken);
-
-    /// <summary>Boolean query filters such as <c>?archived=false&amp;can_be_sold=true</c>.</summary>
-    static (string Where, DynamicParameters Parameters) Filters(TypeTable table, IQueryCollection query)
-    {
-        var clauses = new List<string>();
-        var parameters = new DynamicParameters();
-        foreach (var name in table.BooleanFilters)
-        {
-            var raw = query[name].ToString();
-            if (raw.Length == 0)
-            {
-                continue;
-            }
-            if (!bool.TryParse(raw, out var value))
-            {
-                throw new BadHttpRequestException($"Parameter '{name}' must be true or false, not '{raw}'.");
-            }
-            var parameter = string.Create(CultureInfo.InvariantCulture, $"filter{clauses.Count}");
-            clauses.Add($"{name} = @{parameter}");
-            parameters.Add(parameter, value);
-        }
-        return (clauses.Count == 0 ? "" : "WHERE " + string.Join(" AND ", clauses), parameters);
-    }
 }

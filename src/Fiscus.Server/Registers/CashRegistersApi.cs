@@ -25,7 +25,8 @@ public static class CashRegistersApi
     {
         var group = routes.MapGroup("/api/v1/cash_registers").WithTags("Cash registers").RequireAuthorization();
         group.MapGet("/", ListAsync).RequireAuthorization(Scopes.RegistersRead)
-            .WithName("listCashRegisters").WithSummary("List cash registers").WithKohaEmbeds(CashRegisterDto.Embeds);
+            .WithName("listCashRegisters").WithSummary("List cash registers").WithKohaEmbeds(CashRegisterDto.Embeds)
+            .WithKohaList(KohaLists.CashRegisters);
         group.MapGet("/{cash_register_id:int}", GetAsync).RequireAuthorization(Scopes.RegistersRead)
             .WithName("getCashRegister").WithSummary("Get a cash register").WithKohaEmbeds(CashRegisterDto.Embeds);
         group.MapPost("/", CreateAsync).RequireAuthorization(Scopes.RegistersWrite)
@@ -46,31 +47,21 @@ public static class CashRegistersApi
     }
 
     static async Task<Results<Ok<CashRegisterDto[]>, ProblemHttpResult>> ListAsync(
-        Paging paging, [FromQuery(Name = "library_id")] string? libraryId, bool? archived, KohaEmbed embed, Caller caller, HttpContext http,
-        NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
+        KohaQuery query, KohaEmbed embed, Caller caller, HttpContext http, NpgsqlDataSource db, FiscusOptions options,
+        CancellationToken cancellationToken)
     {
         // A bound client lists what it is bound to; asking for another library is refused rather than answered empty.
-        if (libraryId is not null && caller.Binding.CheckLibrary(libraryId) is { } outside)
+        if (query.Filter("library_id") is { } libraryId && caller.Binding.CheckLibrary(libraryId) is { } outside)
         {
             return ApiProblems.From(outside);
         }
-        const string from = """
-            FROM cash_registers
-            WHERE (@libraryId::text IS NULL OR library_id = @libraryId)
-              AND (@archived::boolean IS NULL OR archived = @archived)
-              AND (@boundRegister::integer IS NULL OR cash_register_id = @boundRegister)
+        const string bound = """
+            (@boundRegister::integer IS NULL OR cash_register_id = @boundRegister)
               AND (@boundLibrary::text IS NULL OR library_id = @boundLibrary)
             """;
-        var parameters = new
-        {
-            libraryId,
-            archived,
-            boundRegister = caller.Binding.CashRegisterId,
-            boundLibrary = caller.Binding.LibraryId,
-        };
-        var (rows, total) = await PagedQuery.RunAsync<CashRegisterRow>(db, CashRegisterRow.Columns, from, "cash_register_id", parameters,
-            paging, cancellationToken);
-        paging.WriteHeaders(http, total);
+        var parameters = new { boundRegister = caller.Binding.CashRegisterId, boundLibrary = caller.Binding.LibraryId };
+        var (rows, _) = await query.PageAsync<CashRegisterRow>(db, CashRegisterRow.Columns, "FROM cash_registers", bound, parameters, http,
+            cancellationToken);
         return TypedResults.Ok(rows.Select(r => CashRegisterDto.From(r, options.Currency, embed)).ToArray());
     }
 

@@ -39,7 +39,8 @@ public static class CashupsApi
             .WithName("startCashup").WithSummary("Start counting: the session closes to new money, which goes to a new session")
             .Produces<CashupDto>(201);
         registers.MapGet("/cashups", ListAsync).RequireAuthorization(Scopes.RegistersRead).WithKohaEmbeds(CashupDto.Embeds)
-            .WithName("listCashups").WithSummary("The register's cash-ups, newest first (x-koha-embed: manager, summary, fiscus)");
+            .WithName("listCashups").WithSummary("The register's cash-ups, newest first (x-koha-embed: manager, summary, fiscus)")
+            .WithKohaList(KohaLists.Cashups);
         routes.MapGet("/api/v1/cashups/{cashup_id:long}", GetAsync).WithTags("Cash-ups").RequireAuthorization(Scopes.RegistersRead)
             .WithKohaEmbeds(CashupDto.Embeds)
             .WithName("getCashup").WithSummary("A cash-up (x-koha-embed: manager, summary — frozen as counted —, fiscus)");
@@ -122,7 +123,7 @@ public static class CashupsApi
     }
 
     static async Task<Results<Ok<CashupDto[]>, ProblemHttpResult>> ListAsync(
-        [FromRoute(Name = "cash_register_id")] int registerId, Paging paging, KohaEmbed embed, Caller caller, HttpContext http,
+        [FromRoute(Name = "cash_register_id")] int registerId, KohaQuery query, KohaEmbed embed, Caller caller, HttpContext http,
         NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -130,9 +131,8 @@ public static class CashupsApi
         {
             return ApiProblems.From(refused);
         }
-        var (rows, total) = await PagedQuery.RunAsync<CashupRow>(db, CashupRow.Columns, "FROM cashups WHERE cash_register_id = @registerId",
-            "cashup_id DESC", new { registerId }, paging, cancellationToken);
-        paging.WriteHeaders(http, total);
+        var (rows, _) = await query.PageAsync<CashupRow>(db, CashupRow.Columns, "FROM cashups", "cash_register_id = @registerId", new { registerId },
+            http, cancellationToken);
         var managers = embed.Has(RegisterEmbeds.Manager)
             ? await CashupManagers.FindAsync(connection, null, rows.Select(r => r.ManagerId).Distinct().ToArray(), cancellationToken)
             : null;

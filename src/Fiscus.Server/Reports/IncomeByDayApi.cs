@@ -2,6 +2,7 @@ using Fiscus.Ledger;
 using Fiscus.Ledger.Money;
 using Fiscus.Ledger.Reports;
 using Fiscus.Server.Configuration;
+using Fiscus.Server.Http;
 
 namespace Fiscus.Server.Reports;
 
@@ -24,7 +25,8 @@ public static class IncomeByDayApi
     {
         reports.MapGet("/income_by_day", IncomeByDayAsync).WithName("getIncomeByDayReport")
             .WithSummary("Income per business day by payment type and by debit type, over up to 366 days (JSON or text/csv)")
-            .Produces<IncomeByDayDto>(200).Produces(200, contentType: "text/csv");
+            .Produces<IncomeByDayDto>(200).Produces(200, contentType: "text/csv")
+            .AcceptsQuery("the income by day report", ReportsApi.RangeParameters);
         return reports;
     }
 

@@ -88,13 +88,16 @@ public static class ReportsApi
         var reports = routes.MapGroup("/api/v1/reports").WithTags("Reports").RequireAuthorization(Scopes.ReportsRead);
         reports.MapGet("/daily", DailyAsync).WithName("getDailyReport")
             .WithSummary("Z-report: a business day's totals per register and for the library, with its cash-ups (JSON or text/csv)")
-            .Produces<DailyReportDto>(200).Produces(200, contentType: "text/csv");
+            .Produces<DailyReportDto>(200).Produces(200, contentType: "text/csv")
+            .AcceptsQuery("the daily report", "date", "library_id", "cash_register_id", "format");
         reports.MapGet("/cash_drawer_reconciliation", CashDrawerAsync).WithName("getCashDrawerReconciliationReport")
             .WithSummary("Money through the drawers over business days, by staff member, payment type, debit type and register (JSON or text/csv)")
-            .Produces<CashDrawerReportDto>(200).Produces(200, contentType: "text/csv");
+            .Produces<CashDrawerReportDto>(200).Produces(200, contentType: "text/csv")
+            .AcceptsQuery("the cash drawer report", RangeParameters);
         reports.MapGet("/shifts", ShiftsAsync).WithName("getShiftReport")
             .WithSummary("Cashier shifts begun over business days, with expected and counted cash and the difference (JSON or text/csv)")
-            .Produces<ShiftReportDto>(200).Produces(200, contentType: "text/csv");
+            .Produces<ShiftReportDto>(200).Produces(200, contentType: "text/csv")
+            .AcceptsQuery("the shift report", RangeParameters);
         reports.MapIncomeByDay();
         return routes;
     }
@@ -193,6 +196,9 @@ public static class ReportsApi
             report.Cashups.Select(x => new ReportCashupDto(x.CashupId, x.CashRegisterId, x.RegisterName, x.CompletedAt, x.UserId,
                 c.ToMajor(x.AmountMinor), c.ToMajor(x.ExpectedMinor), c.ToMajor(x.CountedMinor), c.ToMajor(x.DifferenceMinor), x.Note)).ToList()));
     }
+
+    /// <summary>What a report over business days reads (<see cref="RangeQueryAsync"/>), and <c>format=csv</c>.</summary>
+    internal static readonly string[] RangeParameters = ["from", "to", "library_id", "cash_register_id", "user_id", "format"];
 
     internal sealed record RangeQuery(DateOnly From, DateOnly To, string? LibraryId, int? RegisterId, long? UserId);
 

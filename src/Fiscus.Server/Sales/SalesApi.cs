@@ -60,7 +60,8 @@ public static class SalesApi
         group.MapPost("/sales", SellAsync).RequireAuthorization(Scopes.SalesWrite)
             .WithName("addSale").WithSummary("Record a counter sale (no patron needed)").Produces<SaleDto>(201);
         group.MapGet("/sales", ListAsync).RequireAuthorization(Scopes.RegistersRead)
-            .WithName("listSales").WithSummary("The register's sales, newest first, paged (its history, to find and reprint a receipt)");
+            .WithName("listSales").WithSummary("The register's sales, newest first, paged (its history, to find and reprint a receipt)")
+            .WithKohaList(KohaLists.Sales);
         group.MapGet("/sales/{sale_id:long}", GetAsync).RequireAuthorization(Scopes.RegistersRead)
             .WithName("getSale").WithSummary("A sale with its lines");
         group.MapPost("/refunds", RefundAsync).RequireAuthorization(Scopes.RefundsWrite)
@@ -141,7 +142,7 @@ public static class SalesApi
         DateTime CreatedAt, long CreditId, long? RegisterSessionId, long? UserId, string? ClientId);
 
     static async Task<Results<Ok<SaleSummaryDto[]>, ProblemHttpResult>> ListAsync(
-        [FromRoute(Name = "cash_register_id")] int registerId, Paging paging, Caller caller, HttpContext http, NpgsqlDataSource db,
+        [FromRoute(Name = "cash_register_id")] int registerId, KohaQuery query, Caller caller, HttpContext http, NpgsqlDataSource db,
         FiscusOptions options, CancellationToken cancellationToken)
     {
         await using (var connection = await db.OpenConnectionAsync(cancellationToken))
@@ -151,17 +152,15 @@ public static class SalesApi
                 return ApiProblems.From(refused);
             }
         }
-        var (rows, total) = await PagedQuery.RunAsync<SaleSummaryRow>(db,
+        var (rows, _) = await query.PageAsync<SaleSummaryRow>(db,
             """
             s.sale_id, s.cash_register_id, c.patron_id, c.payment_type, s.total_minor, s.tendered_minor, s.change_minor, s.created_at,
             s.credit_id, c.register_session_id, c.user_id, k.client_id
             """,
             """
             FROM sales s JOIN account_lines c ON c.account_line_id = s.credit_id LEFT JOIN api_clients k ON k.api_client_id = c.api_client_id
-            WHERE s.cash_register_id = @registerId
             """,
-            "s.sale_id DESC", new { registerId }, paging, cancellationToken);
-        paging.WriteHeaders(http, total);
+            "s.cash_register_id = @registerId", new { registerId }, http, cancellationToken);
         var currency = options.Currency;
         return TypedResults.Ok(rows.Select(r => new SaleSummaryDto(r.SaleId, r.CashRegisterId, r.PatronId, r.PaymentType,
             currency.ToMajor(r.TotalMinor), r.TenderedMinor is { } tendered ? currency.ToMajor(tendered) : null,

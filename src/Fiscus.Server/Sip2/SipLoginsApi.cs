@@ -53,7 +53,7 @@ public static class SipLoginsApi
     public static RouteGroupBuilder MapSipLogins(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/sip_logins").WithTags("SIP logins").RequireAuthorization(Scopes.ClientsWrite);
-        group.MapGet("/", ListAsync).WithName("listSipLogins").WithSummary("List SIP logins");
+        group.MapGet("/", ListAsync).WithName("listSipLogins").WithSummary("List SIP logins").WithKohaList(KohaList.PagingOnly);
         group.MapGet("/{login}", GetAsync).WithName("getSipLogin").WithSummary("Get a SIP login");
         group.MapPost("/", CreateAsync).WithName("addSipLogin")
             .WithSummary("Add a SIP login for a kiosk (password left out: one is generated and returned once)");

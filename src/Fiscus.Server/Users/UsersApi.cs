@@ -33,7 +33,7 @@ public static class UsersApi
     public static RouteGroupBuilder MapUsers(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/users").WithTags("Users").RequireAuthorization(Scopes.UsersWrite);
-        group.MapGet("/", ListAsync).WithName("listUsers").WithSummary("List staff users");
+        group.MapGet("/", ListAsync).WithName("listUsers").WithSummary("List staff users").WithKohaList(KohaList.PagingOnly);
         group.MapGet("/{user_id:long}", GetAsync).WithName("getUser").WithSummary("Get a staff user");
         group.MapPost("/", CreateAsync).WithName("addUser").WithSummary("Add a staff user (password left out: one is generated and returned once)");
         group.MapPut("/{user_id:long}", UpdateAsync).WithName("updateUser").WithSummary("Change a user's role or home library");
