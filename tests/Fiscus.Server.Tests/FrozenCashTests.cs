@@ -83,7 +83,7 @@ public sealed class FrozenCashTests(FiscusFixture fiscus) : IClassFixture<Fiscus
                 new { payment_type = "CASH", counted = 10m }, new { payment_type = card, counted = 4m }, new { payment_type = tokens, counted = 3m },
             },
         });
-        Assert.All(counted["reconciliations"]!.AsArray(), r => Assert.Equal(0m, r!.Money("difference")));
+        Assert.All(counted["fiscus"]!["reconciliations"]!.AsArray(), r => Assert.Equal(0m, r!.Money("difference")));
         Assert.Equal(117m, counted["summary"]!.Money("expected_cash_in_drawer"));
     }
 

@@ -155,7 +155,7 @@ public sealed class ShiftBooksTests(FiscusFixture fiscus) : IClassFixture<Fiscus
         // The next cash-up finds in the drawer what the last count found.
         var cashup = await fiscus.CashupAsync(register,
             new { reconciliations = new[] { new { payment_type = "CASH", counted = counted / 100m, note = "as counted at the end of the shift" } } });
-        Assert.Equal(booksDifference / 100m, cashup["reconciliations"]![0]!.Money("difference"));
+        Assert.Equal(booksDifference / 100m, cashup["fiscus"]!["reconciliations"]![0]!.Money("difference"));
     }
 
     [Fact]
