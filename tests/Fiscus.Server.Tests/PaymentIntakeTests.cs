@@ -36,7 +36,7 @@ public sealed class PaymentIntakeTests(FiscusFixture fiscus) : IClassFixture<Fis
         Assert.Equal("PAYMENT", credit["type"]!.GetValue<string>());
         Assert.Equal(-3.40m, credit["amount"]!.GetValue<decimal>());
         Assert.Equal(0m, credit["amount_outstanding"]!.GetValue<decimal>());
-        Assert.Null(credit["user_id"]);
+        Assert.Equal(await fiscus.ServiceUserIdAsync(kiosk.ClientId), credit["user_id"]!.GetValue<long>());
         Assert.Equal(kiosk.ClientId, credit["fiscus"]!["client_id"]!.GetValue<string>());
         var link = Assert.Single(body["offsets"]!.AsArray(), o => o!["type"]!.GetValue<string>() == "APPLY")!;
         Assert.Equal(credit["account_line_id"]!.GetValue<long>(), link["credit_id"]!.GetValue<long>());

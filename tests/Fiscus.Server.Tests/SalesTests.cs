@@ -27,10 +27,10 @@ public sealed class SalesTests(FiscusFixture fiscus) : IClassFixture<FiscusFixtu
         Assert.Equal(0m, credit.Money("amount_outstanding"));
         Assert.Equal(0m, debit.Money("amount_outstanding"));
         Assert.Null(sale["patron_id"]);
-        // A patron-less line says patron_id: null (Koha's definitions have no such line); a client's line names no user.
+        // A patron-less line says patron_id: null (Koha's definitions have no such line); a client's line names its service user.
         Assert.True(credit.AsObject().ContainsKey("patron_id") && credit["patron_id"] is null);
         Assert.True(debit.AsObject().ContainsKey("patron_id") && debit["patron_id"] is null);
-        Assert.Null(credit["user_id"]);
+        Assert.Equal(await fiscus.ServiceUserIdAsync(kiosk.ClientId), credit["user_id"]!.GetValue<long>());
         Assert.Equal(kiosk.ClientId, credit["fiscus"]!["client_id"]!.GetValue<string>());
         var rows = await fiscus.QueryAsync<(long Id, long? PatronId, int? RegisterId, long Outstanding)>(
             "SELECT account_line_id, patron_id, cash_register_id, amount_outstanding_minor FROM account_lines WHERE account_line_id = ANY(@ids) ORDER BY 1",

@@ -177,6 +177,10 @@ public class FiscusFixture : IAsyncLifetime
         Assert.True(report.IsClean, "ledger violations: " + string.Join("; ", report.Violations.Select(v => $"{v.Check}: {v.Detail}")));
     }
 
+    /// <summary>The user id that stands for an API client on the Koha routes (its service user).</summary>
+    public Task<long> ServiceUserIdAsync(string clientId) =>
+        ScalarAsync<long>("SELECT service_user_id FROM api_clients WHERE client_id = @clientId", new { clientId });
+
     public async Task<T> ScalarAsync<T>(string sql, object? parameters = null)
     {
         await using var connection = await Db.OpenConnectionAsync();

@@ -335,13 +335,16 @@ public sealed class KohaAccountsTests(FiscusFixture fiscus) : IClassFixture<Fisc
     }
 
     [Fact]
-    public async Task A_client_s_line_names_no_user()
+    public async Task A_client_s_line_names_its_service_user()
     {
         var client = await fiscus.ClientAsync(["accounts:read", "accounts:write"]);
         var patron = await fiscus.PatronAsync();
         var debit = await SendAsync(client.Http, HttpMethod.Post, $"/api/v1/patrons/{patron}/account/debits", new { amount = 3m, type = "MANUAL" },
             "fiscus", HttpStatusCode.Created);
-        Assert.Null(debit["user_id"]);
+        Assert.Equal(await fiscus.ServiceUserIdAsync(client.ClientId), debit["user_id"]!.GetValue<long>());
+        var listed = await SendAsync(client.Http, HttpMethod.Get,
+            $"/api/v1/patrons/{patron}/account/debits?q={Uri.EscapeDataString($"{{\"user_id\":{debit["user_id"]}}}")}", null, null, HttpStatusCode.OK);
+        Assert.Equal(debit["account_line_id"]!.GetValue<long>(), Assert.Single(listed.AsArray())!["account_line_id"]!.GetValue<long>());
         Assert.Equal(client.ClientId, debit["fiscus"]!["client_id"]!.GetValue<string>());
     }
 
