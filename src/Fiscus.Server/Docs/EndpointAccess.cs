@@ -1,4 +1,3 @@
-using Fiscus.Ledger.Access;
 using Fiscus.Server.Auth;
 using Microsoft.AspNetCore.Authorization;
 
@@ -30,7 +29,7 @@ public sealed record EndpointAccess(bool Anonymous, IReadOnlyList<string> Scopes
     public bool RefusesBoundClients => Scopes.Any(Ledger.Access.Scopes.InstallationWide.Contains);
 
     /// <summary>
-    /// Only a person can call it: the staff-only policy, or a scope no API client may hold (<see cref="Scopes.StaffOnly"/>),
+    /// Only a person can call it: the staff-only policy, or a scope no API client may hold (<see cref="Ledger.Access.Scopes.StaffOnly"/>),
     /// so OAuth2 client credentials are no way in.
     /// </summary>
     public bool PersonOnly => StaffOnly || Scopes.Any(Ledger.Access.Scopes.StaffOnly.Contains);

@@ -1,4 +1,3 @@
-using Fiscus.Ledger.Access;
 using Fiscus.Server.Dialects.Folio;
 using Fiscus.Server.Dialects.Polaris;
 using Fiscus.Server.Dialects.Shifts;
@@ -193,22 +192,26 @@ public static class ErrorResponses
             {
                 problem.Schema = new OpenApiSchemaReference(ApiDocument.ProblemSchema, document);
             }
+            if (header is not null)
+            {
+                existing.Headers ??= new Dictionary<string, IOpenApiHeader>();
+                existing.Headers.TryAdd(header, HeaderOf(header));
+            }
             return;
         }
         var response = new OpenApiResponse { Description = description, Content = ContentOf(facts.Shape, status, facts.Writes, document) };
         if (header is not null)
         {
-            response.Headers = new Dictionary<string, IOpenApiHeader>
-            {
-                [header] = new OpenApiHeader
-                {
-                    Description = header == "Retry-After" ? "Seconds to wait before trying again." : "`Bearer realm=\"Fiscus\"`.",
-                    Schema = new OpenApiSchema { Type = header == "Retry-After" ? JsonSchemaType.Integer : JsonSchemaType.String },
-                },
-            };
+            response.Headers = new Dictionary<string, IOpenApiHeader> { [header] = HeaderOf(header) };
         }
         operation.Responses[key] = response;
     }
+
+    static OpenApiHeader HeaderOf(string header) => new()
+    {
+        Description = header == "Retry-After" ? "Seconds to wait before trying again." : "`Bearer realm=\"Fiscus\"`.",
+        Schema = new OpenApiSchema { Type = header == "Retry-After" ? JsonSchemaType.Integer : JsonSchemaType.String },
+    };
 
     static Dictionary<string, OpenApiMediaType> ContentOf(IErrorShape? shape, int status, bool writes, OpenApiDocument? document)
     {
