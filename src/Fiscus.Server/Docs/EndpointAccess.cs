@@ -13,8 +13,8 @@ public sealed record EndpointAccess(bool Anonymous, IReadOnlyList<string> Scopes
 {
     public static EndpointAccess Of(IReadOnlyList<object> metadata)
     {
-        // The last AllowAnonymous/Authorize wins nothing here: the middleware skips every policy when any IAllowAnonymous is
-        // present, and an endpoint with no IAuthorizeData at all has no policy (Fiscus sets no fallback policy).
+        // As the authorization middleware reads them: any IAllowAnonymous skips every policy, and an endpoint with no
+        // IAuthorizeData at all has none (Fiscus sets no fallback policy).
         var authorize = metadata.OfType<IAuthorizeData>().ToList();
         if (metadata.OfType<IAllowAnonymous>().Any() || authorize.Count == 0)
         {
