@@ -9,6 +9,7 @@ using Fiscus.Server.Configuration;
 using Fiscus.Server.Dialects.Folio;
 using Fiscus.Server.Dialects.Polaris;
 using Fiscus.Server.Dialects.Shifts;
+using Fiscus.Server.Docs;
 using Fiscus.Server.Health;
 using Fiscus.Server.Installation;
 using Fiscus.Server.Http;
@@ -129,15 +130,7 @@ public static class FiscusApp
         services.AddHsts(o => o.MaxAge = TimeSpan.FromDays(365));
 
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
-        services.AddOpenApi("v1", o => o.AddSchemaTransformer<DialectSchemaNames>().AddDocumentTransformer((document, _, _) =>
-        {
-            document.Info.Title = "Fiscus";
-            document.Info.Version = "v1";
-            document.Info.Description =
-                "Payments ledger and point-of-sale cash service for libraries. Native API in Koha's dialect (snake_case, " +
-                "amounts in major units); errors are application/problem+json with a stable `code` and a human `error`.";
-            return Task.CompletedTask;
-        }));
+        services.AddApiDocs();
         return builder;
     }
 
@@ -154,13 +147,7 @@ public static class FiscusApp
         app.UseMiddleware<CrossSiteRequests>();
         app.UseAuthorization();
 
-        app.MapOpenApi("/api/v1/openapi.json");
-        app.UseSwaggerUI(o =>
-        {
-            o.RoutePrefix = "api/v1/docs";
-            o.SwaggerEndpoint("/api/v1/openapi.json", "Fiscus v1");
-            o.DocumentTitle = "Fiscus API";
-        });
+        app.MapApiDocs();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
 

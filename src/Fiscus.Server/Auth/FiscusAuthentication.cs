@@ -42,6 +42,12 @@ public sealed class FiscusAuthentication(
 
     async Task<AuthenticateResult> AuthenticateCredentialsAsync()
     {
+        // The token endpoint reads its Basic header as a client's id and secret: taken for a staff sign-in, it would be
+        // a failed staff login (throttled and audited as one) for every client that authenticates the RFC's way.
+        if (Context.GetEndpoint()?.Metadata.GetMetadata<OAuthApi.ClientAuthentication>() is not null)
+        {
+            return AuthenticateResult.NoResult();
+        }
         var authorization = Request.Headers.Authorization.ToString();
         if (authorization.Length > 0)
         {

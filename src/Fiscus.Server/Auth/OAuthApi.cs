@@ -19,15 +19,33 @@ public sealed record OAuthError(
 /// <c>POST /api/v1/oauth/token</c>, Koha's contract: form fields <c>grant_type=client_credentials</c>,
 /// <c>client_id</c> and <c>client_secret</c> give <c>{access_token, token_type: "Bearer", expires_in: 3600}</c>.
 /// Other grant types are 400 <c>{"error": "Unimplemented grant type"}</c>; bad credentials are 403.
+/// As RFC 6749 §2.3.1 asks of a server, the client may instead authenticate by HTTP Basic
+/// (<c>base64(urlencode(client_id):urlencode(client_secret))</c>) with only <c>grant_type</c> in the body; there a wrong
+/// secret is the RFC's 401 <c>invalid_client</c> with <c>WWW-Authenticate: Basic</c>, and both ways at once is 400
+/// <c>invalid_request</c> (§2.3: one method per request). Either way the secret goes through the same throttle and audit
+/// (<see cref="SignIns.ClientAsync"/>).
 /// </summary>
 public static class OAuthApi
 {
+    /// <summary>Marks the token endpoint, whose <c>Authorization: Basic</c> is a client's id and secret, not a staff member's.</summary>
+    public sealed class ClientAuthentication
+    {
+        public static readonly ClientAuthentication Instance = new();
+    }
+
+    public const string FormFieldsMessage =
+        "Send grant_type, client_id and client_secret as form fields (Content-Type: application/x-www-form-urlencoded), " +
+        "or grant_type as a form field with the client id and secret by HTTP Basic; a JSON body is not an OAuth2 token request.";
+
     public static RouteGroupBuilder MapOAuth(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/oauth").WithTags("Authentication");
+        // No Accepts metadata: with it, routing would answer a JSON body with a bare 415 before the endpoint could say
+        // what to send instead. The form is described to OpenAPI by TokenDocs.
         group.MapPost("/token", TokenAsync).AllowAnonymous()
-            .Accepts<IFormCollection>("application/x-www-form-urlencoded")
-            .WithName("tokenOAuth").WithSummary("Exchange API client credentials for a bearer token");
+            .WithMetadata(ClientAuthentication.Instance)
+            .WithName("tokenOAuth").WithSummary("Exchange API client credentials for a bearer token")
+            .AddOpenApiOperationTransformer(Docs.TokenDocs.TransformAsync);
         return group;
     }
 
@@ -38,7 +56,7 @@ public static class OAuthApi
         // Read by hand: a token request is a form post from a machine, not a browser form with an antiforgery token.
         if (!http.Request.HasFormContentType)
         {
-            return TypedResults.BadRequest(new OAuthError("invalid_request", "Send the fields as application/x-www-form-urlencoded."));
+            return TypedResults.BadRequest(new OAuthError("invalid_request", FormFieldsMessage));
         }
         IFormCollection form;
         try
@@ -54,8 +72,23 @@ public static class OAuthApi
         {
             return TypedResults.BadRequest(new OAuthError("Unimplemented grant type"));
         }
+        var basic = ClientBasic.Read(http.Request);
+        if (basic.Malformed is { } malformed)
+        {
+            return TypedResults.BadRequest(new OAuthError("invalid_request", malformed));
+        }
         var clientId = form["client_id"].ToString();
         var secret = form["client_secret"].ToString();
+        if (basic.Credentials is { } credentials)
+        {
+            // A client_id in the body beside Basic is allowed (§3.2.1) when it is the same client; a secret is a second method.
+            if (form.ContainsKey("client_secret") || (form.ContainsKey("client_id") && clientId != credentials.ClientId))
+            {
+                return TypedResults.BadRequest(new OAuthError("invalid_request",
+                    "Authenticate the client one way only: HTTP Basic or the client_id and client_secret form fields, not both (RFC 6749 §2.3)."));
+            }
+            (clientId, secret) = credentials;
+        }
         if (clientId.Length == 0 || secret.Length == 0)
         {
             return TypedResults.BadRequest(new OAuthError("invalid_request", "client_id and client_secret are required."));
@@ -67,6 +100,12 @@ public static class OAuthApi
         }
         if (signIn.Value is not { } client)
         {
+            if (basic.Credentials is not null)
+            {
+                http.Response.Headers.WWWAuthenticate = ClientBasic.Challenge;
+                return TypedResults.Json(new OAuthError("invalid_client", "Unknown client, wrong secret or disabled client."),
+                    statusCode: StatusCodes.Status401Unauthorized);
+            }
             return TypedResults.Json(new OAuthError("unauthorized_client", "Unknown client, wrong secret or disabled client."),
                 statusCode: StatusCodes.Status403Forbidden);
         }
