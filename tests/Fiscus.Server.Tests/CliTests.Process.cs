@@ -80,7 +80,7 @@ public sealed partial class CliTests
         {
             "fiscus migrate\n", "fiscus user add --username USERNAME [--password PASSWORD] --role ROLE [--library LIBRARY]\n", "fiscus user list\n",
             "fiscus client add --name NAME --scopes SCOPES [--register REGISTER] [--library LIBRARY]\n", "fiscus sip-login add --login LOGIN",
-            "fiscus patron pin --cardnumber CARDNUMBER [--pin PIN] [--clear]\n", "fiscus verify [--against AGAINST]\n", "fiscus seal now\n",
+            "fiscus patron pin --cardnumber CARDNUMBER [--pin PIN] [--clear]\n", "fiscus verify [--against HASH]\n", "fiscus seal now\n",
             "fiscus audit --since SINCE",
         })
         {

@@ -81,7 +81,7 @@ public sealed partial class FiscusCli
         }
         var options = command.Options.Where(o => o is not HelpOption and not VersionOption && !o.Hidden).Select(o =>
         {
-            var text = o.ValueType == typeof(bool) ? o.Name : $"{o.Name} {o.Name.TrimStart('-').ToUpperInvariant()}";
+            var text = o.ValueType == typeof(bool) ? o.Name : $"{o.Name} {o.HelpName ?? o.Name.TrimStart('-').ToUpperInvariant()}";
             return o.Required ? text : $"[{text}]";
         });
         writer.WriteLine($"  {string.Join(' ', options.Prepend(path))}");

@@ -82,6 +82,7 @@ public sealed partial class FiscusCli(TextWriter output, TextWriter error)
     {
         var against = new Option<string?>("--against")
         {
+            HelpName = "HASH",
             Description = "A seal's hash recorded earlier (`fiscus seal show`): also prove that seal is still in the chain, so nothing it covers changed",
         };
         var command = new Command("verify",
