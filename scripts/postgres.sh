@@ -84,7 +84,16 @@ fiscus_pg_start() {
     if [ -n "$fresh" ]; then
       fiscus_pg_as_owner "$bin/pg_ctl" stop -D "$data" -m immediate -w >/dev/null 2>&1 || true
     else
-      fiscus_log "reusing the running private PostgreSQL ($data)"
+      # Where it listens is what it was started with (another ./run, perhaps with another FISCUS_PG_PORT), not what
+      # this shell would choose: postmaster.pid's fourth and fifth lines are its port and socket directory.
+      local running_port running_sock
+      running_port=$(fiscus_pg_as_owner sed -n 4p "$data/postmaster.pid" 2>/dev/null || true)
+      running_sock=$(fiscus_pg_as_owner sed -n 5p "$data/postmaster.pid" 2>/dev/null || true)
+      if [[ "$running_port" =~ ^[0-9]+$ ]] && [ -n "$running_sock" ]; then
+        port="$running_port"
+        sock="$running_sock"
+      fi
+      fiscus_log "reusing the running private PostgreSQL ($data, port $port); it stays running"
       export FISCUS_PG_CONNECTION="Host=$sock;Port=$port;Username=fiscus;Database=postgres"
       return 0
     fi

@@ -1,18 +1,37 @@
 using Fiscus.Server;
 using Fiscus.Server.Cli;
 
-// One executable: `fiscus migrate | user ... | client ...` runs a command; anything else serves the API.
-if (FiscusCli.IsCommand(args))
+// One executable: `fiscus migrate | user ... | client ...` runs a command; no arguments (or only server options such as
+// --urls) serve the API; --help or an unknown verb prints usage and starts nothing.
+switch (FiscusCli.Classify(args))
 {
-    return await FiscusCli.RunAsync(args);
+    case FiscusCli.Invocation.Command:
+        return await FiscusCli.RunAsync(args);
+    case FiscusCli.Invocation.Help or FiscusCli.Invocation.UnknownVerb:
+        return await FiscusCli.UsageAsync(args);
 }
 
 // Settings files live next to the executable, whatever directory Fiscus is started from.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddFiscus(args);
+// Said before the database is migrated, in one line: a second ./run, or another program on the port.
+if (await ListenAddresses.FirstInUseAsync(builder.WebHost.GetSetting(WebHostDefaults.ServerUrlsKey)) is { } taken)
+{
+    await Console.Error.WriteLineAsync(ListenAddresses.InUse(taken));
+    return 2;
+}
 var app = builder.Build();
 app.UseFiscus();
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (IOException e) when (ListenAddresses.FromBindFailure(e) is { } address)
+{
+    // Taken between the check above and Kestrel's bind.
+    await Console.Error.WriteLineAsync(ListenAddresses.InUse(address));
+    return 2;
+}
 return 0;
 
 /// <summary>Visible to the in-process test host (WebApplicationFactory).</summary>

@@ -172,6 +172,13 @@ public sealed class FolioPaymentsTests(FiscusFixture fiscus) : IClassFixture<Fis
     [InlineData("""{"nameMethod": "Cheque", "id": "0bab56e5-1ab6-4ac2-afdf-8b2df0434382\n"}""", "id", "must match")]
     [InlineData("""{"nameMethod": "Cheque", "ownerId": "0bab56e5-1ab6-4ac2-cfdf-8b2df0434382"}""", "ownerId", "must match")]
     [InlineData("""{"nameMethod": "Cheque", "allowedRefundMethod": "yes"}""", "allowedRefundMethod", "must be a boolean")]
+    // Only the two strings FOLIO's UI sends, exactly: no other case, no padding, no numbers.
+    [InlineData("""{"nameMethod": "Cheque", "allowedRefundMethod": "TRUE"}""", "allowedRefundMethod", "must be a boolean")]
+    [InlineData("""{"nameMethod": "Cheque", "allowedRefundMethod": "False"}""", "allowedRefundMethod", "must be a boolean")]
+    [InlineData("""{"nameMethod": "Cheque", "allowedRefundMethod": " true"}""", "allowedRefundMethod", "must be a boolean")]
+    [InlineData("""{"nameMethod": "Cheque", "allowedRefundMethod": ""}""", "allowedRefundMethod", "must be a boolean")]
+    [InlineData("""{"nameMethod": "Cheque", "allowedRefundMethod": "1"}""", "allowedRefundMethod", "must be a boolean")]
+    [InlineData("""{"nameMethod": "Cheque", "allowedRefundMethod": 1}""", "allowedRefundMethod", "must be a boolean")]
     [InlineData("""{"nameMethod": "Cheque", "metadata": {"createdDate": "2018-03-19T14:22:07Z", "by": "x"}}""", "metadata.by", "Unrecognized field")]
     [InlineData("""{"nameMethod": "Cheque", "metadata": {"updatedDate": "2018-03-19T14:22:07Z"}}""", "metadata.createdDate", "must not be null")]
     [InlineData("""{"nameMethod": "Cheque", "metadata": {"createdDate": "yesterday"}}""", "metadata.createdDate", "must be a date-time")]
@@ -183,6 +190,54 @@ public sealed class FolioPaymentsTests(FiscusFixture fiscus) : IClassFixture<Fis
         Assert.StartsWith(message, error["message"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal("1", error["type"]!.GetValue<string>());
         Assert.Equal(0, await fiscus.ScalarAsync<int>("SELECT count(*) FROM payment_types WHERE description = 'Cheque'"));
+    }
+
+    [Theory]
+    [InlineData("true", true)]
+    [InlineData("false", false)]
+    // FOLIO's settings UI sends the string once a checkbox has been edited; Jackson (and so mod-feesfines) takes it.
+    [InlineData("\"true\"", true)]
+    [InlineData("\"false\"", false)]
+    public async Task AllowedRefundMethod_is_a_JSON_boolean_or_the_string_FOLIOs_UI_sends(string value, bool expected)
+    {
+        var admin = await fiscus.AdminAsync();
+        var name = fiscus.Unique("Boolean ");
+        using var post = await admin.PostAsync("/payments", Body($$"""{"nameMethod": "{{name}}", "allowedRefundMethod": {{value}}}"""));
+        var (created, _) = await JsonAsync(post, HttpStatusCode.Created, FolioSchemas.Payment);
+        Assert.Equal(expected, created["allowedRefundMethod"]!.GetValue<bool>());
+        Assert.Equal(expected, await fiscus.ScalarAsync<bool>("SELECT allowed_refund FROM payment_types WHERE description = @name", new { name }));
+
+        // A PUT after an edit in the UI sends the flipped value the same way.
+        var flipped = value.Replace(expected ? "true" : "false", expected ? "false" : "true", StringComparison.Ordinal);
+        using var put = await admin.PutAsync($"/payments/{created["id"]}", Body($$"""{"nameMethod": "{{name}}", "allowedRefundMethod": {{flipped}}}"""));
+        Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
+        Assert.Equal(!expected, await fiscus.ScalarAsync<bool>("SELECT allowed_refund FROM payment_types WHERE description = @name", new { name }));
+    }
+
+    [Theory]
+    [InlineData(false)] // one created with that id earlier
+    [InlineData(true)] // a system or native type's id, made through /api/v1/payment_types
+    public async Task Posting_an_id_that_exists_is_400_text_as_mod_feesfines_answers(bool native)
+    {
+        var admin = await fiscus.AdminAsync();
+        string id;
+        if (native)
+        {
+            using var made = await admin.PostAsync("/api/v1/payment_types", Json.Body(new { code = fiscus.Unique("NATIVE"), description = fiscus.Unique("Native ") }));
+            id = (await made.ExpectAsync(HttpStatusCode.Created))["payment_type_id"]!.GetValue<string>();
+        }
+        else
+        {
+            id = (await CreateAsync(fiscus.Unique("First ")))["id"]!.GetValue<string>();
+        }
+        var before = await fiscus.ScalarAsync<long>("SELECT count(*) FROM payment_types");
+
+        var name = fiscus.Unique("Second ");
+        using var again = await admin.PostAsync("/payments", Body($$"""{"nameMethod": "{{name}}", "id": "{{id}}"}"""));
+
+        Assert.Equal($"Unable to process request -- a payment method with id {id} already exists (PUT /payments/{id} changes it)",
+            await TextAsync(again, HttpStatusCode.BadRequest));
+        Assert.Equal(before, await fiscus.ScalarAsync<long>("SELECT count(*) FROM payment_types"));
     }
 
     [Fact]

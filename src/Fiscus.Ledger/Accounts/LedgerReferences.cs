@@ -74,7 +74,8 @@ public sealed class LedgerReferences(NpgsqlConnection connection, NpgsqlTransact
             new { code }, transaction, cancellationToken: cancellationToken));
         if (type is null)
         {
-            return Failure.Invalid("unknown_debit_type", field, $"{field} '{code}' is not a debit type.");
+            return Failure.Invalid("unknown_debit_type", field,
+                $"{field} '{code}' is not a debit type.{await ValidCodesAsync("debit_types", code, allowReserved ? NoCodes : ReservedDebitTypes)}");
         }
         if (type.Archived)
         {
@@ -94,7 +95,8 @@ public sealed class LedgerReferences(NpgsqlConnection connection, NpgsqlTransact
             new { code }, transaction, cancellationToken: cancellationToken));
         if (type is null)
         {
-            return Failure.Invalid("unknown_credit_type", field, $"{field} '{code}' is not a credit type.");
+            return Failure.Invalid("unknown_credit_type", field,
+                $"{field} '{code}' is not a credit type.{await ValidCodesAsync("credit_types", code, allowReserved ? NoCodes : ReservedCreditTypes)}");
         }
         if (type.Archived)
         {
@@ -119,7 +121,7 @@ public sealed class LedgerReferences(NpgsqlConnection connection, NpgsqlTransact
             new { code }, transaction, cancellationToken: cancellationToken));
         if (type is null)
         {
-            return Failure.Invalid("unknown_payment_type", field, $"{field} '{code}' is not a payment type.");
+            return Failure.Invalid("unknown_payment_type", field, $"{field} '{code}' is not a payment type.{await ValidCodesAsync("payment_types", code, NoCodes)}");
         }
         return type.Archived ? Failure.Invalid("payment_type_archived", field, $"Payment type '{code}' is archived.") : type;
     }
@@ -170,6 +172,22 @@ public sealed class LedgerReferences(NpgsqlConnection connection, NpgsqlTransact
             cancellationToken: cancellationToken));
         return exists ? actor.Binding.CheckLibrary(libraryId) : Failure.Invalid("unknown_library", field, $"{field} '{libraryId}' is not a library.");
     }
+
+    /// <summary>
+    /// What a request naming an unknown type could have named: the nearest code if one is close, then the codes in use
+    /// (not archived, not written only by Fiscus itself), at most <see cref="MaxCodesListed"/> of them.
+    /// </summary>
+    async Task<string> ValidCodesAsync(string table, string wrong, IReadOnlySet<string> reserved)
+    {
+        var codes = (await connection.QueryAsync<string>(new CommandDefinition(
+            $"SELECT code FROM {table} WHERE NOT archived ORDER BY code", transaction: transaction, cancellationToken: cancellationToken)))
+            .Where(c => !reserved.Contains(c)).ToList();
+        return codes.Count == 0 ? "" : $"{Suggestions.DidYouMean(wrong, codes)} Valid codes: {Suggestions.List(codes, MaxCodesListed)}.";
+    }
+
+    const int MaxCodesListed = 25;
+
+    static readonly HashSet<string> NoCodes = [];
 
     static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

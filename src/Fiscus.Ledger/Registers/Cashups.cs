@@ -163,7 +163,10 @@ public static class Cashups
             var known = summary.TotalGrouped.FirstOrDefault(t => t.PaymentType == counted.PaymentType);
             if (known is null)
             {
-                validation.Add(field, $"'{counted.PaymentType}' is not a payment type in use");
+                // The summary's types: every one in use, and an archived one that still moved money in this session.
+                var countable = summary.TotalGrouped.Select(t => t.PaymentType).ToList();
+                validation.Add(field, $"'{counted.PaymentType}' is not a payment type in use.{Suggestions.DidYouMean(counted.PaymentType, countable)} " +
+                    $"Payment types to count: {Suggestions.List(countable)}");
                 continue;
             }
             // The difference is written as one ledger line, and a line is bounded like any other amount.

@@ -23,7 +23,6 @@ public sealed partial class FiscusCli(TextWriter output, TextWriter error)
 {
     static readonly string[] Verbs = ["migrate", "user", "client", "sip-login", "patron", "verify", "seal", "audit"];
 
-    public static bool IsCommand(string[] args) => args.Length > 0 && Verbs.Contains(args[0], StringComparer.Ordinal);
 
     /// <param name="args">The verb and its options.</param>
     /// <param name="settings">Configuration on top of environment variables and appsettings.json (tests).</param>
@@ -83,6 +82,7 @@ public sealed partial class FiscusCli(TextWriter output, TextWriter error)
     {
         var against = new Option<string?>("--against")
         {
+            HelpName = "HASH",
             Description = "A seal's hash recorded earlier (`fiscus seal show`): also prove that seal is still in the chain, so nothing it covers changed",
         };
         var command = new Command("verify",

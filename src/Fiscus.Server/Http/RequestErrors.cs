@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.Options;
+using Fiscus.Ledger;
 using Fiscus.Ledger.Database;
 using Npgsql;
 
@@ -33,7 +35,7 @@ public sealed partial class RequestErrors(ILogger<RequestErrors> logger) : IExce
             await WriteKohaInvalidQueryAsync(httpContext, invalid);
             return true;
         }
-        var (status, code, message, field) = Describe(exception);
+        var (status, code, message, field) = Describe(exception, httpContext);
         if (status == 503)
         {
             httpContext.Response.Headers.RetryAfter = "1";
@@ -61,9 +63,12 @@ public sealed partial class RequestErrors(ILogger<RequestErrors> logger) : IExce
         }
     }
 
-    internal static (int Status, string Code, string Message, string? Field) Describe(Exception exception) => exception switch
+    /// <param name="exception">What went wrong.</param>
+    /// <param name="context">The request, when there is one: its JSON options name the fields a misspelt one could have been,
+    /// and its endpoint may say what its numbers mean (<see cref="WholeNumberHint"/>).</param>
+    internal static (int Status, string Code, string Message, string? Field) Describe(Exception exception, HttpContext? context = null) => exception switch
     {
-        BadHttpRequestException { InnerException: JsonException json } => DescribeJson(json),
+        BadHttpRequestException { InnerException: JsonException json } => DescribeJson(json, context),
         BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge =>
             (413, "body_too_large", "The request body is larger than this server accepts.", null),
         BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status415UnsupportedMediaType =>
@@ -104,7 +109,7 @@ public sealed partial class RequestErrors(ILogger<RequestErrors> logger) : IExce
         _ => false,
     };
 
-    static (int, string, string, string?) DescribeJson(JsonException json)
+    static (int, string, string, string?) DescribeJson(JsonException json, HttpContext? context)
     {
         var field = FieldName(json.Path);
         var text = json.Message;
@@ -114,9 +119,10 @@ public sealed partial class RequestErrors(ILogger<RequestErrors> logger) : IExce
         {
             return (400, "malformed_json", "The request body holds text that is not valid UTF-8 (or a lone surrogate escape such as \\ud800).", null);
         }
-        if (text.Contains("could not be mapped to any .NET member", StringComparison.Ordinal))
+        if (UnmappedField().Match(text) is { Success: true } unmapped)
         {
-            return (400, "unknown_field", $"Unknown field '{field}'.", field);
+            var known = KnownFields(context, unmapped.Groups[2].Value);
+            return (400, "unknown_field", $"Unknown field '{field}'.{Suggestions.DidYouMean(unmapped.Groups[1].Value, known)}", field);
         }
         if (MissingRequired().Match(text) is { Success: true } missing)
         {
@@ -131,10 +137,69 @@ public sealed partial class RequestErrors(ILogger<RequestErrors> logger) : IExce
         }
         if (text.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
         {
+            // A decimal, a string or an out-of-range number where a whole number belongs: say so, and what the number means.
+            if (field.Length > 0 && IsWholeNumber(context, text, json.Path))
+            {
+                var hint = context?.GetEndpoint() ?? context?.Features.Get<IExceptionHandlerFeature>()?.Endpoint;
+                return (400, "invalid_type", hint?.Metadata.GetMetadata<WholeNumberHint>() is { } wholeNumber && wholeNumber.Fields.Contains(field)
+                    ? $"Field '{field}' {wholeNumber.Text}"
+                    : $"Field '{field}' must be a whole number (no fraction, no quotes).", field);
+            }
             return (400, "invalid_type", $"Field '{field}' has the wrong type.", field);
         }
         var position = json.LineNumber is { } line ? $" (line {line + 1}, byte {json.BytePositionInLine + 1})" : "";
         return (400, "malformed_json", $"The request body is not valid JSON{position}.", null);
+    }
+
+    /// <summary>
+    /// The JSON names of the type System.Text.Json could not map a field to (it names the type in its message, nested
+    /// ones included), as the request's own options spell them; none when the type or the options are not to be had.
+    /// </summary>
+    static IEnumerable<string> KnownFields(HttpContext? context, string typeName) =>
+        Properties(context, typeName)?.Select(p => p.Name).ToList() ?? [];
+
+    /// <summary>
+    /// Whether the value that could not be converted was meant for a whole number. System.Text.Json names either that
+    /// number type or (for a record bound through its constructor) the type holding the field, whose property then says.
+    /// </summary>
+    static bool IsWholeNumber(HttpContext? context, string message, string? path)
+    {
+        if (ConvertedTo().Match(message) is not { Success: true } converted)
+        {
+            return false;
+        }
+        var target = converted.Groups[1].Value;
+        if (!target.StartsWith("System.", StringComparison.Ordinal))
+        {
+            var leaf = LeafName().Match(path ?? "").Groups[1].Value;
+            var property = Properties(context, target)?.FirstOrDefault(p => p.Name == leaf)?.PropertyType;
+            target = property is null ? "" : (Nullable.GetUnderlyingType(property) ?? property).FullName ?? "";
+        }
+        return target is "System.Int64" or "System.Int32" or "System.Int16" or "System.Byte" or "System.SByte" or "System.UInt16"
+            or "System.UInt32" or "System.UInt64" or "System.Nullable`1[System.Int64]" or "System.Nullable`1[System.Int32]";
+    }
+
+    /// <summary>A request type's JSON properties as the request's own options see them, found by the name System.Text.Json gives it.</summary>
+    static IList<System.Text.Json.Serialization.Metadata.JsonPropertyInfo>? Properties(HttpContext? context, string typeName)
+    {
+        var options = context?.RequestServices.GetService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>()?.Value.SerializerOptions;
+        // The server's own assembly is "fiscus" once published (fiscus.dll), "Fiscus.Server" in a build.
+        var type = AppDomain.CurrentDomain.GetAssemblies()
+            .Where(a => a.GetName().Name?.StartsWith("Fiscus", StringComparison.OrdinalIgnoreCase) == true)
+            .Select(a => a.GetType(typeName, throwOnError: false))
+            .FirstOrDefault(t => t is not null);
+        if (options is null || type is null)
+        {
+            return null;
+        }
+        try
+        {
+            return options.GetTypeInfo(type).Properties;
+        }
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or ArgumentException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Query and route names are the snake_case of the handler's parameter names (canBeSold → can_be_sold).</summary>
@@ -156,9 +221,28 @@ public sealed partial class RequestErrors(ILogger<RequestErrors> logger) : IExce
     [GeneratedRegex("^Failed to bind parameter \"[^\"]* ([^ \"]+)\" from \"(.*)\"\\.$")]
     private static partial Regex BindFailure();
 
+    // System.Text.Json's message for a field the type does not have: the field's JSON name, then the type's full name.
+    [GeneratedRegex(@"^The JSON property '(.*)' could not be mapped to any \.NET member contained in type '([^']+)'\.")]
+    private static partial Regex UnmappedField();
+
+    [GeneratedRegex(@"^The JSON value could not be converted to (\S+)\. Path: ")]
+    private static partial Regex ConvertedTo();
+
+    // The last property name of a JSON path: $.items[0].amount → amount.
+    [GeneratedRegex(@"\.([^.\[\]]+)(?:\[\d+\])*$")]
+    private static partial Regex LeafName();
+
     [GeneratedRegex("missing required properties including: (.*)$")]
     private static partial Regex MissingRequired();
 
     [GeneratedRegex("'([^']*)'")]
     private static partial Regex Quoted();
 }
+
+/// <summary>
+/// Endpoint metadata: what a whole-number field of this endpoint's body is, said when a client sends a decimal or a
+/// string there (the POS shifts dialect's amounts: "must be an integer number of minor units ...").
+/// </summary>
+/// <param name="Fields">The body's fields (JSON paths as errors name them) the text is about.</param>
+/// <param name="Text">What follows "Field 'x' " in the message.</param>
+public sealed record WholeNumberHint(IReadOnlySet<string> Fields, string Text);

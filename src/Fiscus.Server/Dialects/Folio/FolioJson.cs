@@ -207,14 +207,7 @@ public static class FolioPaymentBody
                     }
                     break;
                 case "allowedRefundMethod":
-                    if (value.ValueKind is JsonValueKind.True or JsonValueKind.False)
-                    {
-                        allowedRefund = value.GetBoolean();
-                    }
-                    else if (value.ValueKind != JsonValueKind.Null)
-                    {
-                        errors.Add(FolioError.Invalid("allowedRefundMethod", "must be a boolean", value.GetRawText()));
-                    }
+                    allowedRefund = Boolean("allowedRefundMethod", value, errors);
                     break;
                 case "ownerId":
                     owner = Uuid("ownerId", value, UuidPattern, errors);
@@ -280,6 +273,30 @@ public static class FolioPaymentBody
         if (!hasCreated)
         {
             errors.Add(FolioError.NotNull("metadata.createdDate"));
+        }
+    }
+
+    /// <summary>
+    /// A boolean as FOLIO's Jackson-based modules read one: JSON <c>true</c>/<c>false</c>, or the strings <c>"true"</c> and
+    /// <c>"false"</c>, which FOLIO's settings UI sends once a checkbox has been edited. Only those two spellings, lower case
+    /// as the UI writes them (Jackson would also take "True"/"TRUE"; nothing FOLIO sends needs them); any other string
+    /// stays a 422.
+    /// </summary>
+    static bool? Boolean(string key, JsonElement value, List<FolioError> errors)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.True or JsonValueKind.False:
+                return value.GetBoolean();
+            case JsonValueKind.Null:
+                return null;
+            case JsonValueKind.String when value.ValueEquals("true"):
+                return true;
+            case JsonValueKind.String when value.ValueEquals("false"):
+                return false;
+            default:
+                errors.Add(FolioError.Invalid(key, "must be a boolean (true or false)", Short(value.GetRawText())));
+                return null;
         }
     }
 

@@ -396,8 +396,12 @@ public static partial class FolioPaymentsApi
         : e.ConstraintName == "payment_types_payment_type_uuid_key" ? DuplicateId(id)
         : null;
 
+    /// <summary>
+    /// mod-feesfines answers a POST whose id is taken with 400 <c>text/plain</c> and RMB's message 10003, "Unable to process
+    /// request"; the same words here, then which id and what to do instead.
+    /// </summary>
     static IResult DuplicateId(Guid id) =>
-        new FolioErrors([FolioError.Invalid("id", "a payment method with this id already exists", id.ToString(), "fiscus.duplicated")]).ToResult();
+        FolioJson.Text(400, $"Unable to process request -- a payment method with id {id} already exists (PUT /payments/{id} changes it)");
 
     /// <summary>Commit only what was answered with success: a refusal leaves nothing written.</summary>
     static bool Succeeded(IResult result) => result is IStatusCodeHttpResult { StatusCode: < 400 };

@@ -83,8 +83,10 @@ public static class PolarisApi
         var amount = WireMoney.ToMinor(validation, "TxnAmount", fine.TxnAmount, options.Currency, WireMoney.Sign.Positive, true);
         if (!options.PolarisPaymentMethods.TryGetValue(fine.PatronPaymentMethod, out var paymentType))
         {
+            var mapped = options.PolarisPaymentMethods.OrderBy(m => m.Key)
+                .Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Key} ({m.Value})")).ToList();
             validation.Add("PatronPaymentMethod", string.Create(CultureInfo.InvariantCulture,
-                $"PatronPaymentMethod {fine.PatronPaymentMethod} is not mapped to a payment type (FISCUS_POLARIS_PAYMENT_METHODS)."));
+                $"PatronPaymentMethod {fine.PatronPaymentMethod} is not mapped to a payment type (FISCUS_POLARIS_PAYMENT_METHODS). Mapped methods: {Suggestions.List(mapped)}."));
         }
         if (!validation.IsValid)
         {

@@ -34,9 +34,14 @@ public static class ShiftsApi
     /// <summary>POS Kasir's shift API: lines it writes are recorded as the <c>pos</c> interface; answers in the native JSON.</summary>
     static readonly Dialect Shifts = new(Interface);
 
+    /// <summary>Unlike the native API's decimals, this dialect's money is whole minor units, as POS Kasir's: a 10.50 is refused saying so.</summary>
+    static readonly WholeNumberHint MinorUnits = new(new HashSet<string>(["start_cash", "amount", "actual_cash_end"], StringComparer.Ordinal),
+        "must be an integer number of minor units (1050 for 10.50): amounts in the shifts API are whole numbers, not decimals or strings.");
+
     public static IEndpointRouteBuilder MapShifts(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/shifts").WithTags("Cashier shifts").WithErrorShape(ShiftErrors.Instance).RequireAuthorization();
+        var group = routes.MapGroup("/api/v1/shifts").WithTags("Cashier shifts").WithErrorShape(ShiftErrors.Instance).RequireAuthorization()
+            .WithMetadata(MinorUnits);
         group.MapPost("/start", StartAsync).RequireAuthorization(Scopes.ShiftsWrite)
             .WithName("startShift").WithSummary("Start a shift with the cash in the drawer (password asked again)")
             .Produces<ShiftEnvelope<ShiftDto>>(201);
