@@ -105,7 +105,7 @@ public sealed record CashDrawerReport(
               AND (l.posted_at AT TIME ZONE COALESCE(lib.time_zone, @fallbackTimeZone))::date BETWEEN @from::date AND @to::date
               AND (@libraryId::text IS NULL OR COALESCE(r.library_id, l.library_id) = @libraryId)
               AND (@cashRegisterId::integer IS NULL OR l.cash_register_id = @cashRegisterId)
-              AND (@userId::bigint IS NULL OR l.user_id = @userId)
+              AND (@userId::bigint IS NULL OR l.user_id = @userId OR ac.service_user_id = @userId)
             ORDER BY source, l.posted_at, l.account_line_id
             LIMIT @limit
             """, parameters, transaction, cancellationToken: cancellationToken, commandTimeout: 120))).AsList();

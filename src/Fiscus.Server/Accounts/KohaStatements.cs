@@ -56,6 +56,13 @@ public sealed record KohaStatements(long? OnBehalfOfUserId, KohaStatements.State
     {
         if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
         {
+            // Far outside the bounds AroundAsync checks, a day's midnight may not be an instant .NET can hold (9999-12-31's
+            // next day, 0001-01-01 east of UTC): it is simply before 2000 or in the future, refused there as such.
+            if (day.Year is < 1000 or > 9000)
+            {
+                var beyond = day.Year < 1000 ? DateTimeOffset.MinValue : DateTimeOffset.MaxValue;
+                return new StatedDate(text, beyond, beyond);
+            }
             var zone = TimeZoneInfo.FindSystemTimeZoneById(timeZone);
             DateTimeOffset Midnight(DateOnly d)
             {

@@ -161,7 +161,7 @@ public sealed partial record AuditFilter(
                 return Failure.Invalid("actor", $"actor '{actor}' names no user or client: the number is too large.");
             }
             (List<long> Users, List<long> Clients) named = principal.Groups[1].Value == "user" ? ([id], []) : ([], [id]);
-            return named;
+            return await AsClientsAsync(connection, named, cancellationToken);
         }
         long? userId = long.TryParse(actor, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? number : null;
         var found = (await connection.QueryAsync<(string Kind, long Id, string Name)>(new CommandDefinition("""
@@ -176,7 +176,25 @@ public sealed partial record AuditFilter(
         }
         (List<long> Users, List<long> Clients) principals =
             (found.Where(f => f.Kind == "user").Select(f => f.Id).ToList(), found.Where(f => f.Kind == "client").Select(f => f.Id).ToList());
-        return principals;
+        return await AsClientsAsync(connection, principals, cancellationToken);
+    }
+
+    /// <summary>
+    /// A client's service user (migration 0014) is the <c>user_id</c> a Koha line or cash-up shows for what the client did,
+    /// but the audit log records the client itself: an actor naming the service user means its client, or an auditor who
+    /// follows a line's user_id here would find nothing the client did.
+    /// </summary>
+    static async Task<(List<long> Users, List<long> Clients)> AsClientsAsync(
+        NpgsqlConnection connection, (List<long> Users, List<long> Clients) named, CancellationToken cancellationToken)
+    {
+        if (named.Users.Count == 0)
+        {
+            return named;
+        }
+        var served = (await connection.QueryAsync<(long ClientId, long UserId)>(new CommandDefinition(
+            "SELECT api_client_id, service_user_id FROM api_clients WHERE service_user_id = ANY(@users)",
+            new { users = named.Users.ToArray() }, cancellationToken: cancellationToken))).AsList();
+        return (named.Users.Where(u => served.All(s => s.UserId != u)).ToList(), [.. named.Clients, .. served.Select(s => s.ClientId)]);
     }
 
     static DateTimeOffset? Instant(Validation validation, Func<string, IReadOnlyList<string>> values, string name, string alias)

@@ -129,6 +129,7 @@ public sealed class KohaQuery
             }
             using (document)
             {
+                RefuseLoneSurrogates(document.RootElement);
                 conditions.Add(translator.Where(document.RootElement));
             }
         }
@@ -143,6 +144,46 @@ public sealed class KohaQuery
             _ => string.Join(" AND ", conditions),
         };
         return (where, Order());
+    }
+
+    /// <summary>
+    /// JSON may escape half of a UTF-16 surrogate pair (<c>"\ud800"</c>), which is no text: reading such a name or string
+    /// throws. Every name and string of q is read once here, so that it is Koha's 400 rather than an exception later.
+    /// </summary>
+    static void RefuseLoneSurrogates(JsonElement element)
+    {
+        try
+        {
+            Visit(element);
+        }
+        catch (InvalidOperationException)
+        {
+            throw new KohaInvalidQueryException("/q", "Malformed query string",
+                "q holds a lone UTF-16 surrogate escape (such as \\ud800), which is no text; escape whole characters only.");
+        }
+
+        static void Visit(JsonElement element)
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        _ = property.Name;
+                        Visit(property.Value);
+                    }
+                    break;
+                case JsonValueKind.Array:
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        Visit(item);
+                    }
+                    break;
+                case JsonValueKind.String:
+                    _ = element.GetString();
+                    break;
+            }
+        }
     }
 
     /// <summary>Typed filter values are checked while binding: a wrong one is Koha's OpenAPI 400, before the handler runs.</summary>
