@@ -8,7 +8,7 @@ namespace Fiscus.Server.Accounts;
 /// <summary>
 /// The patron account routes answer Koha's words where Koha has them: <c>error</c> is Koha's message for the case
 /// ("Patron not found", "Account transaction requires a cash register" ...) and a 404's <c>error_code</c> is Koha's
-/// <c>not_found</c>, which clients and Koha's own tests match; Fiscus's <c>code</c> and its fuller explanation
+/// <c>not_found</c> (as on every native 404, see <see cref="ApiProblems"/>), which clients and Koha's own tests match; Fiscus's <c>code</c> and its fuller explanation
 /// (<c>detail</c>) stay beside them. Every other refusal is the native problem unchanged.
 /// </summary>
 public sealed class KohaAccountErrors : IErrorShape
@@ -36,10 +36,6 @@ public sealed class KohaAccountErrors : IErrorShape
         if (kohaMessage is not null || Messages.TryGetValue(code, out kohaMessage))
         {
             problem.Extensions["error"] = kohaMessage;
-        }
-        if (status == StatusCodes.Status404NotFound)
-        {
-            problem.Extensions["error_code"] = "not_found";
         }
         return problem;
     }

@@ -92,7 +92,7 @@ public sealed class ApiDocument(FiscusOptions options) : IOpenApiDocumentTransfo
         bearer token at `POST {TokenPath}` (OAuth2 client credentials, by form fields or HTTP Basic) and sends
         `Authorization: Bearer <token>`. Each operation says which scope it needs; use **Authorize** above to try them.
 
-        **Errors** are `application/problem+json` with a stable machine `code` (also as Koha's `error_code`) and the message in
+        **Errors** are `application/problem+json` with a stable machine `code` (also as Koha's `error_code`, which on a 404 is Koha's `not_found`) and the message in
         `error`; dialect routes answer in their own shapes. Money commands accept an `Idempotency-Key` header: retrying with the
         same key never records twice.
         """;
@@ -155,7 +155,7 @@ public sealed class ApiDocument(FiscusOptions options) : IOpenApiDocumentTransfo
         ("detail", Text("The human message (the same as `error`).")),
         ("code", Text("Stable machine code, e.g. `patron_not_found`, `amount_exceeds_outstanding`, `idempotency_key_reused`.")),
         ("error", Text("The human message (the field Koha's clients read).")),
-        ("error_code", Text("The same as `code`, under Koha's name for it.")),
+        ("error_code", Text("The same as `code`, under Koha's name for it; on a 404 Koha's `not_found` (`code` says what is missing).")),
         ("errors", new OpenApiSchema
         {
             Description = "Details where there are several: by field (an object of message lists), or Koha's query errors (a list " +

@@ -52,7 +52,7 @@ public static class ErrorResponses
         PolarisErrors => "**Errors** are Polaris' (ASP.NET Web API): a JSON object with the human `Message` and Fiscus's stable `Code`.",
         ShiftErrors => "**Errors** are POS Kasir's envelope: `{message, error, data}` with the human message, the stable code in `error`, " +
             "and for validation failures `data.errors` by field. Amounts are integer minor units.",
-        _ => "**Errors** are `application/problem+json` with a stable machine `code` (repeated as Koha's `error_code`) and the human " +
+        _ => "**Errors** are `application/problem+json` with a stable machine `code` (repeated as Koha's `error_code`; a 404's is Koha's `not_found`) and the human " +
             "message in `error` and `detail`; the responses below list the codes.",
     };
 

@@ -8,7 +8,8 @@ namespace Fiscus.Server.Http;
 /// <summary>
 /// Native error responses: <c>application/problem+json</c> with a stable machine <c>code</c> and the human
 /// message in <c>error</c> (the field Koha clients read) as well as in <c>detail</c>; <c>error_code</c> repeats the
-/// code under Koha's name for it (Koha's error definition: <c>error</c>, <c>error_code</c>).
+/// code under Koha's name for it (Koha's error definition: <c>error</c>, <c>error_code</c>), except that a 404's is
+/// <c>not_found</c>, as Koha's <c>render_resource_not_found</c> answers every missing resource (its <c>error</c> says which).
 /// </summary>
 public static class ApiProblems
 {
@@ -39,7 +40,7 @@ public static class ApiProblems
         };
         problem.Extensions["code"] = code;
         problem.Extensions["error"] = message;
-        problem.Extensions["error_code"] = code;
+        problem.Extensions["error_code"] = status == StatusCodes.Status404NotFound ? "not_found" : code;
         if (errors is { Count: > 0 })
         {
             problem.Extensions["errors"] = errors;

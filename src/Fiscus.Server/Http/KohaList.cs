@@ -99,7 +99,8 @@ public sealed class KohaList
 
     /// <summary>
     /// Refuses a request naming a query parameter the endpoint's list does not accept (Koha answers 400 with
-    /// <c>[{"path": "/query/NAME", "message": "Malformed query string"}]</c> before its controller runs, so before any 404).
+    /// <c>[{"path": "/query/NAME", "message": "Malformed query string"}]</c> before its controller runs, so before any 404),
+    /// and <c>_per_page=0</c>, which Koha's same check answers in the same list as <c>Invalid value: 0</c>.
     /// Endpoints without a declared list are left alone.
     /// </summary>
     internal static void RefuseUnknownParameters(HttpContext context)
@@ -110,9 +111,11 @@ public sealed class KohaList
         }
         var accepted = list.Parameters;
         var unknown = context.Request.Query.Keys.Where(name => !accepted.Contains(name, StringComparer.Ordinal)).Order(StringComparer.Ordinal).ToList();
-        if (unknown.Count > 0)
+        var noRows = context.Request.Query.TryGetValue("_per_page", out var perPage) && perPage.Count == 1 &&
+            int.TryParse(perPage[0], System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var asked) && asked == 0;
+        if (unknown.Count > 0 || noRows)
         {
-            throw new KohaUnknownQueryParametersException(unknown, accepted);
+            throw new KohaUnknownQueryParametersException(unknown, accepted, noRows);
         }
     }
 }
@@ -125,16 +128,20 @@ public static class KohaListExtensions
 }
 
 /// <summary>
-/// Query parameters a list does not accept. Answered as Koha's REST layer answers them (Koha::REST::V1::Auth's query
-/// validation; cashups.t asserts the whole body): 400 with a bare JSON array, one <c>{path, message}</c> per parameter.
+/// Query parameters a list does not accept (and <c>_per_page=0</c>). Answered as Koha's REST layer answers them
+/// (Koha::REST::V1::Auth's query validation; cashups.t asserts the whole body): 400 with a bare JSON array, one
+/// <c>{path, message}</c> per parameter.
 /// </summary>
-public sealed class KohaUnknownQueryParametersException(IReadOnlyList<string> names, IReadOnlyList<string> accepted)
-    : Exception($"Unknown query parameter{(names.Count == 1 ? "" : "s")} {string.Join(", ", names.Select(n => $"'{KohaText.Clip(n)}'"))}; " +
-                $"this list accepts {string.Join(", ", accepted)}.")
+public sealed class KohaUnknownQueryParametersException(IReadOnlyList<string> names, IReadOnlyList<string> accepted, bool noRows = false)
+    : Exception(names.Count == 0 ? $"_per_page must be from 1 to {Paging.MaxPerPage} (or -1)."
+        : $"Unknown query parameter{(names.Count == 1 ? "" : "s")} {string.Join(", ", names.Select(n => $"'{KohaText.Clip(n)}'"))}; " +
+          $"this list accepts {string.Join(", ", accepted)}.")
 {
     public const string KohaMessage = "Malformed query string";
 
-    public IReadOnlyList<string> Names { get; } = names;
+    /// <summary>Koha's entries, in its order: each unknown parameter, then <c>_per_page</c> if it asked for no rows.</summary>
+    public IReadOnlyList<(string Path, string Message)> Errors { get; } =
+        [.. names.Select(name => ($"/query/{name}", KohaMessage)), .. noRows ? [("/query/_per_page", "Invalid value: 0")] : Array.Empty<(string, string)>()];
 }
 
 static class KohaText

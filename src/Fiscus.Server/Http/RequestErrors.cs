@@ -26,7 +26,7 @@ public sealed partial class RequestErrors(ILogger<RequestErrors> logger) : IExce
             // Koha's body for it is a bare array (no room for a code): the parameter is named in each path.
             httpContext.Response.StatusCode = StatusCodes.Status400BadRequest;
             await httpContext.Response.WriteAsJsonAsync(
-                unknown.Names.Select(name => new { path = $"/query/{name}", message = KohaUnknownQueryParametersException.KohaMessage }),
+                unknown.Errors.Select(error => new { path = error.Path, message = error.Message }),
                 (JsonSerializerOptions?)null, "application/json", cancellationToken);
             return true;
         }

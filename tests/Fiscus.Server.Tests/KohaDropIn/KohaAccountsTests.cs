@@ -434,6 +434,11 @@ public sealed class KohaAccountsTests(FiscusFixture fiscus) : IClassFixture<Fisc
         var account = $"/api/v1/patrons/{patron}/account";
 
         var credit = await PostAsync($"{account}/credits", new { amount = 5m, payment_type = "CASH", cash_register_id = register, date = today }, "fiscus");
+        // The stated date is kept in the audit record; the line stays dated when it was written (a date never moves a line).
+        Assert.Equal(fiscus.Clock.GetUtcNow().UtcDateTime, credit["date"]!.GetValue<DateTime>().ToUniversalTime(), TimeSpan.FromSeconds(1));
+        Assert.Equal(today, JsonNode.Parse(await fiscus.ScalarAsync<string>(
+            "SELECT details::text FROM audit_log WHERE action = 'account.credit' AND entity_id = @id",
+            new { id = Id(credit).ToString(System.Globalization.CultureInfo.InvariantCulture) }))!["stated_date"]!.GetValue<string>());
         Assert.Equal((await fiscus.SessionAsync(register))["register_session_id"]!.GetValue<long>(),
             credit["fiscus"]!["register_session_id"]!.GetValue<long>());
 

@@ -116,5 +116,6 @@ public sealed class KohaCashRegistersTests(FiscusFixture fiscus) : IClassFixture
         using var missing = await (await fiscus.AdminAsync()).GetAsync("/api/v1/cash_registers/987654");
         var problem = await missing.ExpectProblemAsync(HttpStatusCode.NotFound, "register_not_found");
         Assert.Equal("Register not found", problem["error"]!.GetValue<string>());
+        Assert.Equal("not_found", problem["error_code"]!.GetValue<string>());
     }
 }

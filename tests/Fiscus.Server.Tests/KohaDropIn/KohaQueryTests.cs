@@ -461,11 +461,17 @@ public sealed class KohaQueryTests(FiscusFixture fiscus) : IClassFixture<FiscusF
         using var fine = await admin.GetAsync(path + "?_page=1&_per_page=5");
         using var typo = await admin.GetAsync(path + "?_per_page=5&_pgae=2&zz%27%3B=1");
         using var upper = await admin.GetAsync(path + "?_PAGE=2");
+        // Koha's same check refuses a page of no rows, in the same list after the unknown parameters.
+        using var none = await admin.GetAsync(path + "?_per_page=0");
+        using var noneAndTypo = await admin.GetAsync(path + "?_per_page=0&_pgae=2");
 
         await fine.ExpectAsync(HttpStatusCode.OK);
         Assert.Equal("""[{"path":"/query/_pgae","message":"Malformed query string"},{"path":"/query/zz';","message":"Malformed query string"}]""",
             (await typo.ExpectAsync(HttpStatusCode.BadRequest)).ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         Assert.Equal("/query/_PAGE", (await upper.ExpectAsync(HttpStatusCode.BadRequest))[0]!["path"]!.GetValue<string>());
+        Assert.Equal("""[{"path":"/query/_per_page","message":"Invalid value: 0"}]""", (await none.ExpectAsync(HttpStatusCode.BadRequest)).ToJsonString());
+        Assert.Equal("""[{"path":"/query/_pgae","message":"Malformed query string"},{"path":"/query/_per_page","message":"Invalid value: 0"}]""",
+            (await noneAndTypo.ExpectAsync(HttpStatusCode.BadRequest)).ToJsonString());
     }
 
     [Fact]
