@@ -19,6 +19,8 @@ public sealed class AccountInputTests(FiscusFixture fiscus) : IClassFixture<Fisc
         { "debits", """{"amount": 1, "type": "MANUAL", "account_type": "F"}""", 400, "unknown_field" },
         { "debits", """{"amount": 1, "type": "MANUAL", "user_id": 0}""", 400, "validation_failed" },
         { "debits", """{"amount": 1, "type": "MANUAL", "user_id": 987654321}""", 400, "unknown_user" },
+        // Who is an active user is told only to a request that would otherwise be recorded: a bad type is refused first.
+        { "debits", """{"amount": 1, "type": "NOPE", "user_id": 987654321}""", 400, "unknown_debit_type" },
         { "debits", """{"amount": 1, "type": "MANUAL", "checkout_id": -2}""", 400, "validation_failed" },
         { "debits", """{"amount": 1, "type": "MANUAL", "date": "31/01/2026"}""", 400, "validation_failed" },
         { "debits", """{"amount": 1, "type": "MANUAL", "date": "2999-01-01"}""", 400, "date_out_of_range" },

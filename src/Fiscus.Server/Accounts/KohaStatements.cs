@@ -81,9 +81,9 @@ public sealed record KohaStatements(long? OnBehalfOfUserId, KohaStatements.State
     }
 
     /// <summary>
-    /// Runs <paramref name="operation"/> in the command's transaction between the statements' checks: the user acted for
-    /// exists and the stated date is not in the future before it; the date is not before the patron's record or the
-    /// session of the line's register after it (a refusal rolls the line back).
+    /// Runs <paramref name="operation"/> in the command's transaction between the statements' checks: the stated date is not
+    /// in the future before it; the user acted for exists, and the date is not before the patron's record or the session of
+    /// the line's register, after it (a refusal rolls the line back).
     /// </summary>
     public async Task<Outcome<T>> AroundAsync<T>(
         CommandScope scope, long patronId, Func<Task<Outcome<T>>> operation, Func<T, AccountLine> line)
@@ -94,14 +94,20 @@ public sealed record KohaStatements(long? OnBehalfOfUserId, KohaStatements.State
                 ? $"date {date.Text} is in the future; a line is stated on or before the day it is written."
                 : $"date {date.Text} is before 2000.");
         }
+        var done = await operation();
+        if (done.Failure is not null)
+        {
+            return done;
+        }
+        // After the write, so that only a request that would otherwise have been recorded learns whether a user id is an
+        // active staff user (a probe with a bad type or amount learns nothing); the refusal rolls the line back.
         if (OnBehalfOfUserId is { } userId && !await scope.Connection.ExecuteScalarAsync<bool>(new CommandDefinition(
                 "SELECT EXISTS (SELECT 1 FROM staff_users WHERE user_id = @userId AND disabled_at IS NULL)", new { userId }, scope.Transaction,
                 cancellationToken: scope.CancellationToken)))
         {
             return Failure.Invalid("unknown_user", "user_id", $"user_id {userId} is not an active staff user.");
         }
-        var done = await operation();
-        if (done.Failure is not null || Date is not { } stated)
+        if (Date is not { } stated)
         {
             return done;
         }
