@@ -33,12 +33,8 @@ public static class ClientsApi
         return group;
     }
 
-    static async Task<Ok<ApiClientDto[]>> ListAsync(Paging paging, HttpContext http, ApiClients clients, CancellationToken cancellationToken)
-    {
-        var (rows, total) = await clients.ListAsync(paging.Offset, paging.PerPage, cancellationToken);
-        paging.WriteHeaders(http, total);
-        return TypedResults.Ok(rows.Select(ApiClientDto.From).ToArray());
-    }
+    static async Task<Ok<ApiClientDto[]>> ListAsync(Paging paging, HttpContext http, ApiClients clients, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await paging.ServeAsync(http, clients.ListAsync, ApiClientDto.From, cancellationToken));
 
     static async Task<Results<Ok<ApiClientDto>, ProblemHttpResult>> GetAsync(
         [FromRoute(Name = "client_id")] string clientId, ApiClients clients, CancellationToken cancellationToken) =>

@@ -45,6 +45,19 @@ public sealed record Paging(int Page, int PerPage)
         return new Paging(page, perPage);
     }
 
+    /// <summary>
+    /// One page of an admin list without filters (users, API clients, SIP logins): the store's rows for this page, on the
+    /// wire, with the paging headers.
+    /// </summary>
+    public async Task<TDto[]> ServeAsync<TRow, TDto>(
+        HttpContext context, Func<long, int, CancellationToken, Task<(IReadOnlyList<TRow> Rows, long Total)>> page, Func<TRow, TDto> toWire,
+        CancellationToken cancellationToken)
+    {
+        var (rows, total) = await page(Offset, PerPage, cancellationToken);
+        WriteHeaders(context, total);
+        return rows.Select(toWire).ToArray();
+    }
+
     /// <summary>Writes X-Total-Count, X-Base-Total-Count and Link for a page of <paramref name="total"/> rows.</summary>
     /// <param name="baseTotal">The rows before the request's filters (q, field filters); the total where it has none.</param>
     public void WriteHeaders(HttpContext context, long total, long? baseTotal = null)

@@ -70,12 +70,8 @@ public static class SipLoginsApi
         return group;
     }
 
-    static async Task<Ok<SipLoginDto[]>> ListAsync(Paging paging, HttpContext http, SipLogins logins, CancellationToken cancellationToken)
-    {
-        var (rows, total) = await logins.ListAsync(paging.Offset, paging.PerPage, cancellationToken);
-        paging.WriteHeaders(http, total);
-        return TypedResults.Ok(rows.Select(SipLoginDto.From).ToArray());
-    }
+    static async Task<Ok<SipLoginDto[]>> ListAsync(Paging paging, HttpContext http, SipLogins logins, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await paging.ServeAsync(http, logins.ListAsync, SipLoginDto.From, cancellationToken));
 
     static async Task<Results<Ok<SipLoginDto>, ProblemHttpResult>> GetAsync(string login, SipLogins logins, CancellationToken cancellationToken) =>
         await logins.FindAsync(login, cancellationToken) is { } found

@@ -48,12 +48,8 @@ public static class UsersApi
         return group;
     }
 
-    static async Task<Ok<StaffUserDto[]>> ListAsync(Paging paging, HttpContext http, StaffUsers users, CancellationToken cancellationToken)
-    {
-        var (rows, total) = await users.ListAsync(paging.Offset, paging.PerPage, cancellationToken);
-        paging.WriteHeaders(http, total);
-        return TypedResults.Ok(rows.Select(StaffUserDto.From).ToArray());
-    }
+    static async Task<Ok<StaffUserDto[]>> ListAsync(Paging paging, HttpContext http, StaffUsers users, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await paging.ServeAsync(http, users.ListAsync, StaffUserDto.From, cancellationToken));
 
     static async Task<Results<Ok<StaffUserDto>, ProblemHttpResult>> GetAsync(
         [FromRoute(Name = "user_id")] long userId, StaffUsers users, CancellationToken cancellationToken) =>
