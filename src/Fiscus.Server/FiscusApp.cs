@@ -43,19 +43,9 @@ public static class FiscusApp
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp =>
         {
-            var builder = new NpgsqlDataSourceBuilder(sp.GetRequiredService<FiscusOptions>().Database) { Name = "fiscus" };
-            var settings = builder.ConnectionStringBuilder;
-            // Fiscus leaves no session state on pooled connections (no SET, no temp tables; the migration
-            // lock is released explicitly), so skip DISCARD ALL on return and keep hot statements prepared:
-            // the intake's latency halves. A connection string that says otherwise wins.
-            if (!settings.ContainsKey("No Reset On Close"))
-            {
-                settings.NoResetOnClose = true;
-            }
-            if (!settings.ContainsKey("Max Auto Prepare"))
-            {
-                settings.MaxAutoPrepare = 100;
-            }
+            var connectionString = sp.GetRequiredService<FiscusOptions>().Database;
+            var builder = new NpgsqlDataSourceBuilder(connectionString) { Name = "fiscus" };
+            PoolDefaults.Apply(connectionString, builder.ConnectionStringBuilder);
             builder.UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>());
             return builder.Build();
         });
