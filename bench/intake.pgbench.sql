@@ -1,9 +1,9 @@
 -- The SQL of one payment intake, statement for statement as Fiscus sends it (the bearer token is served
 -- from Fiscus's few-second credential cache, so it costs no statement): idempotency key claim, account
--- lock, reference look-ups, debit and payment each written with their CREATE offset (the payment into the
--- register's open session, share-locked; triggers append its register movements), the applying offset
--- with the debit's new outstanding, the payment's outstanding, the balance, the audit record, the key's
--- stored answer, commit (where PostgreSQL checks every touched line against its offsets).
+-- lock, reference look-ups, the register's open session (share-locked), then the debit and the payment written
+-- already settled with their CREATE offsets and the applying offset in one statement (LedgerWriter.WriteSettledAsync;
+-- triggers append the register movements), the balance (sent in the same round trip by Fiscus), the audit record,
+-- the key's stored answer, commit (where PostgreSQL checks every touched line against its offsets).
 -- It gives the machine's ceiling for the intake endpoint: what PostgreSQL alone sustains for the same
 -- work, without HTTP and .NET in between. Fiscus sends the three reference look-ups in one round trip;
 -- pgbench cannot, so this ceiling pays two round trips more than Fiscus does.
@@ -20,29 +20,24 @@ SELECT patron_id, library_id, secured FROM patrons WHERE patron_id = :patron FOR
 SELECT code, description, archived, is_system, can_be_sold, default_amount_minor FROM debit_types WHERE code = 'PRINT';
 SELECT code, description, counts_as_cash, allowed_refund, archived FROM payment_types WHERE code = 'CASH' FOR KEY SHARE;
 SELECT cash_register_id, name, library_id, archived FROM cash_registers WHERE cash_register_id = 1;
-WITH line AS (
+SELECT register_session_id AS session FROM register_sessions WHERE cash_register_id = 1 AND status = 'open' FOR SHARE \gset
+WITH debit AS (
     INSERT INTO account_lines (patron_id, debit_type_code, amount_minor, amount_outstanding_minor, library_id, api_client_id, interface,
         description, posted_at)
-    VALUES (:patron, 'PRINT', 250, 250, 'MAIN', :client, 'api', 'Benchmark print job', now()) RETURNING *),
-created AS (
-    INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at)
-    SELECT NULL, account_line_id, 'CREATE', amount_minor, now() FROM line RETURNING account_offset_id)
-SELECT line.account_line_id AS debit, created.account_offset_id FROM line, created \gset
-SELECT register_session_id AS session FROM register_sessions WHERE cash_register_id = 1 AND status = 'open' FOR SHARE \gset
-WITH line AS (
+    VALUES (:patron, 'PRINT', 250, 0, 'MAIN', :client, 'api', 'Benchmark print job', now()) RETURNING *),
+credit AS (
     INSERT INTO account_lines (patron_id, credit_type_code, amount_minor, amount_outstanding_minor, payment_type, cash_register_id,
         register_session_id, library_id, api_client_id, interface, description, external_id, posted_at)
-    VALUES (:patron, 'PAYMENT', -250, -250, 'CASH', 1, :session, 'MAIN', :client, 'api', 'Benchmark print job', (:ext)::text, now()) RETURNING *),
-created AS (
+    SELECT :patron, 'PAYMENT', -250, 0, 'CASH', 1, :session, 'MAIN', :client, 'api', 'Benchmark print job', (:ext)::text, now()
+    FROM (SELECT count(*) FROM debit) AS after_debits RETURNING *),
+offsets AS (
     INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at)
-    SELECT account_line_id, NULL, 'CREATE', amount_minor, now() FROM line RETURNING account_offset_id)
-SELECT line.account_line_id AS credit, created.account_offset_id FROM line, created \gset
-WITH moved AS (
-    INSERT INTO account_offsets (credit_id, debit_id, type, amount_minor, created_at)
-    VALUES (:credit, :debit, 'APPLY', -250, now()) RETURNING account_offset_id)
-UPDATE account_lines SET amount_outstanding_minor = amount_outstanding_minor - 250 FROM moved
-WHERE account_line_id = :debit RETURNING account_lines.account_line_id, moved.account_offset_id;
-UPDATE account_lines SET amount_outstanding_minor = 0 WHERE account_line_id = :credit RETURNING account_line_id;
+    SELECT o.credit_id, o.debit_id, o.type, o.amount_minor, now()
+    FROM (SELECT 1 AS step, NULL::bigint AS credit_id, debit.account_line_id AS debit_id, 'CREATE' AS type, debit.amount_minor FROM debit
+          UNION ALL SELECT 2, credit.account_line_id, NULL, 'CREATE', credit.amount_minor FROM credit
+          UNION ALL SELECT 3, credit.account_line_id, debit.account_line_id, 'APPLY', -debit.amount_minor FROM debit, credit) AS o
+    ORDER BY o.step RETURNING *)
+SELECT (SELECT account_line_id FROM credit) AS credit, count(*) AS offsets FROM offsets \gset
 SELECT COALESCE(sum(amount_outstanding_minor), 0)::bigint FROM account_lines WHERE patron_id = :patron;
 INSERT INTO audit_log (occurred_at, api_client_id, actor, action, entity, entity_id, details, remote_address, request_id)
 VALUES (now(), :client, 'client:' || :client || ' (bench)', 'account.payment_intake', 'account_line', :credit::text,

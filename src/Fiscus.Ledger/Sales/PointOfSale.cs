@@ -103,22 +103,17 @@ public static class PointOfSale
         }
 
         var writer = account?.Writer ?? new LedgerWriter(connection, transaction, actor, now, cancellationToken);
-        var debits = new List<AccountLine>();
-        for (var i = 0; i < command.Items.Count; i++)
+        var lines = command.Items.Select((item, i) => new NewLine
         {
-            var item = command.Items[i];
-            debits.Add(await writer.AddLineAsync(new NewLine
-            {
-                PatronId = command.PatronId,
-                DebitTypeCode = item.DebitType,
-                AmountMinor = item.PriceMinor * item.Quantity,
-                CashRegisterId = register.Value!.CashRegisterId,
-                LibraryId = register.Value.LibraryId,
-                Quantity = item.Quantity,
-                Description = descriptions[i],
-            }));
-        }
-        var credit = await writer.AddLineAsync(new NewLine
+            PatronId = command.PatronId,
+            DebitTypeCode = item.DebitType,
+            AmountMinor = item.PriceMinor * item.Quantity,
+            CashRegisterId = register.Value!.CashRegisterId,
+            LibraryId = register.Value.LibraryId,
+            Quantity = item.Quantity,
+            Description = descriptions[i],
+        }).ToList();
+        var (items, paid, _) = await writer.WriteSettledAsync(lines, new NewLine
         {
             PatronId = command.PatronId,
             CreditTypeCode = LineTypes.Purchase,
@@ -130,7 +125,6 @@ public static class PointOfSale
             Description = descriptions.Count == 1 ? descriptions[0] : Invariant($"POS sale of {descriptions.Count} items"),
             ExternalId = command.ExternalId,
         });
-        var (paid, items) = await writer.ApplyAsync(credit, debits);
         var sale = await connection.QuerySingleAsync<(long SaleId, long? ChangeMinor)>(new CommandDefinition("""
             INSERT INTO sales (cash_register_id, credit_id, total_minor, tendered_minor, created_at)
             VALUES (@CashRegisterId, @creditId, @total, @TenderedMinor, @now)

@@ -26,18 +26,18 @@ public static partial class AccountOperations
             return libraryFailure;
         }
         var library = account.LibraryFor(command.LibraryId, register);
-        var debit = await account.Writer.AddLineAsync(new NewLine
-        {
-            PatronId = account.PatronId,
-            DebitTypeCode = command.DebitType,
-            AmountMinor = command.AmountMinor,
-            LibraryId = library,
-            Description = command.Description ?? debitType.Value!.Description,
-        });
-        var credit = await account.Writer.AddLineAsync(
-            tender.Value!.Payment(account, command.AmountMinor, library, command.Description ?? debitType.Value!.Description, command.Note,
-                command.ExternalId));
-        var (paid, debits) = await account.Writer.ApplyAsync(credit, [debit]);
-        return new IntakeResult(debits[0], paid, account.Writer.Offsets, await account.BalanceAsync());
+        var description = command.Description ?? debitType.Value!.Description;
+        var (debits, paid, balance) = await account.Writer.WriteSettledAsync(
+            [new NewLine
+            {
+                PatronId = account.PatronId,
+                DebitTypeCode = command.DebitType,
+                AmountMinor = command.AmountMinor,
+                LibraryId = library,
+                Description = description,
+            }],
+            tender.Value!.Payment(account, command.AmountMinor, library, description, command.Note, command.ExternalId),
+            balanceOf: account.PatronId);
+        return new IntakeResult(debits[0], paid, account.Writer.Offsets, balance!.Value);
     }
 }
