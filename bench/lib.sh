@@ -62,7 +62,8 @@ bench_start() {
     fiscus_log "something already answers at $BENCH_URL; stop it or set FISCUS_BENCH_PORT"
     exit 1
   fi
-  fiscus_pg_start pg-bench "${FISCUS_BENCH_PG_PORT:-5482}" --fresh max_connections=200
+  # shellcheck disable=SC2086 # BENCH_PG_SETTINGS: further settings, one word each
+  fiscus_pg_start pg-bench "${FISCUS_BENCH_PG_PORT:-5482}" --fresh max_connections=200 ${BENCH_PG_SETTINGS:-}
   local bin sock port
   bin=$(fiscus_pg_bindir)
   sock=$(printf '%s' "$FISCUS_PG_CONNECTION" | sed -n 's/.*Host=\([^;]*\).*/\1/p')

@@ -34,11 +34,11 @@ static class BenchApi
         return (await response.Content.ReadFromJsonAsync<JsonNode>())!;
     }
 
-    /// <summary>A new API client with <c>payments:write</c> bound to register <paramref name="registerId"/>, and a token for it.</summary>
-    public static async Task<(string Token, string ClientId)> KioskClientAsync(HttpClient http, string adminToken, int registerId)
+    /// <summary>A new API client with <paramref name="scopes"/> (by default <c>payments:write</c>) bound to register <paramref name="registerId"/>, and a token for it.</summary>
+    public static async Task<(string Token, string ClientId)> KioskClientAsync(HttpClient http, string adminToken, int registerId, params string[] scopes)
     {
         var client = await PostAsync(http, adminToken, "/api/v1/clients",
-            new { name = $"Bench kiosk {Guid.NewGuid():N}"[..30], scopes = new[] { "payments:write" }, cash_register_id = registerId });
+            new { name = $"Bench kiosk {Guid.NewGuid():N}"[..30], scopes = scopes.Length > 0 ? scopes : ["payments:write"], cash_register_id = registerId });
         var clientId = client["client_id"]!.GetValue<string>();
         using var token = await http.PostAsync("/api/v1/oauth/token", new FormUrlEncodedContent(new Dictionary<string, string>
         {

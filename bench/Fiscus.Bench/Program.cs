@@ -4,10 +4,13 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 
-// Drives POST /api/v1/patrons/{id}/account/payments (atomic charge-and-pay intake) on a running Fiscus with
-// N concurrent clients for a fixed time, and prints payments per second and latency percentiles.
+// Drives Fiscus's two money writes under load — POST /api/v1/patrons/{id}/account/payments (the atomic charge-and-pay
+// intake, spread over --patrons patrons) and POST /api/v1/cash_registers/1/sales (a counter sale with no patron) — with
+// each client count in turn, for a fixed time each, and prints payments per second and latency percentiles; a last line
+// per run, "RESULT what clients rate p50 p99 failures", is for bench/run's table.
 //
-//   dotnet Fiscus.Bench.dll --url http://127.0.0.1:5090 --password <admin password> [--clients 16] [--seconds 10] [--patrons 64]
+//   dotnet Fiscus.Bench.dll --url http://127.0.0.1:5090 --password <admin password> [--clients 1,8,32] [--seconds 10] [--patrons 1000]
+//                           [--what intake,sale]
 //   dotnet Fiscus.Bench.dll basic-flood --url ... --password ... [--clients 32] [--seconds 10]   (see BasicFlood.cs)
 //   dotnet Fiscus.Bench.dll sip2 --url ... --password ... --sip-host H --sip-port P [--kiosks 1,8,32] [--seconds 10] [--patrons 1000]   (see Sip2Load.cs)
 
@@ -20,32 +23,41 @@ if (args is ["sip2", ..])
 {
     return await Sip2Load.RunAsync(args, options);
 }
-using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Clients * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+var most = options.ClientCounts.Max();
+using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = most * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
 {
     BaseAddress = new Uri(options.Url),
     Timeout = TimeSpan.FromSeconds(30),
 };
 
 var adminToken = await BenchApi.LoginAsync(http, options.Password);
-var (kioskToken, clientId) = await BenchApi.KioskClientAsync(http, adminToken, 1);
-var patrons = await PatronsAsync(http, adminToken, options.Patrons);
+var (kioskToken, clientId) = await BenchApi.KioskClientAsync(http, adminToken, 1, "payments:write", "sales:write");
+var patrons = options.What.Contains("intake") ? await PatronsAsync(http, adminToken, options.Patrons) : [];
 
-Console.WriteLine("Fiscus payment intake benchmark");
-Console.WriteLine(Invariant($"  target:     {options.Url}  ({options.Clients} concurrent clients, {options.Seconds} s, {options.Patrons} patrons, kiosk {clientId})"));
-
-// A short warm-up so JIT and connection set-up are not measured.
-await RunAsync(http, kioskToken, patrons, options.Clients, TimeSpan.FromSeconds(2), "warmup");
-var (latencies, failures, elapsed) = await RunAsync(http, kioskToken, patrons, options.Clients, TimeSpan.FromSeconds(options.Seconds), "run");
-
-latencies.Sort();
-double Percentile(double p) => latencies.Count == 0 ? 0 : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(p * latencies.Count) - 1)];
-Console.WriteLine(Invariant($"  payments:   {latencies.Count} recorded, {failures} failed"));
-Console.WriteLine(Invariant($"  throughput: {latencies.Count / elapsed.TotalSeconds:F1} payments/s"));
-Console.WriteLine(Invariant($"  latency:    p50 {Percentile(0.50):F2} ms   p90 {Percentile(0.90):F2} ms   p99 {Percentile(0.99):F2} ms   max {(latencies.Count > 0 ? latencies[^1] : 0):F2} ms"));
-return failures == 0 ? 0 : 1;
+var failed = false;
+foreach (var what in options.What)
+{
+    foreach (var clients in options.ClientCounts)
+    {
+        Console.WriteLine(Invariant($"Fiscus {(what == "sale" ? "counter sale (POST /api/v1/cash_registers/1/sales, no patron)" : "payment intake (POST /api/v1/patrons/{id}/account/payments)")}"));
+        Console.WriteLine(Invariant($"  target:     {options.Url}  ({clients} concurrent clients, {options.Seconds} s, {(what == "sale" ? "one register" : Invariant($"{options.Patrons} patrons"))}, kiosk {clientId})"));
+        // A short warm-up so JIT, connection set-up and the statements' plans are not measured.
+        await RunAsync(http, kioskToken, what, patrons, clients, TimeSpan.FromSeconds(2), "warmup");
+        var (latencies, failures, elapsed) = await RunAsync(http, kioskToken, what, patrons, clients, TimeSpan.FromSeconds(options.Seconds), "run");
+        latencies.Sort();
+        double Percentile(double p) => latencies.Count == 0 ? 0 : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(p * latencies.Count) - 1)];
+        var rate = latencies.Count / elapsed.TotalSeconds;
+        Console.WriteLine(Invariant($"  payments:   {latencies.Count} recorded, {failures} failed"));
+        Console.WriteLine(Invariant($"  throughput: {rate:F1} payments/s"));
+        Console.WriteLine(Invariant($"  latency:    p50 {Percentile(0.50):F2} ms   p90 {Percentile(0.90):F2} ms   p99 {Percentile(0.99):F2} ms   max {(latencies.Count > 0 ? latencies[^1] : 0):F2} ms"));
+        Console.WriteLine(Invariant($"RESULT {what} {clients} {rate:F1} {Percentile(0.50):F2} {Percentile(0.99):F2} {failures}"));
+        failed |= failures > 0;
+    }
+}
+return failed ? 1 : 0;
 
 static async Task<(List<double> Latencies, int Failures, TimeSpan Elapsed)> RunAsync(
-    HttpClient http, string token, long[] patrons, int clients, TimeSpan duration, string phase)
+    HttpClient http, string token, string what, long[] patrons, int clients, TimeSpan duration, string phase)
 {
     var latencies = new List<double>();
     var failures = 0;
@@ -57,18 +69,23 @@ static async Task<(List<double> Latencies, int Failures, TimeSpan Elapsed)> RunA
         var sequence = 0;
         while (deadline.Elapsed < duration)
         {
-            var patron = patrons[(worker + sequence * clients) % patrons.Length];
-            using var request = new HttpRequestMessage(HttpMethod.Post, Invariant($"/api/v1/patrons/{patron}/account/payments"))
-            {
-                Content = JsonContent.Create(new
+            var externalId = Invariant($"{phase}-{worker}-{sequence}-{Guid.NewGuid():N}");
+            using var request = what == "sale"
+                ? new HttpRequestMessage(HttpMethod.Post, "/api/v1/cash_registers/1/sales")
                 {
-                    debit_type = "PRINT",
-                    amount = 2.50m,
-                    payment_type = "CASH",
-                    description = "Benchmark print job",
-                    external_id = Invariant($"{phase}-{worker}-{sequence++}-{Guid.NewGuid():N}"),
-                }),
-            };
+                    Content = JsonContent.Create(new
+                    {
+                        debit_type = "COPY", amount = 0.30m, description = "2 photocopies", payment_type = "CASH", external_id = externalId,
+                    }),
+                }
+                : new HttpRequestMessage(HttpMethod.Post, Invariant($"/api/v1/patrons/{patrons[(worker + sequence * clients) % patrons.Length]}/account/payments"))
+                {
+                    Content = JsonContent.Create(new
+                    {
+                        debit_type = "PRINT", amount = 2.50m, payment_type = "CASH", description = "Benchmark print job", external_id = externalId,
+                    }),
+                };
+            sequence++;
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             var started = Stopwatch.GetTimestamp();
             using var response = await http.SendAsync(request);
@@ -96,10 +113,24 @@ static async Task<(List<double> Latencies, int Failures, TimeSpan Elapsed)> RunA
     return (latencies, failures, deadline.Elapsed);
 }
 
+/// <summary>
+/// <paramref name="count"/> patrons for the load: those an earlier run in this database made (cardnumber bench-...), then
+/// new ones for the rest, so a second run (bench/run's profile) writes nothing but payments.
+/// </summary>
 static async Task<long[]> PatronsAsync(HttpClient http, string adminToken, int count)
 {
-    var ids = new long[count];
-    for (var i = 0; i < count; i++)
+    var ids = new List<long>();
+    for (var page = 1; ids.Count < count; page++)
+    {
+        var listed = (await BenchApi.GetAsync(http, adminToken, Invariant($"/api/v1/patrons?_per_page=1000&_page={page}"))).AsArray();
+        ids.AddRange(listed.Where(p => p!["cardnumber"]?.GetValue<string>().StartsWith("bench-", StringComparison.Ordinal) == true)
+            .Select(p => p!["patron_id"]!.GetValue<long>()));
+        if (listed.Count < 1000)
+        {
+            break;
+        }
+    }
+    while (ids.Count < count)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/patrons")
         {
@@ -108,15 +139,18 @@ static async Task<long[]> PatronsAsync(HttpClient http, string adminToken, int c
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);
         using var response = await http.SendAsync(request);
         response.EnsureSuccessStatusCode();
-        ids[i] = (await response.Content.ReadFromJsonAsync<JsonNode>())!["patron_id"]!.GetValue<long>();
+        ids.Add((await response.Content.ReadFromJsonAsync<JsonNode>())!["patron_id"]!.GetValue<long>());
     }
-    return ids;
+    return ids.Take(count).ToArray();
 }
 
 static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
-sealed record Options(string Url, string Password, int Clients, int Seconds, int Patrons)
+sealed record Options(string Url, string Password, int[] ClientCounts, int Seconds, int Patrons, string[] What)
 {
+    /// <summary>The first client count: what the single-count loads (basic-flood, sip2) use.</summary>
+    public int Clients => ClientCounts[0];
+
     public static Options Parse(string[] args)
     {
         string Value(string name, string fallback)
@@ -127,8 +161,9 @@ sealed record Options(string Url, string Password, int Clients, int Seconds, int
         return new Options(
             Value("--url", "http://127.0.0.1:5080"),
             Value("--password", Environment.GetEnvironmentVariable("FISCUS_ADMIN_PASSWORD") ?? ""),
-            int.Parse(Value("--clients", "16"), CultureInfo.InvariantCulture),
+            Value("--clients", "16").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(),
             int.Parse(Value("--seconds", "10"), CultureInfo.InvariantCulture),
-            int.Parse(Value("--patrons", "64"), CultureInfo.InvariantCulture));
+            int.Parse(Value("--patrons", "1000"), CultureInfo.InvariantCulture),
+            Value("--what", "intake").Split(','));
     }
 }
