@@ -91,6 +91,76 @@ public sealed class PosConcurrencyTests(FiscusFixture fiscus) : IClassFixture<Fi
         await fiscus.AssertLedgerConsistentAsync();
     }
 
+    /// <summary>
+    /// The intake takes the register's open session in the round trip that locks the account (issue 15): payments racing
+    /// a cash-up still land in exactly one session each, the counted one holding exactly what the cash-up counted.
+    /// </summary>
+    [Fact]
+    public async Task Intakes_arriving_while_a_cashup_closes_the_session_land_in_exactly_one_session()
+    {
+        var register = await fiscus.RegisterAsync();
+        var kiosk = await fiscus.ClientAsync(["payments:write"], cashRegisterId: register);
+        var manager = await fiscus.StaffAsync("manager");
+        var patrons = new long[4];
+        for (var i = 0; i < patrons.Length; i++)
+        {
+            patrons[i] = await fiscus.PatronAsync();
+        }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var paid = new System.Collections.Concurrent.ConcurrentBag<(long Credit, long Minor, TimeSpan Start, TimeSpan End)>();
+        using var cashupDone = new CancellationTokenSource();
+        var sequence = 0;
+        async Task PayUntilAsync(long patron)
+        {
+            var after = 0;
+            while (after < 5)
+            {
+                if (cashupDone.IsCancellationRequested)
+                {
+                    after++;
+                }
+                var minor = Interlocked.Increment(ref sequence);
+                var start = clock.Elapsed;
+                using var response = await kiosk.Http.PostAsync($"/api/v1/patrons/{patron}/account/payments", Json.Body(
+                    new { debit_type = "PRINT", amount = minor / 100m, payment_type = "CARD" }));
+                var credit = (await response.ExpectAsync(HttpStatusCode.Created))["credit"]!["account_line_id"]!.GetValue<long>();
+                paid.Add((credit, minor, start, clock.Elapsed));
+            }
+        }
+        var kiosks = patrons.Select(p => Task.Run(() => PayUntilAsync(p))).ToList();
+        while (paid.Count < 20)
+        {
+            await Task.Delay(5);
+        }
+        var cashupStart = clock.Elapsed;
+        JsonNode counted;
+        using (var response = await manager.Http.PostCashupAsync(register))
+        {
+            counted = await response.ExpectAsync(HttpStatusCode.Created);
+        }
+        var cashupEnd = clock.Elapsed;
+        cashupDone.Cancel();
+        await Task.WhenAll(kiosks);
+
+        var sessionId = await fiscus.ScalarAsync<long>(
+            "SELECT register_session_id FROM cashups WHERE cashup_id = @id", new { id = counted["cashup_id"]!.GetValue<long>() });
+        var credits = paid.Select(s => s.Credit).ToArray();
+        var sessions = (await fiscus.QueryAsync<(long Credit, long Session)>(
+            "SELECT account_line_id, register_session_id FROM account_lines WHERE account_line_id = ANY(@credits)", new { credits }))
+            .ToDictionary(s => s.Credit, s => s.Session);
+        var liveId = (await fiscus.SessionAsync(register))["register_session_id"]!.GetValue<long>();
+        Assert.All(paid, s => Assert.True(sessions[s.Credit] == sessionId || sessions[s.Credit] == liveId, $"credit {s.Credit} is in session {sessions[s.Credit]}"));
+        Assert.All(paid.Where(s => s.End < cashupStart), s => Assert.Equal(sessionId, sessions[s.Credit]));
+        Assert.All(paid.Where(s => s.Start > cashupEnd), s => Assert.Equal(liveId, sessions[s.Credit]));
+        Assert.Contains(paid, s => s.Start > cashupEnd);
+        // What the cash-up counted as cash taken is exactly the intakes its session holds.
+        var countedMinor = paid.Where(s => sessions[s.Credit] == sessionId).Sum(s => s.Minor);
+        Assert.Equal(countedMinor, await fiscus.ScalarAsync<long>(
+            "SELECT COALESCE(-sum(amount_minor), 0) FROM account_lines WHERE register_session_id = @sessionId AND credit_type_code = 'PAYMENT'",
+            new { sessionId }));
+        await fiscus.AssertLedgerConsistentAsync();
+    }
+
     [Fact]
     public async Task Two_cashups_of_one_register_at_once_one_wins_the_other_gets_409()
     {

@@ -42,11 +42,13 @@ public sealed class LedgerReferences(NpgsqlConnection connection, NpgsqlTransact
         SELECT code, description, archived, is_system, can_be_sold, default_amount_minor FROM debit_types WHERE code = @PreloadDebitType;
         SELECT code, description, counts_as_cash, allowed_refund, archived FROM payment_types WHERE code = @PreloadPaymentType FOR KEY SHARE;
         SELECT cash_register_id, name, library_id, archived FROM cash_registers WHERE cash_register_id = @PreloadRegisterId;
+        SELECT register_session_id FROM register_sessions WHERE cash_register_id = @PreloadRegisterId AND status = 'open' FOR SHARE;
         """;
 
     /// <summary>
     /// Takes the debit type, payment type and register a command names, read together with the account lock
-    /// (one round trip); the checks below then answer from what was read.
+    /// (one round trip); the checks below then answer from what was read. The register's open session, share-locked in
+    /// the same round trip, is read by <see cref="PatronAccount.OpenForWriteAsync"/> after this.
     /// </summary>
     public async Task PreloadAsync(Dapper.SqlMapper.GridReader results, ReferencePreload preload)
     {

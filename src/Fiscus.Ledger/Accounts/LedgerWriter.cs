@@ -48,6 +48,9 @@ public sealed class LedgerWriter(
 
     public CancellationToken CancellationToken => cancellationToken;
 
+    /// <summary>A register's open session that this transaction already share-locked (read with the account's lock).</summary>
+    public void UseLockedSession(int cashRegisterId, long registerSessionId) => sessions[cashRegisterId] = registerSessionId;
+
     /// <summary>Writes a line, outstanding equal to its amount, and its CREATE offset.</summary>
     public async Task<AccountLine> AddLineAsync(NewLine line)
     {
@@ -170,7 +173,7 @@ public sealed class LedgerWriter(
         long? balance = null;
         await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken)))
         {
-            // Each line with its own CREATE offset, and each debit again with its APPLY.
+            // Each line with its own CREATE offset, and the credit again with each APPLY.
             var split = reader.GetOrdinal("account_offset_id");
             var lineOf = reader.GetRowParser<AccountLine>(typeof(AccountLine), 0, split);
             var offsetOf = reader.GetRowParser<AccountOffset>(typeof(AccountOffset), split);

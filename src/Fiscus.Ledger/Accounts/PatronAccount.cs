@@ -28,7 +28,8 @@ public sealed class PatronAccount
 
     public string PatronLibraryId { get; }
 
-    /// <param name="preload">Reference data the command will check, read in the same round trip as the lock.</param>
+    /// <param name="preload">Reference data the command will check, read in the same round trip as the lock, and the named
+    /// register's open session, share-locked after the account (the fixed lock order).</param>
     public static async Task<Outcome<PatronAccount>> OpenForWriteAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, long patronId, LedgerActor actor, DateTimeOffset now,
         CancellationToken cancellationToken, ReferencePreload? preload = null)
@@ -61,6 +62,13 @@ public sealed class PatronAccount
         if (preload is not null)
         {
             await account.References.PreloadAsync(results, preload);
+            // The session locked as the writer would lock it before journaling to the register (none: a cash-up committed
+            // meanwhile, or none is open; the writer then looks again when it needs one).
+            var session = await results.ReadSingleOrDefaultAsync<long?>();
+            if (preload.RegisterId is { } registerId && session is { } locked)
+            {
+                account.Writer.UseLockedSession(registerId, locked);
+            }
         }
         return account;
     }

@@ -67,9 +67,14 @@ public static class Transactions
         IsolationLevel isolationLevel = IsolationLevel.ReadCommitted) =>
         RunAsync<bool>(dataSource, async (c, t) => { await work(c, t); return true; }, cancellationToken, isolationLevel);
 
-    /// <summary>Contention that running the same work again resolves: the caller may retry it later.</summary>
+    /// <summary>
+    /// Contention that running the same work again resolves: the caller may retry it later. Also a prepared statement whose
+    /// result type a schema change altered (another instance's migration during a rolling upgrade): Npgsql drops that
+    /// statement after the error, so the work run again prepares it afresh.
+    /// </summary>
     public static bool IsRetryable(PostgresException e) =>
-        e.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected;
+        e.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected ||
+        e is { SqlState: PostgresErrorCodes.FeatureNotSupported, Routine: "RevalidateCachedQuery" };
 }
 
 /// <summary>
