@@ -18,41 +18,17 @@ public sealed class PosConcurrencyTests(FiscusFixture fiscus) : IClassFixture<Fi
         await fiscus.SellAsync(register, 1m, "PRINT", "CARD");
 
         // Four tills sell without pause; the cash-up runs in the middle of it; selling goes on after it.
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var sold = new System.Collections.Concurrent.ConcurrentBag<(long Credit, long Minor, TimeSpan Start, TimeSpan End)>();
-        using var cashupDone = new CancellationTokenSource();
-        var sequence = 0;
-        async Task SellUntilAsync()
+        var (sold, cashupStart, cashupEnd, _) = await RaceACashupAsync(4, async (_, minor) =>
         {
-            var after = 0;
-            while (after < 5)
-            {
-                if (cashupDone.IsCancellationRequested)
-                {
-                    after++;
-                }
-                var minor = Interlocked.Increment(ref sequence);
-                var start = clock.Elapsed;
-                using var response = await kiosk.Http.PostSaleAsync(register, new { debit_type = "COPY", amount = minor / 100m, payment_type = "CARD" });
-                var credit = (await response.ExpectAsync(HttpStatusCode.Created))["credit"]!["account_line_id"]!.GetValue<long>();
-                sold.Add((credit, minor, start, clock.Elapsed));
-            }
-        }
-        var tills = Enumerable.Range(0, 4).Select(_ => Task.Run(SellUntilAsync)).ToList();
-        while (sold.Count < 20)
+            using var response = await kiosk.Http.PostSaleAsync(register, new { debit_type = "COPY", amount = minor / 100m, payment_type = "CARD" });
+            return (await response.ExpectAsync(HttpStatusCode.Created))["credit"]!["account_line_id"]!.GetValue<long>();
+        }, async () =>
         {
-            await Task.Delay(5);
-        }
-        var cashupStart = clock.Elapsed;
-        using (var response = mode == "quick"
-                   ? await manager.Http.PostCashupAsync(register)
-                   : await manager.Http.PostAsync($"/api/v1/cash_registers/{register}/cashups/start", null))
-        {
-            await response.ExpectAsync(HttpStatusCode.Created);
-        }
-        var cashupEnd = clock.Elapsed;
-        cashupDone.Cancel();
-        await Task.WhenAll(tills);
+            using var response = mode == "quick"
+                ? await manager.Http.PostCashupAsync(register)
+                : await manager.Http.PostAsync($"/api/v1/cash_registers/{register}/cashups/start", null);
+            return await response.ExpectAsync(HttpStatusCode.Created);
+        });
         JsonNode counted;
         using (var complete = await manager.Http.GetEmbeddedAsync($"/api/v1/cash_registers/{register}/cashups?_per_page=1", "fiscus"))
         {
@@ -106,41 +82,16 @@ public sealed class PosConcurrencyTests(FiscusFixture fiscus) : IClassFixture<Fi
         {
             patrons[i] = await fiscus.PatronAsync();
         }
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var paid = new System.Collections.Concurrent.ConcurrentBag<(long Credit, long Minor, TimeSpan Start, TimeSpan End)>();
-        using var cashupDone = new CancellationTokenSource();
-        var sequence = 0;
-        async Task PayUntilAsync(long patron)
+        var (paid, cashupStart, cashupEnd, counted) = await RaceACashupAsync(patrons.Length, async (till, minor) =>
         {
-            var after = 0;
-            while (after < 5)
-            {
-                if (cashupDone.IsCancellationRequested)
-                {
-                    after++;
-                }
-                var minor = Interlocked.Increment(ref sequence);
-                var start = clock.Elapsed;
-                using var response = await kiosk.Http.PostAsync($"/api/v1/patrons/{patron}/account/payments", Json.Body(
-                    new { debit_type = "PRINT", amount = minor / 100m, payment_type = "CARD" }));
-                var credit = (await response.ExpectAsync(HttpStatusCode.Created))["credit"]!["account_line_id"]!.GetValue<long>();
-                paid.Add((credit, minor, start, clock.Elapsed));
-            }
-        }
-        var kiosks = patrons.Select(p => Task.Run(() => PayUntilAsync(p))).ToList();
-        while (paid.Count < 20)
+            using var response = await kiosk.Http.PostAsync($"/api/v1/patrons/{patrons[till]}/account/payments", Json.Body(
+                new { debit_type = "PRINT", amount = minor / 100m, payment_type = "CARD" }));
+            return (await response.ExpectAsync(HttpStatusCode.Created))["credit"]!["account_line_id"]!.GetValue<long>();
+        }, async () =>
         {
-            await Task.Delay(5);
-        }
-        var cashupStart = clock.Elapsed;
-        JsonNode counted;
-        using (var response = await manager.Http.PostCashupAsync(register))
-        {
-            counted = await response.ExpectAsync(HttpStatusCode.Created);
-        }
-        var cashupEnd = clock.Elapsed;
-        cashupDone.Cancel();
-        await Task.WhenAll(kiosks);
+            using var response = await manager.Http.PostCashupAsync(register);
+            return await response.ExpectAsync(HttpStatusCode.Created);
+        });
 
         var sessionId = await fiscus.ScalarAsync<long>(
             "SELECT register_session_id FROM cashups WHERE cashup_id = @id", new { id = counted["cashup_id"]!.GetValue<long>() });
@@ -254,5 +205,44 @@ public sealed class PosConcurrencyTests(FiscusFixture fiscus) : IClassFixture<Fi
                 Assert.Equal(2 * sold.Count(s => s.StatusCode == HttpStatusCode.Created), lines);
             }
         }
+    }
+
+    /// <summary>
+    /// <paramref name="tills"/> tills pay without pause (each call gets its till and a new amount in minor units and returns
+    /// the credit written); once 20 payments are in, <paramref name="cashup"/> runs, and each till pays five more after it.
+    /// </summary>
+    static async Task<(IReadOnlyCollection<(long Credit, long Minor, TimeSpan Start, TimeSpan End)> Paid, TimeSpan CashupStart, TimeSpan CashupEnd,
+        JsonNode Cashup)> RaceACashupAsync(int tills, Func<int, long, Task<long>> pay, Func<Task<JsonNode>> cashup)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var paid = new System.Collections.Concurrent.ConcurrentBag<(long Credit, long Minor, TimeSpan Start, TimeSpan End)>();
+        using var cashupDone = new CancellationTokenSource();
+        var sequence = 0;
+        async Task PayUntilAsync(int till)
+        {
+            var after = 0;
+            while (after < 5)
+            {
+                if (cashupDone.IsCancellationRequested)
+                {
+                    after++;
+                }
+                var minor = Interlocked.Increment(ref sequence);
+                var start = clock.Elapsed;
+                var credit = await pay(till, minor);
+                paid.Add((credit, minor, start, clock.Elapsed));
+            }
+        }
+        var running = Enumerable.Range(0, tills).Select(till => Task.Run(() => PayUntilAsync(till))).ToList();
+        while (paid.Count < 20)
+        {
+            await Task.Delay(5);
+        }
+        var cashupStart = clock.Elapsed;
+        var counted = await cashup();
+        var cashupEnd = clock.Elapsed;
+        cashupDone.Cancel();
+        await Task.WhenAll(running);
+        return (paid, cashupStart, cashupEnd, counted);
     }
 }
