@@ -1,15 +1,17 @@
--- The SQL of one payment intake, statement for statement as Fiscus sends it (the bearer token is served
--- from Fiscus's few-second credential cache, so it costs no statement): idempotency key claim, account
--- lock, reference look-ups, the register's open session (share-locked), then the debit and the payment written
--- already settled with their CREATE offsets and the applying offset in one statement (LedgerWriter.WriteSettledAsync;
--- triggers append the register movements), the balance (sent in the same round trip by Fiscus), the audit record,
--- the key's stored answer, commit (where PostgreSQL checks every touched line against its offsets).
--- It gives the machine's ceiling for the intake endpoint: what PostgreSQL alone sustains for the same
--- work, without HTTP and .NET in between. Fiscus sends the three reference look-ups in one round trip;
--- pgbench cannot, so this ceiling pays two round trips more than Fiscus does.
+-- The SQL of one payment intake as Fiscus runs it, statement for statement (the bearer token is served from Fiscus's
+-- few-second credential cache, so it costs no statement): the idempotency key's claim; the account lock with the
+-- reference look-ups and the register's open session (share-locked); the debit and the payment written already settled
+-- with their CREATE offsets and the applying offset in one statement (LedgerWriter.WriteSettledAsync; triggers stamp
+-- the lines and append the register movements), then the balance; the lines read back in Koha's shape for the answer
+-- (KohaLineRow); the audit record and the key's stored answer (about 1.2 KB, as Fiscus stores it); commit, where
+-- PostgreSQL checks every touched line against its offsets. What PostgreSQL alone sustains for Fiscus's work, without
+-- HTTP and .NET. The differences that remain: pgbench sends each statement in a round trip of its own (12, where
+-- Fiscus groups them into 6), the write names its debit with VALUES where Fiscus unnests arrays (the same rows and
+-- triggers), times are now() rather than the server's clock, and Npgsql's reset of a pooled connection and the
+-- background sealer are not here. Patrons are random ids in lo..hi (bench/run passes the bench's own).
 --
---   pgbench -n -c 16 -j 2 -T 10 -D patrons=64 -D client=1 -f bench/intake.pgbench.sql fiscus_bench
-\set patron random(1, :patrons)
+--   pgbench -n -M prepared -c 16 -j 2 -T 10 -D lo=1 -D hi=1000 -D client=1 -f bench/intake.pgbench.sql fiscus_bench
+\set patron random(:lo, :hi)
 \set ext random(1, 9000000000000000)
 BEGIN;
 INSERT INTO idempotency_keys (principal, key, request_hash, request_method, request_path, created_at, expires_at)
@@ -37,11 +39,23 @@ offsets AS (
           UNION ALL SELECT 2, credit.account_line_id, NULL, 'CREATE', credit.amount_minor FROM credit
           UNION ALL SELECT 3, credit.account_line_id, debit.account_line_id, 'APPLY', -debit.amount_minor FROM debit, credit) AS o
     ORDER BY o.step RETURNING *)
-SELECT (SELECT account_line_id FROM credit) AS credit, count(*) AS offsets FROM offsets \gset
+SELECT (SELECT account_line_id FROM debit) AS debit, (SELECT account_line_id FROM credit) AS credit, count(*) AS offsets FROM offsets \gset
 SELECT COALESCE(sum(amount_outstanding_minor), 0)::bigint FROM account_lines WHERE patron_id = :patron;
+SELECT l.account_line_id, l.patron_id, l.debit_type_code, l.credit_type_code, l.amount_minor, l.amount_outstanding_minor,
+       l.payment_type, l.cash_register_id, l.library_id, l.item_id,
+       COALESCE(l.user_id, (SELECT a.service_user_id FROM api_clients a WHERE a.api_client_id = l.api_client_id)) AS user_id,
+       l.api_client_id, l.interface, l.status, l.description, l.internal_note, l.external_id, l.related_account_line_id,
+       l.register_session_id, l.quantity, l.posted_at, c.client_id,
+       GREATEST(l.posted_at,
+                (SELECT max(o.created_at) FROM account_offsets o WHERE o.debit_id = l.account_line_id),
+                (SELECT max(o.created_at) FROM account_offsets o WHERE o.credit_id = l.account_line_id)) AS timestamp
+FROM account_lines l LEFT JOIN api_clients c ON c.api_client_id = l.api_client_id
+WHERE l.account_line_id = ANY(ARRAY[:debit, :credit]::bigint[]);
 INSERT INTO audit_log (occurred_at, api_client_id, actor, action, entity, entity_id, details, remote_address, request_id)
-VALUES (now(), :client, 'client:' || :client || ' (bench)', 'account.payment_intake', 'account_line', :credit::text,
-        '{"amount": -2.50}'::jsonb, '127.0.0.1', 'pgbench');
-UPDATE idempotency_keys SET status_code = 201, content_type = 'application/json', response_body = '\x7b7d', response_location = '/x'
+VALUES (now(), :client, 'client:' || :client || ' (Bench kiosk 0123456789abcdef01)', 'account.payment_intake', 'account_line',
+        :credit::text, jsonb_build_object('debit', (:debit)::bigint, 'amount', -2.50, 'credit', (:credit)::bigint, 'patron_id', (:patron)::bigint,
+        'external_id', 'run-4-205-' || md5((:ext)::text), 'payment_type', 'CASH'), '127.0.0.1', '0HNQDGONV6922:0000011B');
+UPDATE idempotency_keys SET status_code = 201, content_type = 'application/json', response_body = convert_to(repeat('x', 1187), 'UTF8'),
+       response_location = '/api/v1/patrons/' || :patron || '/account/credits/' || :credit
 WHERE idempotency_key_id = :key_idempotency_key_id;
 COMMIT;

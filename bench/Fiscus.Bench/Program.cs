@@ -23,6 +23,11 @@ if (args is ["sip2", ..])
 {
     return await Sip2Load.RunAsync(args, options);
 }
+if (options.What.Any(w => w is not ("intake" or "sale")) || options.ClientCounts.Any(c => c < 1))
+{
+    Console.Error.WriteLine($"--what takes intake and/or sale (given: {string.Join(',', options.What)}); --clients counts from 1");
+    return 2;
+}
 var most = options.ClientCounts.Max();
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = most * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
 {
