@@ -60,7 +60,8 @@ public static class FiscusApp
         services.TryAddSingleton<PatronPins>();
         services.TryAddSingleton<Tokens>();
         services.TryAddSingleton<CallerCache>();
-        services.TryAddSingleton<Ledger.Commands.CommandRunner>();
+        services.TryAddSingleton(sp => new Ledger.Commands.CommandRunner(sp.GetRequiredService<NpgsqlDataSource>(),
+            sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(sp.GetRequiredService<FiscusOptions>().CommitResolveSeconds)));
         return services;
     }
 

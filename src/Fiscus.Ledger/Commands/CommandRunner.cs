@@ -17,10 +17,24 @@ namespace Fiscus.Ledger.Commands;
 /// answer back; the same key with another fingerprint is refused (422 kinds); a twin racing the original
 /// waits on the key's row and then answers with the winner's answer; a key past <see cref="Retention"/>
 /// no longer counts. Serialization failures and deadlocks rerun the whole unit (<see cref="Transactions"/>).
+/// <para>
+/// A COMMIT whose answer is lost (the connection broke, the server was stopped, a failover) leaves the command in doubt:
+/// it may have been kept. The runner never answers such a command as failed; it asks the database, from a fresh
+/// connection (the new primary after a failover), for as long as <paramref name="resolveFor"/> allows. A command with
+/// keys is simply run again: claiming its keys waits for the original transaction if it is still finishing, then finds
+/// them (kept: their stored answer) or not (rolled back: the command runs now). A command without keys leaves a
+/// <c>commit_markers</c> row in its transaction, and claiming that marker again tells the same. When the database
+/// cannot be asked in time, <see cref="CommitOutcomeUnknownException"/> goes up: 503 <c>outcome_unknown</c>.
+/// </para>
 /// </remarks>
-public sealed class CommandRunner(NpgsqlDataSource db, TimeProvider time)
+public sealed class CommandRunner(NpgsqlDataSource db, TimeProvider time, TimeSpan? resolveFor = null)
 {
     public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
+
+    /// <summary>How long an in-doubt commit is asked about before the answer is <c>outcome_unknown</c>.</summary>
+    public static readonly TimeSpan DefaultResolveFor = TimeSpan.FromSeconds(15);
+
+    readonly TimeSpan resolveFor = resolveFor ?? DefaultResolveFor;
 
     sealed record StoredKey(
         string Key, byte[] RequestHash, int? StatusCode, string? ContentType, byte[]? ResponseBody, string? ResponseLocation, string? RequestPath,
@@ -44,7 +58,7 @@ public sealed class CommandRunner(NpgsqlDataSource db, TimeProvider time)
         }
         try
         {
-            return await RunInTransactionAsync(request, operation, complete, cancellationToken);
+            return await RunOrResolveAsync(request, operation, complete, cancellationToken);
         }
         catch (PostgresException e) when (LedgerRefusals.Describe(e) is { } refused)
         {
@@ -54,9 +68,85 @@ public sealed class CommandRunner(NpgsqlDataSource db, TimeProvider time)
         }
     }
 
+    async Task<CommandResult> RunOrResolveAsync<T>(
+        CommandRequest request, Func<CommandScope, Task<Outcome<T>>> operation, Func<CommandScope, T, Task<Completion>> complete,
+        CancellationToken cancellationToken)
+    {
+        var attempt = new Attempt(request.Keys.Count == 0 ? Guid.NewGuid() : null);
+        try
+        {
+            return await RunInTransactionAsync(request, operation, complete, attempt, cancellationToken);
+        }
+        catch (CommitOutcomeUnknownException doubt)
+        {
+            // Wall-clock time (not the ledger's clock, which tests move): how long the database is waited for.
+            var deadline = DateTimeOffset.UtcNow + resolveFor;
+            while (true)
+            {
+                try
+                {
+                    if (attempt.Marker is { } marker)
+                    {
+                        if (await MarkerKeptAsync(marker, deadline, cancellationToken))
+                        {
+                            return attempt.Result!;
+                        }
+                        // Rolled back: nothing of it was kept, so it runs again, with a new marker.
+                        attempt = new Attempt(Guid.NewGuid());
+                    }
+                    // With keys, running it again is the question: the kept original answers as a replay.
+                    using var bounded = Bounded(deadline, cancellationToken);
+                    return await RunInTransactionAsync(request, operation, complete, attempt, bounded.Token);
+                }
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested &&
+                    (e is CommitOutcomeUnknownException or OperationCanceledException or TimeoutException || Transactions.IsDatabaseUnavailable(e)))
+                {
+                    if (DateTimeOffset.UtcNow >= deadline)
+                    {
+                        throw doubt;
+                    }
+                    // The database is down, restarting or failing over: ask again shortly, until the deadline.
+                    await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
+                }
+            }
+        }
+    }
+
+    /// <summary>What one run of a command left: its marker (a command without keys) and, once done, its answer.</summary>
+    sealed class Attempt(Guid? marker)
+    {
+        public Guid? Marker { get; } = marker;
+
+        public CommandResult? Result { get; set; }
+    }
+
+    static CancellationTokenSource Bounded(DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(TimeSpan.FromTicks(Math.Max(1, (deadline - DateTimeOffset.UtcNow).Ticks)));
+        return bounded;
+    }
+
+    /// <summary>
+    /// Whether the transaction that left <paramref name="marker"/> was kept: claiming it again waits while that transaction is
+    /// still finishing (the unique index holds the claim until it commits or rolls back), then finds it or not. The claim is
+    /// always rolled back.
+    /// </summary>
+    async Task<bool> MarkerKeptAsync(Guid marker, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        using var bounded = Bounded(deadline, cancellationToken);
+        await using var connection = await db.OpenConnectionAsync(bounded.Token);
+        await using var transaction = await connection.BeginTransactionAsync(bounded.Token);
+        var claimed = await connection.ExecuteScalarAsync<int?>(new CommandDefinition(
+            "INSERT INTO commit_markers (marker, created_at) VALUES (@marker, now()) ON CONFLICT (marker) DO NOTHING RETURNING 1",
+            new { marker }, transaction, cancellationToken: bounded.Token));
+        await transaction.RollbackAsync(bounded.Token);
+        return claimed is null;
+    }
+
     Task<CommandResult> RunInTransactionAsync<T>(
         CommandRequest request, Func<CommandScope, Task<Outcome<T>>> operation, Func<CommandScope, T, Task<Completion>> complete,
-        CancellationToken cancellationToken) =>
+        Attempt attempt, CancellationToken cancellationToken) =>
         Transactions.RunAsync(db, async (connection, transaction) =>
         {
             var now = time.GetUtcNow();
@@ -100,16 +190,23 @@ public sealed class CommandRunner(NpgsqlDataSource db, TimeProvider time)
                 return CommandResult.Refused(refused);
             }
             var completion = await complete(scope, done.Value!);
-            await FinishAsync(connection, transaction, request.Actor, now, completion, claimed, cancellationToken);
-            return new CommandResult(completion.Answer, null);
+            await FinishAsync(connection, transaction, request.Actor, now, completion, claimed, attempt.Marker, cancellationToken);
+            return attempt.Result = new CommandResult(completion.Answer, null);
         }, r => r is { Answer: not null, Replayed: false }, cancellationToken);
 
-    /// <summary>The audit records and the answer stored on the claimed keys, in one round trip.</summary>
+    /// <summary>The audit records and the answer stored on the claimed keys (or the commit marker), in one round trip.</summary>
     static async Task FinishAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, CommandActor actor, DateTimeOffset now, Completion completion,
-        List<long> claimed, CancellationToken cancellationToken)
+        List<long> claimed, Guid? marker, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection, transaction);
+        if (marker is { } value)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("INSERT INTO commit_markers (marker, created_at) VALUES ($1, $2)")
+            {
+                Parameters = { new NpgsqlParameter { Value = value }, new NpgsqlParameter { Value = now } },
+            });
+        }
         foreach (var record in completion.Audit)
         {
             batch.BatchCommands.Add(AuditLog.Command(new AuditEntry(actor.Audit, now, record.Action, record.Entity, record.EntityId, record.Details)));

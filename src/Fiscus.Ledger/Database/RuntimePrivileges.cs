@@ -82,6 +82,8 @@ public static class RuntimePrivileges
         Mutable("sip_login_payment_types", delete: true, update: ["payment_type"]),
         Mutable("access_tokens", delete: true, update: ["revoked_at"]),
         Mutable("idempotency_keys", delete: true, update: ["status_code", "content_type", "response_body", "response_location"]),
+        // A keyless command's proof of its commit (migration 0015), asked about when a COMMIT's answer is lost; swept after a day.
+        Mutable("commit_markers", delete: true, update: []),
     ];
 
     /// <summary>

@@ -43,7 +43,7 @@ public static class Transactions
                 var result = await work(connection, transaction);
                 if (commit(result))
                 {
-                    await transaction.CommitAsync(cancellationToken);
+                    await CommitAsync(transaction);
                 }
                 else
                 {
@@ -59,6 +59,42 @@ public static class Transactions
             }
         }
     }
+
+    /// <summary>
+    /// Commits, whatever happens to the request meanwhile: once the work is done, a client that goes away must not cancel
+    /// a COMMIT half-way (Npgsql's cancellation would leave its outcome unknown for nothing). An answer of PostgreSQL's
+    /// own to the COMMIT (an error of severity ERROR: a deferred check refused, a serialization failure) means it was
+    /// rolled back; anything else — the connection broke, timed out, or the server was terminated (FATAL/PANIC; a
+    /// terminated wait for a synchronous standby comes after the local commit) — may have followed the commit record:
+    /// <see cref="CommitOutcomeUnknownException"/>.
+    /// </summary>
+    static async Task CommitAsync(NpgsqlTransaction transaction)
+    {
+        try
+        {
+            await transaction.CommitAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is not PostgresException { InvariantSeverity: "ERROR" } && e is NpgsqlException or IOException or TimeoutException
+            or InvalidOperationException or ObjectDisposedException)
+        {
+            throw new CommitOutcomeUnknownException(e);
+        }
+    }
+
+    /// <summary>
+    /// The database, not the request, is missing: it cannot be reached, is shutting down or starting, has no connection slot
+    /// left, no host of a multi-host connection string can be used, or the pool is exhausted. Not a slow query or a lock wait
+    /// that timed out, and not any other error PostgreSQL calls transient: those may be faults of ours.
+    /// </summary>
+    public static bool IsDatabaseUnavailable(Exception exception) => exception switch
+    {
+        PostgresException pg => pg.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
+            or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.TooManyConnections,
+        NpgsqlException { InnerException: System.Net.Sockets.SocketException or IOException or EndOfStreamException } => true,
+        NpgsqlException npgsql => npgsql.Message.StartsWith("The connection pool has been exhausted", StringComparison.Ordinal) ||
+            npgsql.Message.StartsWith("No suitable host was found", StringComparison.Ordinal),
+        _ => false,
+    };
 
     public static Task RunAsync(
         NpgsqlDataSource dataSource,
@@ -82,3 +118,11 @@ public static class Transactions
 /// again shortly will succeed. Answered as 503 with <c>Retry-After</c>, never as a fault.
 /// </summary>
 public sealed class RetryLaterException(string message) : Exception(message);
+
+/// <summary>
+/// The connection broke while PostgreSQL was committing (or just after): the work may or may not have been kept. The
+/// command runner resolves the doubt before answering (<see cref="Commands.CommandRunner"/>); anything it cannot resolve
+/// is answered 503 <c>outcome_unknown</c>: retry with the same idempotency key, or look before writing again.
+/// </summary>
+public sealed class CommitOutcomeUnknownException(Exception inner)
+    : NpgsqlException("The connection to the database broke during COMMIT; whether the transaction was kept is not known.", inner);

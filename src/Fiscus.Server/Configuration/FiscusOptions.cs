@@ -71,6 +71,12 @@ public sealed class FiscusOptions
 
     public const int DefaultSealIntervalSeconds = 5;
 
+    /// <summary>
+    /// FISCUS_COMMIT_RESOLVE_SECONDS: how long a money command whose COMMIT lost its answer keeps asking the database (or the
+    /// new primary) whether it was kept, before answering 503 <c>outcome_unknown</c> (default 15).
+    /// </summary>
+    public int CommitResolveSeconds { get; init; } = (int)Ledger.Commands.CommandRunner.DefaultResolveFor.TotalSeconds;
+
     public static FiscusOptions FromConfiguration(IConfiguration configuration)
     {
         var database = configuration["FISCUS_DATABASE"];
@@ -100,6 +106,8 @@ public sealed class FiscusOptions
             MaxBodyBytes = Int(configuration, "FISCUS_MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
             CashupNoteRequired = Bool(configuration, "FISCUS_CASHUP_NOTE_REQUIRED", false),
             SealIntervalSeconds = Int(configuration, "FISCUS_SEAL_INTERVAL_SECONDS", DefaultSealIntervalSeconds, 0, 3600),
+            CommitResolveSeconds = Int(configuration, "FISCUS_COMMIT_RESOLVE_SECONDS",
+                (int)Ledger.Commands.CommandRunner.DefaultResolveFor.TotalSeconds, 1, 300),
             PolarisPaymentMethods = ParsePaymentMethods(
                 NullIfEmpty(configuration["FISCUS_POLARIS_PAYMENT_METHODS"]) ?? DefaultPolarisPaymentMethods),
             TrustedProxies = Http.TrustedProxies.Parse(configuration[Http.TrustedProxies.Setting]),

@@ -154,8 +154,16 @@ public static class ErrorResponses
         {
             codes.Add("busy");
         }
-        return $"Try again shortly (`Retry-After`); nothing was recorded, and a money command is safe to retry with the same " +
-            $"Idempotency-Key. `code`: {List(codes)}.";
+        var text = "Try again shortly (`Retry-After`); nothing was recorded, and a money command is safe to retry with the same " +
+            "Idempotency-Key.";
+        if (facts.Command)
+        {
+            // A write whose COMMIT the database broke off, and whose outcome Fiscus could not find out in time.
+            codes.Add("outcome_unknown");
+            text += " `outcome_unknown`: the database stopped answering during the commit, so the request may have been recorded: " +
+                "send it again with the same Idempotency-Key (or external_id) to learn its outcome.";
+        }
+        return $"{text} `code`: {List(codes)}.";
     }
 
     static string List(IEnumerable<string> codes) => string.Join(", ", codes.Select(c => $"`{c}`"));

@@ -88,25 +88,17 @@ public sealed partial class RequestErrors(ILogger<RequestErrors> logger) : IExce
         RetryLaterException busy => (503, "busy", busy.Message, null),
         PostgresException pg when Transactions.IsRetryable(pg) =>
             (503, "busy", "The ledger is busy with conflicting writes; nothing was recorded, send the request again.", null),
+        // The connection broke during COMMIT and the command runner could not find out, within its window, whether the write
+        // was kept (or the write was not a command the runner can ask about): a retry must carry the same key.
+        CommitOutcomeUnknownException =>
+            (503, "outcome_unknown", "The ledger database stopped answering while this request was being committed; it may or may not " +
+                "have been recorded. Send the same request again with the same Idempotency-Key (or external_id) to get its outcome; " +
+                "without one, look before writing it again.", null),
         // The database cannot be reached or the connection pool is exhausted: the service, not the request, is at fault.
-        // If it broke mid-commit the write may have landed: a retry with the same Idempotency-Key is safe either way.
-        _ when DatabaseUnavailable(exception) =>
-            (503, "database_unavailable", "The ledger database is not answering; try again shortly (with the same Idempotency-Key).", null),
+        // Nothing was committed (a break during COMMIT is the arm above).
+        _ when Transactions.IsDatabaseUnavailable(exception) =>
+            (503, "database_unavailable", "The ledger database is not answering; nothing was recorded. Try again shortly (with the same Idempotency-Key).", null),
         _ => (500, "internal_error", "Something went wrong on our side. The error is logged; quote the trace id when reporting it.", null),
-    };
-
-    /// <summary>
-    /// The database, not the request, is missing: it cannot be reached, is shutting down or starting, has no
-    /// connection slot left, or our pool is exhausted. Not a slow query or a lock wait that timed out, and not any
-    /// other error PostgreSQL calls transient: those may be faults of ours, stay 500s and are logged as errors.
-    /// </summary>
-    static bool DatabaseUnavailable(Exception exception) => exception switch
-    {
-        PostgresException pg => pg.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
-            or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.TooManyConnections,
-        NpgsqlException { InnerException: System.Net.Sockets.SocketException or IOException } => true,
-        NpgsqlException npgsql => npgsql.Message.StartsWith("The connection pool has been exhausted", StringComparison.Ordinal),
-        _ => false,
     };
 
     static (int, string, string, string?) DescribeJson(JsonException json, HttpContext? context)

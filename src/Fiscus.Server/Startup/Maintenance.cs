@@ -1,11 +1,12 @@
 using Dapper;
+using Fiscus.Ledger.Commands;
 using Npgsql;
 
 namespace Fiscus.Server.Startup;
 
 /// <summary>
-/// Housekeeping every few minutes: idempotency keys past their retention and access tokens long expired
-/// are deleted. Several instances doing it at once is harmless (the deletes are idempotent).
+/// Housekeeping every few minutes: idempotency keys past their retention, access tokens long expired and commit
+/// markers older than a day are deleted. Several instances doing it at once is harmless (the deletes are idempotent).
 /// </summary>
 public sealed class Maintenance(NpgsqlDataSource db, TimeProvider time, ILogger<Maintenance> logger) : BackgroundService
 {
@@ -37,9 +38,13 @@ public sealed class Maintenance(NpgsqlDataSource db, TimeProvider time, ILogger<
             "DELETE FROM idempotency_keys WHERE expires_at <= @now", new { now }, cancellationToken: cancellationToken));
         var tokens = await connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM access_tokens WHERE expires_at <= @cutoff", new { cutoff = now - ExpiredTokenRetention }, cancellationToken: cancellationToken));
-        if (keys + tokens > 0)
+        // A marker answers only for an in-doubt commit of the last minutes; a day is generous.
+        var markers = await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM commit_markers WHERE created_at <= @cutoff", new { cutoff = now - CommandRunner.Retention }, cancellationToken: cancellationToken));
+        if (keys + tokens + markers > 0)
         {
-            logger.LogInformation("Housekeeping removed {Keys} expired idempotency keys and {Tokens} expired tokens", keys, tokens);
+            logger.LogInformation("Housekeeping removed {Keys} expired idempotency keys, {Tokens} expired tokens and {Markers} commit markers",
+                keys, tokens, markers);
         }
     }
 }

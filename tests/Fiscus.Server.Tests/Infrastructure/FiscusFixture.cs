@@ -27,12 +27,13 @@ public class FiscusFixture : IAsyncLifetime
     {
         var database = TestDatabases.NewName("server");
         await TestDatabases.CreateAsync(database, await TemplateDatabase.NameAsync());
+        DatabaseName = database;
         Factory = new FiscusFactory(database, Settings());
         Db = NpgsqlDataSource.Create(TestDatabases.ConnectionStringFor(database));
         _ = Factory.Services;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         // Every class that wrote money leaves a ledger the verifier finds consistent, sealed as the server seals it: the
         // seal is then recomputed over whatever rows the class wrote.
@@ -42,6 +43,9 @@ public class FiscusFixture : IAsyncLifetime
         await Db.DisposeAsync();
         await TestDatabases.DropAsync(Factory.Database);
     }
+
+    /// <summary>This class's database, set before <see cref="Settings"/> is asked.</summary>
+    protected string DatabaseName { get; private set; } = "";
 
     /// <summary>Settings on top of the test defaults, for a fixture that needs them (the SIP2 listener's).</summary>
     protected virtual IReadOnlyDictionary<string, string?>? Settings() => null;
