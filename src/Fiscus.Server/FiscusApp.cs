@@ -88,7 +88,9 @@ public static class FiscusApp
         services.AddFiscusCore();
         services.AddSingleton<StartupReport>();
         services.AddSingleton<Commands.NativeJson>();
-        services.AddHostedService<DatabaseStartup>();
+        // Also run by Program before the host starts (so a database it cannot use is one line, not a failed host's trace).
+        services.AddSingleton<DatabaseStartup>();
+        services.AddHostedService(sp => sp.GetRequiredService<DatabaseStartup>());
         services.AddHostedService<StartupBanner>();
         services.AddHostedService<Maintenance>();
         services.AddHostedService<Sealing.BackgroundSealer>();

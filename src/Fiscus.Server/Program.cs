@@ -20,7 +20,21 @@ if (await ListenAddresses.FirstInUseAsync(builder.WebHost.GetSetting(WebHostDefa
     await Console.Error.WriteLineAsync(ListenAddresses.InUse(taken));
     return 2;
 }
-var app = builder.Build();
+WebApplication app;
+try
+{
+    // The settings are read as the host is built, and again here before it starts: a bad one is one line and exit code 2,
+    // not a failed host's stack trace.
+    app = builder.Build();
+    _ = app.Services.GetRequiredService<Fiscus.Server.Configuration.FiscusOptions>();
+    // Migrations, first-start seeding and the runtime role's grants, before anything listens.
+    await app.Services.GetRequiredService<Fiscus.Server.Startup.DatabaseStartup>().StartAsync(CancellationToken.None);
+}
+catch (Exception e) when (Fiscus.Server.Cli.StartFailures.Describe(e) is { } failure)
+{
+    await Console.Error.WriteLineAsync($"fiscus: {failure}");
+    return 2;
+}
 app.UseFiscus();
 try
 {

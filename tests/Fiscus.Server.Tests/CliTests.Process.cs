@@ -12,7 +12,10 @@ namespace Fiscus.Server.Tests;
 public sealed partial class CliTests
 {
     /// <summary>Runs fiscus.dll (built beside the tests) with the test database, and kills it if it is still running after a while.</summary>
-    async Task<(int Code, string Output, string Error, bool Exited)> ProcessAsync(params string[] args)
+    Task<(int Code, string Output, string Error, bool Exited)> ProcessAsync(params string[] args) => ProcessAsync(null, args);
+
+    /// <param name="environment">Settings on top of the test database's (a null value removes one).</param>
+    async Task<(int Code, string Output, string Error, bool Exited)> ProcessAsync(IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "fiscus.dll"));
@@ -24,6 +27,10 @@ public sealed partial class CliTests
         start.Environment["FISCUS_DATABASE"] = TestDatabases.RuntimeConnectionStringFor(database);
         start.Environment["FISCUS_TIME_ZONE"] = "UTC";
         start.Environment.Remove("FISCUS_URLS");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            start.Environment[name] = value;
+        }
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
@@ -144,4 +151,49 @@ public sealed partial class CliTests
     [InlineData("Failed to bind to address http://127.0.0.1:5080: permission denied.", null)]
     public void Kestrels_own_bind_failure_names_the_address(string message, string? address) =>
         Assert.Equal(address, ListenAddresses.FromBindFailure(new IOException(message, new SocketException())));
+
+    [Theory]
+    [InlineData("FISCUS_DATABASE", "Host=db;Port=5601,5602", "Couldn't set port")]
+    [InlineData("FISCUS_DATABASE", "Host=db;Target Session Attributes=read-write", "Target Session Attributes")]
+    [InlineData("FISCUS_DATABASE", "Hots=db", "hots")]
+    [InlineData("FISCUS_MIGRATION_DATABASE", "Host=a,b;Port=x", "Couldn't set port")]
+    [InlineData("FISCUS_CURRENCY", "XYZ", "not an ISO 4217 currency code")]
+    [InlineData("FISCUS_TIME_ZONE", "Nowhere/Special", "IANA")]
+    [InlineData("FISCUS_BASIC_AUTH", "perhaps", "true or false")]
+    [InlineData("FISCUS_SESSION_SECONDS", "-5", "whole number")]
+    [InlineData("FISCUS_TRUSTED_PROXIES", "10.0.0.0/33", "10.0.0.0/33")]
+    [InlineData("FISCUS_TRUSTED_PROXIES", "10.0.0.5, proxy.internal", "proxy.internal")]
+    [InlineData("FISCUS_ADMIN_PASSWORD", "aaaaaaaa", "")]
+    [InlineData("FISCUS_ADMIN_PASSWORD", "Password2024!", "")]
+    public async Task A_bad_setting_stops_the_start_with_one_line_naming_it(string setting, string value, string reason)
+    {
+        var (code, output, error, exited) = await ProcessAsync(new Dictionary<string, string?> { [setting] = value }, "--urls", "http://127.0.0.1:0");
+
+        Assert.True(exited, "the server started with " + setting + "=" + value);
+        Assert.Equal(2, code);
+        var line = Assert.Single(error.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n'));
+        Assert.StartsWith("fiscus: ", line, StringComparison.Ordinal);
+        Assert.Contains(setting, line, StringComparison.Ordinal);
+        Assert.Contains(reason, line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output + error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_database_that_cannot_be_reached_stops_the_start_with_one_line()
+    {
+        var nowhere = new Npgsql.NpgsqlConnectionStringBuilder(TestDatabases.RuntimeConnectionStringFor(database))
+        {
+            Host = "127.0.0.1", Port = 1, Timeout = 3,
+        }.ConnectionString;
+
+        var (code, output, error, exited) = await ProcessAsync(
+            new Dictionary<string, string?> { ["FISCUS_DATABASE"] = nowhere, ["FISCUS_MIGRATION_DATABASE"] = nowhere }, "--urls", "http://127.0.0.1:0");
+
+        Assert.True(exited, "the server started without a database");
+        Assert.Equal(2, code);
+        var line = Assert.Single(error.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n'));
+        Assert.StartsWith("fiscus: cannot use the database (FISCUS_DATABASE / FISCUS_MIGRATION_DATABASE): ", line, StringComparison.Ordinal);
+        Assert.Contains("127.0.0.1:1", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output + error, StringComparison.Ordinal);
+    }
 }

@@ -52,14 +52,9 @@ public sealed partial class FiscusCli(TextWriter output, TextWriter error)
             // Exceptions reach the handlers below, which explain configuration and database problems.
             return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
-        catch (ConfigurationException e)
+        catch (Exception e) when (StartFailures.Describe(e) is { } failure)
         {
-            await error.WriteLineAsync($"fiscus: {e.Message}");
-            return 2;
-        }
-        catch (NpgsqlException e)
-        {
-            await error.WriteLineAsync($"fiscus: cannot use the database: {e.Message}");
+            await error.WriteLineAsync($"fiscus: {failure}");
             return 2;
         }
     }

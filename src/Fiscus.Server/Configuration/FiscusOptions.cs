@@ -86,6 +86,11 @@ public sealed class FiscusOptions
                 "FISCUS_DATABASE is not set. Start Fiscus with ./run (which provides a private PostgreSQL) " +
                 "or set FISCUS_DATABASE to an Npgsql connection string.");
         }
+        ConnectionSettings.Check("FISCUS_DATABASE", database);
+        if (NullIfEmpty(configuration["FISCUS_MIGRATION_DATABASE"]) is { } migration)
+        {
+            ConnectionSettings.Check("FISCUS_MIGRATION_DATABASE", migration);
+        }
         Http.TrustedProxies.RefuseFrameworkForwarding(configuration);
         var currencyCode = configuration["FISCUS_CURRENCY"] ?? "USD";
         if (!Currency.TryFromCode(currencyCode, out var currency))

@@ -43,7 +43,28 @@ public sealed class DatabaseStartup(
     StartupReport report, ILogger<DatabaseStartup> logger)
     : IHostedService
 {
+    readonly SemaphoreSlim once = new(1, 1);
+    bool done;
+
+    /// <summary>Prepares the database once, whether Program asks first or the host does.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await once.WaitAsync(cancellationToken);
+        try
+        {
+            if (!done)
+            {
+                await PrepareOnceAsync(cancellationToken);
+                done = true;
+            }
+        }
+        finally
+        {
+            once.Release();
+        }
+    }
+
+    async Task PrepareOnceAsync(CancellationToken cancellationToken)
     {
         var prepared = await PrepareAsync(owner, db, migrator, options, time, cancellationToken);
         await Transactions.RunAsync(owner.DataSource, async (connection, transaction) =>
