@@ -83,14 +83,17 @@ public static class FiscusApp
         {
             builder.Logging.ClearProviders().AddJsonConsole(o => o.UseUtcTimestamp = true);
         }
+        // A failed readiness poll is logged by ReadinessLog as a change of state, not by the framework once per poll with the
+        // database's stack trace (a load balancer polls every few seconds).
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogLevel.Critical);
+        ClientResets.KeepOutOfTheErrorLog(builder.Logging);
 
         var services = builder.Services;
         services.AddFiscusCore();
         services.AddSingleton<StartupReport>();
         services.AddSingleton<Commands.NativeJson>();
-        // Also run by Program before the host starts (so a database it cannot use is one line, not a failed host's trace).
-        services.AddSingleton<DatabaseStartup>();
-        services.AddHostedService(sp => sp.GetRequiredService<DatabaseStartup>());
+        // Program runs it before the host starts (so a database it cannot use is one line, not a failed host's trace).
+        services.AddHostedService<DatabaseStartup>();
         services.AddHostedService<StartupBanner>();
         services.AddHostedService<Maintenance>();
         services.AddHostedService<Sealing.BackgroundSealer>();
@@ -122,6 +125,7 @@ public static class FiscusApp
         services.AddSignIns();
         services.AddHsts(o => o.MaxAge = TimeSpan.FromDays(365));
 
+        services.AddSingleton<ReadinessLog>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         services.AddApiDocs();
         return builder;

@@ -28,7 +28,10 @@ try
     app = builder.Build();
     _ = app.Services.GetRequiredService<Fiscus.Server.Configuration.FiscusOptions>();
     // Migrations, first-start seeding and the runtime role's grants, before anything listens.
-    await app.Services.GetRequiredService<Fiscus.Server.Startup.DatabaseStartup>().StartAsync(CancellationToken.None);
+    foreach (var startup in app.Services.GetServices<IHostedService>().OfType<Fiscus.Server.Startup.DatabaseStartup>())
+    {
+        await startup.StartAsync(CancellationToken.None);
+    }
 }
 catch (Exception e) when (Fiscus.Server.Cli.StartFailures.Describe(e) is { } failure)
 {
