@@ -36,6 +36,33 @@ public sealed class HealthAndDocsTests(FiscusFixture fiscus) : IClassFixture<Fis
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
     }
 
+    [Theory]
+    [InlineData("Host=/nonexistent;Port=1")]
+    [InlineData("Host=/nonexistent-a:1,/nonexistent-b:2;Target Session Attributes=read-write")]
+    [InlineData("Host=127.0.0.1:1,127.0.0.1:2;Target Session Attributes=primary")]
+    public async Task No_database_host_to_be_had_is_503_database_unavailable_never_500(string hosts)
+    {
+        await using var broken = fiscus.Factory.WithWebHostBuilder(b =>
+        {
+            b.UseSetting("FISCUS_DATABASE", hosts + ";Username=nobody;Database=none;Timeout=2");
+            b.ConfigureServices(s =>
+            {
+                foreach (var hosted in s.Where(d => d.ImplementationType == typeof(Startup.DatabaseStartup)).ToList())
+                {
+                    s.Remove(hosted);
+                }
+            });
+        });
+        var client = broken.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "not-checked-before-the-database");
+
+        using var response = await client.GetAsync("/api/v1/patrons");
+
+        var problem = await response.ExpectAsync(HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("database_unavailable", problem["code"]!.GetValue<string>());
+        Assert.NotNull(response.Headers.RetryAfter);
+    }
+
     [Fact]
     public async Task The_OpenAPI_document_describes_the_native_API_in_snake_case()
     {

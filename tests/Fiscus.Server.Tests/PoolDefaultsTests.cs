@@ -15,16 +15,19 @@ namespace Fiscus.Server.Tests;
 public sealed class PoolDefaultsTests(FiscusFixture fiscus) : IClassFixture<FiscusFixture>
 {
     [Theory]
-    [InlineData("Host=db;Database=fiscus", false, PoolDefaults.MaxAutoPrepare)]
-    [InlineData("Host=db;No Reset On Close=true", true, PoolDefaults.MaxAutoPrepare)]
-    [InlineData("Host=db;NoResetOnClose=false;Max Auto Prepare=0", false, 0)]
-    [InlineData("Host=db;max auto prepare=7", false, 7)]
-    [InlineData("Host=db;MAXAUTOPREPARE=3;no reset on close=true", true, 3)]
-    public void Defaults_apply_unless_the_connection_string_names_them(string connectionString, bool noReset, int maxAutoPrepare)
+    [InlineData("Host=db;Database=fiscus", false, PoolDefaults.MaxAutoPrepare, PoolDefaults.HostRecheckSeconds)]
+    [InlineData("Host=db;No Reset On Close=true", true, PoolDefaults.MaxAutoPrepare, PoolDefaults.HostRecheckSeconds)]
+    [InlineData("Host=db;NoResetOnClose=false;Max Auto Prepare=0", false, 0, PoolDefaults.HostRecheckSeconds)]
+    [InlineData("Host=db;max auto prepare=7", false, 7, PoolDefaults.HostRecheckSeconds)]
+    [InlineData("Host=db;MAXAUTOPREPARE=3;no reset on close=true", true, 3, PoolDefaults.HostRecheckSeconds)]
+    [InlineData("Host=a:5601,b:5602;Target Session Attributes=read-write", false, PoolDefaults.MaxAutoPrepare, PoolDefaults.HostRecheckSeconds)]
+    [InlineData("Host=a,b;Host Recheck Seconds=30", false, PoolDefaults.MaxAutoPrepare, 30)]
+    [InlineData("Host=a,b;hostrecheckseconds=0", false, PoolDefaults.MaxAutoPrepare, 0)]
+    public void Defaults_apply_unless_the_connection_string_names_them(string connectionString, bool noReset, int maxAutoPrepare, int hostRecheck)
     {
         var settings = new NpgsqlConnectionStringBuilder(connectionString);
         PoolDefaults.Apply(connectionString, settings);
-        Assert.Equal((noReset, maxAutoPrepare), (settings.NoResetOnClose, settings.MaxAutoPrepare));
+        Assert.Equal((noReset, maxAutoPrepare, hostRecheck), (settings.NoResetOnClose, settings.MaxAutoPrepare, settings.HostRecheckSeconds));
     }
 
     [Fact]

@@ -91,8 +91,10 @@ public static class Transactions
         PostgresException pg => pg.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
             or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.TooManyConnections,
         NpgsqlException { InnerException: System.Net.Sockets.SocketException or IOException or EndOfStreamException } => true,
+        // A multi-host connection string's pool: every host is down, or none is (yet) the read-write primary it needs.
         NpgsqlException npgsql => npgsql.Message.StartsWith("The connection pool has been exhausted", StringComparison.Ordinal) ||
-            npgsql.Message.StartsWith("No suitable host was found", StringComparison.Ordinal),
+            npgsql.Message.StartsWith("No suitable host was found", StringComparison.Ordinal) ||
+            npgsql.Message.StartsWith("Unable to connect to a suitable host", StringComparison.Ordinal),
         _ => false,
     };
 

@@ -15,7 +15,14 @@ public static class PoolDefaults
 {
     public const int MaxAutoPrepare = 100;
 
-    /// <summary>Sets it unless the operator's connection string names it (theirs wins: <c>Max Auto Prepare=0</c> for PgBouncer).</summary>
+    /// <summary>
+    /// How long a multi-host pool trusts what it learnt of a host (primary, standby, down). Npgsql's 10 s kept a promoted
+    /// standby marked "standby" for up to 10 s after a failover, every write failing meanwhile; a recheck costs one
+    /// query per host per second at most.
+    /// </summary>
+    public const int HostRecheckSeconds = 1;
+
+    /// <summary>Sets them unless the operator's connection string names them (theirs wins: <c>Max Auto Prepare=0</c> for PgBouncer).</summary>
     public static void Apply(string connectionString, NpgsqlConnectionStringBuilder settings)
     {
         // Not settings.ContainsKey: Npgsql's builder answers true for every keyword it knows, set or not, which is how this
@@ -25,6 +32,10 @@ public static class PoolDefaults
         if (!written.Contains("maxautoprepare"))
         {
             settings.MaxAutoPrepare = MaxAutoPrepare;
+        }
+        if (!written.Contains("hostrecheckseconds"))
+        {
+            settings.HostRecheckSeconds = HostRecheckSeconds;
         }
     }
 }
