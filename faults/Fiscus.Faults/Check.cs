@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Net.Http;
+using System.Text.Json;
+using Npgsql;
+
+namespace Fiscus.Faults;
+
+/// <summary>
+/// What survived the faults, from the load's log and the database: every acknowledged payment (2xx) is there exactly
+/// once, as the line it was answered with; every other one is there at most once, and its replay with the same key is
+/// truthful (the line that is there, or written now — then there exactly once); nothing was answered 500. Prints the
+/// figures and exits 1 on any breach.
+/// </summary>
+static class Check
+{
+    public static async Task<int> RunAsync(Arguments options)
+    {
+        var state = JsonSerializer.Deserialize<State>(await File.ReadAllTextAsync(options.Get("--state")))!;
+        var outcomes = new List<Outcome>();
+        foreach (var file in options.Get("--log").Split(','))
+        {
+            foreach (var line in await File.ReadAllLinesAsync(file))
+            {
+                if (line.Length > 0)
+                {
+                    outcomes.Add(JsonSerializer.Deserialize<Outcome>(line)!);
+                }
+            }
+        }
+        var payments = outcomes.Where(o => o.Kind == "payment").ToList();
+        var byKey = payments.GroupBy(o => o.Key).ToDictionary(g => g.Key, g => g.ToList());
+        await using var db = NpgsqlDataSource.Create(options.Get("--db"));
+        var failures = new List<string>();
+
+        var present = await PresentAsync(db, byKey.Keys);
+        var acknowledged = 0;
+        foreach (var (key, tries) in byKey)
+        {
+            var answered = tries.Where(t => t.Status is >= 200 and < 300).ToList();
+            present.TryGetValue(key, out var found);
+            if (found.Count > 1)
+            {
+                failures.Add($"payment {key} is there {found.Count} times");
+            }
+            if (answered.Count > 0)
+            {
+                acknowledged++;
+                if (found.Count == 0)
+                {
+                    failures.Add($"payment {key} was acknowledged ({answered[0].Status}) and is not there");
+                }
+                foreach (var answer in answered.Where(a => a.Credit != found.Credit && found.Count == 1))
+                {
+                    failures.Add($"payment {key} was answered with line {answer.Credit}, the ledger has {found.Credit}");
+                }
+            }
+        }
+        foreach (var server in payments.Where(o => o.Status >= 500 && o.Status != 503).Concat(outcomes.Where(o => o.Kind == "cashup" && o.Status >= 500 && o.Status != 503)))
+        {
+            failures.Add($"{server.Kind} {server.Key} answered {server.Status} {server.Code}");
+        }
+
+        // Every payment never acknowledged is asked again with its key: the truth, whatever happened to the first try.
+        var unanswered = byKey.Where(p => !p.Value.Any(t => t.Status is >= 200 and < 300)).ToList();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        var url = options.Get("--url");
+        var replayedKept = 0;
+        var writtenNow = 0;
+        foreach (var (key, tries) in unanswered)
+        {
+            present.TryGetValue(key, out var before);
+            var replay = await Load.PayAsync(http, url, state.Token, key, tries[0].Patron);
+            if (replay.Status != 201)
+            {
+                failures.Add($"payment {key} replayed: {replay.Status} {replay.Code}");
+                continue;
+            }
+            if (before.Count == 1)
+            {
+                replayedKept++;
+                if (replay.Credit != before.Credit)
+                {
+                    failures.Add($"payment {key} replayed as line {replay.Credit}, the ledger had {before.Credit}");
+                }
+            }
+            else
+            {
+                writtenNow++;
+            }
+        }
+        var after = await PresentAsync(db, byKey.Keys);
+        foreach (var key in byKey.Keys.Where(k => !after.TryGetValue(k, out var p) || p.Count != 1))
+        {
+            failures.Add($"payment {key} is there {(after.TryGetValue(key, out var p) ? p.Count : 0)} times after the replays");
+        }
+
+        string Count(Func<Outcome, bool> which) => payments.Count(which).ToString(CultureInfo.InvariantCulture);
+        Console.WriteLine($"  payments sent {byKey.Count} (requests {payments.Count}), acknowledged {acknowledged}; " +
+            $"503 busy {Count(o => o is { Status: 503, Code: "busy" })}, database_unavailable {Count(o => o is { Status: 503, Code: "database_unavailable" })}, " +
+            $"outcome_unknown {Count(o => o is { Status: 503, Code: "outcome_unknown" })}, no answer {Count(o => o.Status == 0)}, " +
+            $"abandoned {Count(o => o.Status == -1)}, other {Count(o => o.Status is > 0 and not (>= 200 and < 300) and not 503)}");
+        Console.WriteLine($"  unacknowledged replayed with their key: {unanswered.Count} ({replayedKept} had been kept and were answered " +
+            $"as kept, {writtenNow} had not and were written now); lost 0 of {acknowledged} acknowledged? " +
+            $"{(failures.Any(f => f.Contains("not there", StringComparison.Ordinal)) ? "NO" : "yes")}; duplicates: " +
+            $"{failures.Count(f => f.Contains("times", StringComparison.Ordinal))}");
+        var cashups = outcomes.Where(o => o.Kind == "cashup").ToList();
+        if (cashups.Count > 0)
+        {
+            Console.WriteLine($"  cash-ups: {cashups.Count(c => c.Status is >= 200 and < 300)} done, {cashups.Count(c => c.Status is < 200 or >= 300)} refused or unanswered");
+        }
+        if (options.Get("--since-ms", "") is { Length: > 0 } since)
+        {
+            var from = long.Parse(since, CultureInfo.InvariantCulture);
+            var first = payments.Where(o => o.Status is >= 200 and < 300 && o.AnsweredMs >= from).MinBy(o => o.AnsweredMs);
+            Console.WriteLine(first is null
+                ? "  recovery: no payment was acknowledged after the fault"
+                : $"  recovery: first acknowledged payment {(first.AnsweredMs - from) / 1000.0:0.0} s after the fault was repaired");
+        }
+        foreach (var failure in failures.Take(20))
+        {
+            Console.WriteLine($"  FAIL {failure}");
+        }
+        return failures.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>Payment lines by external id (each payment's key): how many, and the first's id.</summary>
+    static async Task<Dictionary<string, (int Count, long? Credit)>> PresentAsync(NpgsqlDataSource db, IEnumerable<string> keys)
+    {
+        var found = new Dictionary<string, (int, long?)>();
+        await using var command = db.CreateCommand("""
+            SELECT external_id, count(*)::int, min(account_line_id) FROM account_lines
+            WHERE credit_type_code = 'PAYMENT' AND external_id = ANY($1) GROUP BY external_id
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = keys.ToArray() });
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            found[reader.GetString(0)] = (reader.GetInt32(1), reader.GetInt64(2));
+        }
+        return found;
+    }
+}
