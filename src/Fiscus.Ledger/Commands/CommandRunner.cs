@@ -72,7 +72,8 @@ public sealed class CommandRunner(NpgsqlDataSource db, TimeProvider time, TimeSp
         CommandRequest request, Func<CommandScope, Task<Outcome<T>>> operation, Func<CommandScope, T, Task<Completion>> complete,
         CancellationToken cancellationToken)
     {
-        var attempt = new Attempt(request.Keys.Count == 0 ? Guid.NewGuid() : null);
+        // Version 7 (time-ordered): every keyless command inserts one, and random keys would scatter them over the index's pages.
+        var attempt = new Attempt(request.Keys.Count == 0 ? Guid.CreateVersion7() : null);
         try
         {
             return await RunInTransactionAsync(request, operation, complete, attempt, cancellationToken);
@@ -92,7 +93,7 @@ public sealed class CommandRunner(NpgsqlDataSource db, TimeProvider time, TimeSp
                             return attempt.Result!;
                         }
                         // Rolled back: nothing of it was kept, so it runs again, with a new marker.
-                        attempt = new Attempt(Guid.NewGuid());
+                        attempt = new Attempt(Guid.CreateVersion7());
                     }
                     // With keys, running it again is the question: the kept original answers as a replay.
                     using var bounded = Bounded(deadline, cancellationToken);
