@@ -112,6 +112,36 @@ public sealed class InDoubtCommitReviewTests(InDoubtCommitReviewTests.Fixture fi
             fiscus.Link.Up();
         }
     }
+    [Fact]
+    public async Task A_write_outside_the_command_runner_whose_commit_is_lost_does_not_promise_a_key_it_cannot_take()
+    {
+        var admin = await fiscus.AdminAsync();
+        using (await admin.GetAsync("/api/v1/clients"))
+        {
+        }
+        var name = fiscus.Unique("Doubt ");
+
+        fiscus.Link.Arm(BreakingLink.Moment.AfterCommit, "INSERT INTO api_clients", thenDown: true);
+        HttpResponseMessage response;
+        try
+        {
+            response = await admin.PostAsync("/api/v1/clients", Json.Body(new { name, scopes = new[] { "registers:read" } }));
+        }
+        finally
+        {
+            fiscus.Link.Up();
+        }
+
+        using (response)
+        {
+            // Kept (its secret never shown), and this endpoint takes no Idempotency-Key: the answer must not send the caller to one.
+            var problem = await response.ExpectAsync(HttpStatusCode.ServiceUnavailable);
+            Assert.Equal("outcome_unknown", problem["code"]!.GetValue<string>());
+            Assert.DoesNotContain("Idempotency-Key", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+        Assert.Equal(1, await fiscus.ScalarAsync<long>("SELECT count(*) FROM api_clients WHERE name = @name", new { name }));
+    }
+
     /// <summary>
     /// Finding (not fixed here): the lost transaction of a partition stays open on its backend, idle in transaction, until the
     /// server's TCP keepalive gives up on the dead peer (Linux: about 2 h 11 min). Meanwhile it holds the patron's account row:
