@@ -72,7 +72,8 @@ public sealed class CommandRunner(NpgsqlDataSource db, TimeProvider time, TimeSp
         CommandRequest request, Func<CommandScope, Task<Outcome<T>>> operation, Func<CommandScope, T, Task<Completion>> complete,
         CancellationToken cancellationToken)
     {
-        var attempt = new Attempt(request.Keys.Count == 0 ? Guid.NewGuid() : null);
+        // Version 7 (time-ordered): every keyless command inserts one, and random keys would scatter them over the index's pages.
+        var attempt = new Attempt(request.Keys.Count == 0 ? Guid.CreateVersion7() : null);
         try
         {
             return await RunInTransactionAsync(request, operation, complete, attempt, cancellationToken);
@@ -92,14 +93,13 @@ public sealed class CommandRunner(NpgsqlDataSource db, TimeProvider time, TimeSp
                             return attempt.Result!;
                         }
                         // Rolled back: nothing of it was kept, so it runs again, with a new marker.
-                        attempt = new Attempt(Guid.NewGuid());
+                        attempt = new Attempt(Guid.CreateVersion7());
                     }
                     // With keys, running it again is the question: the kept original answers as a replay.
                     using var bounded = Bounded(deadline, cancellationToken);
                     return await RunInTransactionAsync(request, operation, complete, attempt, bounded.Token);
                 }
-                catch (Exception e) when (!cancellationToken.IsCancellationRequested &&
-                    (e is CommitOutcomeUnknownException or OperationCanceledException or TimeoutException || Transactions.IsDatabaseUnavailable(e)))
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested && CannotAskNow(e))
                 {
                     if (DateTimeOffset.UtcNow >= deadline)
                     {
@@ -111,6 +111,23 @@ public sealed class CommandRunner(NpgsqlDataSource db, TimeProvider time, TimeSp
             }
         }
     }
+
+    /// <summary>
+    /// The database could not answer the question this time; nothing the question itself wrote was kept (its claim, or the
+    /// run again, did not commit), so asking again is safe. Beyond a database that is away: a claim that waited on the lost
+    /// transaction (still open on a partitioned backend) longer than a statement may run — Npgsql's Command Timeout, the
+    /// role's statement_timeout or lock_timeout — or a host that does not answer the connect (a blackholed old primary),
+    /// or a standby that is not promoted yet. Any of these is "not known yet", never a fault of ours to answer as a 500.
+    /// </summary>
+    static bool CannotAskNow(Exception e) =>
+        e is CommitOutcomeUnknownException or OperationCanceledException or TimeoutException || Transactions.IsDatabaseUnavailable(e) ||
+        e is PostgresException
+        {
+            SqlState: PostgresErrorCodes.QueryCanceled or PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.ReadOnlySqlTransaction
+                or "25P03", // idle_in_transaction_session_timeout
+        } ||
+        e is PostgresException { InvariantSeverity: "FATAL" or "PANIC" } ||
+        e is NpgsqlException and not PostgresException;
 
     /// <summary>What one run of a command left: its marker (a command without keys) and, once done, its answer.</summary>
     sealed class Attempt(Guid? marker)

@@ -163,6 +163,12 @@ public static class ErrorResponses
             text += " `outcome_unknown`: the database stopped answering during the commit, so the request may have been recorded: " +
                 "send it again with the same Idempotency-Key (or external_id) to learn its outcome.";
         }
+        else if (facts.Writes)
+        {
+            codes.Add("outcome_unknown");
+            text += " `outcome_unknown`: the database stopped answering during the commit, so the change may have been made: look " +
+                "before sending it again.";
+        }
         return $"{text} `code`: {List(codes)}.";
     }
 

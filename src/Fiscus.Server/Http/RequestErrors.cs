@@ -90,16 +90,25 @@ public sealed partial class RequestErrors(ILogger<RequestErrors> logger) : IExce
             (503, "busy", "The ledger is busy with conflicting writes; nothing was recorded, send the request again.", null),
         // The connection broke during COMMIT and the command runner could not find out, within its window, whether the write
         // was kept (or the write was not a command the runner can ask about): a retry must carry the same key.
-        CommitOutcomeUnknownException =>
+        CommitOutcomeUnknownException when context is null || IsCommand(context) =>
             (503, "outcome_unknown", "The ledger database stopped answering while this request was being committed; it may or may not " +
                 "have been recorded. Send the same request again with the same Idempotency-Key (or external_id) to get its outcome; " +
                 "without one, look before writing it again.", null),
+        // Any other write commits through Transactions too (a client, a user, a PIN, a payment method), but takes no key to ask with.
+        CommitOutcomeUnknownException =>
+            (503, "outcome_unknown", "The database stopped answering while this change was being committed; it may or may not have " +
+                "been made. Look before sending it again.", null),
         // The database cannot be reached or the connection pool is exhausted: the service, not the request, is at fault.
         // Nothing was committed (a break during COMMIT is the arm above).
         _ when Transactions.IsDatabaseUnavailable(exception) =>
             (503, "database_unavailable", "The ledger database is not answering; nothing was recorded. Try again shortly (with the same Idempotency-Key).", null),
         _ => (500, "internal_error", "Something went wrong on our side. The error is logged; quote the trace id when reporting it.", null),
     };
+
+    /// <summary>The endpoint runs through the command runner (its handler takes the command call), as the API document says.</summary>
+    static bool IsCommand(HttpContext context) =>
+        context.GetEndpoint()?.Metadata.OfType<System.Reflection.MethodInfo>()
+            .Any(m => m.GetParameters().Any(p => p.ParameterType == typeof(Commands.CommandCall))) == true;
 
     static (int, string, string, string?) DescribeJson(JsonException json, HttpContext? context)
     {

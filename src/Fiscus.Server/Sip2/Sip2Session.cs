@@ -47,6 +47,14 @@ public sealed partial class Sip2Session(Sip2Services services, string remoteAddr
                 _ => Unsupported(message),
             };
         }
+        catch (Ledger.Database.CommitOutcomeUnknownException e) when (message.Command == "37")
+        {
+            // The payment's COMMIT lost its answer and the database could not be asked in time: it may have been kept. SIP2 has
+            // no "unknown", and a 38 Y for money nobody saw kept would be a lie; but "try again" sent patrons to pay twice.
+            services.Logger.LogError(e, "SIP2 fee paid from {Login} at {Remote} (BK {TransactionId}) may or may not have been recorded: the " +
+                "database stopped answering during its commit; check the patron's account", login?.Login, remoteAddress, message["BK"]);
+            return FeePaidRefused(message, OutcomeUnknown);
+        }
         catch (Npgsql.NpgsqlException e)
         {
             // The database is unreachable or stopped answering: the kiosk gets its command's negative answer and may retry.
@@ -125,6 +133,9 @@ public sealed partial class Sip2Session(Sip2Services services, string remoteAddr
     const string NotLoggedIn = "This kiosk is not logged in (93).";
 
     const string LoginNoLongerValid = "This kiosk's login is no longer valid: log in again.";
+
+    /// <summary>A Fee Paid whose outcome is not known (<see cref="Ledger.Database.CommitOutcomeUnknownException"/>).</summary>
+    const string OutcomeUnknown = "The payment may have been recorded, but this could not be confirmed: do not pay again; ask staff to check the account.";
 
     /// <summary>
     /// The login as it stands now, for a connection signed in earlier (kiosks keep theirs open for days): a login disabled since

@@ -51,7 +51,11 @@ public sealed class BreakingLink : IAsyncDisposable
     }.ConnectionString;
 
     /// <summary>Breaks the next transaction whose SQL mentions <paramref name="marker"/> at <paramref name="when"/>; then, if asked, goes <see cref="Down"/>.</summary>
-    public void Arm(Moment when, string marker, bool thenDown = false) => Volatile.Write(ref armed, new Arming(when, marker, thenDown));
+    /// <param name="halfOpen">Close only the server-under-test's side: PostgreSQL's side stays open and silent, as after a network
+    /// partition or a host that died without closing its sockets. Before the COMMIT, its backend then stays idle in transaction,
+    /// holding its locks, until <see cref="Down"/> (or PostgreSQL's own timeouts) ends it.</param>
+    public void Arm(Moment when, string marker, bool thenDown = false, bool halfOpen = false) =>
+        Volatile.Write(ref armed, new Arming(when, marker, thenDown, halfOpen));
 
     /// <summary>Cuts every open connection and refuses new ones until <see cref="Up"/>.</summary>
     public void Down()
@@ -131,7 +135,7 @@ public sealed class BreakingLink : IAsyncDisposable
                     }
                     if (relay.Marked && arming.When == Moment.BeforeCommit && IsCommit(text) && Disarm(arming))
                     {
-                        Break(relay, arming.ThenDown);
+                        Break(relay, arming);
                         return;
                     }
                 }
@@ -151,7 +155,7 @@ public sealed class BreakingLink : IAsyncDisposable
             if (type == (byte)'C' && relay.Marked && Encoding.ASCII.GetString(body).StartsWith("COMMIT\0", StringComparison.Ordinal) &&
                 Volatile.Read(ref armed) is { When: Moment.AfterCommit } arming && Disarm(arming))
             {
-                Break(relay, arming.ThenDown);
+                Break(relay, arming);
                 return;
             }
             if (type == (byte)'Z' && body.Length == 1 && body[0] == (byte)'I')
@@ -168,14 +172,21 @@ public sealed class BreakingLink : IAsyncDisposable
     /// <summary>Takes <paramref name="arming"/> for this connection, unless another connection took it first.</summary>
     bool Disarm(Arming arming) => Interlocked.CompareExchange(ref armed, null, arming) == arming;
 
-    void Break(Relay relay, bool thenDown)
+    void Break(Relay relay, Arming arming)
     {
         Interlocked.Increment(ref breaks);
-        if (thenDown)
+        if (arming.ThenDown)
         {
             Down();
         }
-        relay.Close();
+        if (arming.HalfOpen)
+        {
+            relay.Client.Close();
+        }
+        else
+        {
+            relay.Close();
+        }
     }
 
     static async Task<int> ReadInt32Async(Socket socket) => BinaryPrimitives.ReadInt32BigEndian(await ReadExactlyAsync(socket, 4));
@@ -214,7 +225,7 @@ public sealed class BreakingLink : IAsyncDisposable
         stopping.Dispose();
     }
 
-    sealed record Arming(Moment When, string Marker, bool ThenDown);
+    sealed record Arming(Moment When, string Marker, bool ThenDown, bool HalfOpen);
 
     sealed class Relay(Socket client, Socket server)
     {
