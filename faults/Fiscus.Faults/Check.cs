@@ -66,28 +66,32 @@ static class Check
         var url = options.Get("--url");
         var replayedKept = 0;
         var writtenNow = 0;
-        foreach (var (key, tries) in unanswered)
+        var gate = new object();
+        await Parallel.ForEachAsync(unanswered, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (pair, _) =>
         {
+            var (key, tries) = pair;
             present.TryGetValue(key, out var before);
             var replay = await Load.PayAsync(http, url, state.Token, key, tries[0].Patron);
-            if (replay.Status != 201)
+            lock (gate)
             {
-                failures.Add($"payment {key} replayed: {replay.Status} {replay.Code}");
-                continue;
-            }
-            if (before.Count == 1)
-            {
-                replayedKept++;
-                if (replay.Credit != before.Credit)
+                if (replay.Status != 201)
                 {
-                    failures.Add($"payment {key} replayed as line {replay.Credit}, the ledger had {before.Credit}");
+                    failures.Add($"payment {key} replayed: {replay.Status} {replay.Code}");
+                }
+                else if (before.Count == 1)
+                {
+                    replayedKept++;
+                    if (replay.Credit != before.Credit)
+                    {
+                        failures.Add($"payment {key} replayed as line {replay.Credit}, the ledger had {before.Credit}");
+                    }
+                }
+                else
+                {
+                    writtenNow++;
                 }
             }
-            else
-            {
-                writtenNow++;
-            }
-        }
+        });
         var after = await PresentAsync(db, byKey.Keys);
         foreach (var key in byKey.Keys.Where(k => !after.TryGetValue(k, out var p) || p.Count != 1))
         {

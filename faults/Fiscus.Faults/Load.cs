@@ -50,8 +50,18 @@ static class Load
                 var patron = state.Patrons[random.Next(state.Patrons.Length)];
                 var targets = race ? urls : [urls[random.Next(urls.Length)]];
                 var giveUp = abandon > 0 && random.Next(100) < abandon ? TimeSpan.FromMilliseconds(random.Next(1, 30)) : (TimeSpan?)null;
-                await Task.WhenAll(targets.Select(async url => await WriteAsync(await PayAsync(http, url, state.Token, key, patron, giveUp))));
-                if (targets.Length == 1 && random.Next(10) == 0)
+                var answers = await Task.WhenAll(targets.Select(async url =>
+                {
+                    var outcome = await PayAsync(http, url, state.Token, key, patron, giveUp);
+                    await WriteAsync(outcome);
+                    return outcome;
+                }));
+                // A real client waits before trying again when nobody answers or the service says so.
+                if (answers.Any(a => a.Status is 0 or 503))
+                {
+                    await Task.Delay(random.Next(200, 400));
+                }
+                else if (targets.Length == 1 && random.Next(10) == 0)
                 {
                     await Task.Delay(random.Next(1, 20));
                 }

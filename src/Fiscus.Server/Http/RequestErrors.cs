@@ -39,7 +39,9 @@ public sealed partial class RequestErrors(ILogger<RequestErrors> logger) : IExce
         if (status == 503)
         {
             httpContext.Response.Headers.RetryAfter = "1";
-            logger.LogWarning(exception, "Busy or unavailable on {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
+            // The database's state, not a fault of ours: one line without a stack trace (a failover answers hundreds of these).
+            logger.LogWarning("Busy or unavailable on {Method} {Path}: {Code} ({Reason})", httpContext.Request.Method, httpContext.Request.Path,
+                code, Reasons(exception));
         }
         else if (status >= 500)
         {
@@ -48,6 +50,17 @@ public sealed partial class RequestErrors(ILogger<RequestErrors> logger) : IExce
         var errors = field is null ? null : new Dictionary<string, string[]> { [field] = [message] };
         await ErrorShapes.For(httpContext).WriteAsync(httpContext, status, code, message, errors);
         return true;
+    }
+
+    /// <summary>The exception's message and its causes', in one line.</summary>
+    static string Reasons(Exception exception)
+    {
+        var reasons = new List<string>();
+        for (var e = exception; e is not null && reasons.Count < 4; e = e.InnerException)
+        {
+            reasons.Add(e.Message.TrimEnd('.'));
+        }
+        return string.Join(": ", reasons.Distinct());
     }
 
     /// <summary>Koha's OpenAPI validation body, <c>errors: [{path, message}]</c> and <c>status</c>, as problem+json.</summary>
