@@ -3,6 +3,8 @@ using System.Text.RegularExpressions;
 using Fiscus.Ledger.Database;
 using Fiscus.Server.Http;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Fiscus.Server.Tests;
@@ -17,6 +19,30 @@ public sealed class MetricsOffTests(FiscusFixture fiscus) : IClassFixture<Fiscus
         Assert.Equal(HttpStatusCode.NotFound, anonymous.StatusCode);
         using var admin = await (await fiscus.AdminAsync()).GetAsync("/metrics");
         Assert.Equal("not_found", (await admin.ExpectAsync(HttpStatusCode.NotFound))["code"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task An_OTLP_endpoint_alone_pushes_without_serving_metrics()
+    {
+        // Nothing listens there: the exporter's failed pushes must neither stop the start nor serve /metrics.
+        await using var factory = new FiscusFactory(fiscus.Factory.Database,
+            new Dictionary<string, string?> { ["FISCUS_OTLP_ENDPOINT"] = "http://127.0.0.1:9" });
+        Assert.NotNull(factory.Services.GetService<OpenTelemetry.Metrics.MeterProvider>());
+        using var scraped = await factory.CreateClient().GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.NotFound, scraped.StatusCode);
+        Assert.Null(fiscus.Factory.Services.GetService<OpenTelemetry.Metrics.MeterProvider>());
+    }
+
+    [Theory]
+    [InlineData("collector:4317")]
+    [InlineData("ftp://collector:4317")]
+    [InlineData("not an address")]
+    public void An_OTLP_endpoint_that_is_no_http_address_is_a_setting_error(string endpoint)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["FISCUS_OTLP_ENDPOINT"] = endpoint }).Build();
+        var error = Assert.Throws<Fiscus.Server.Configuration.ConfigurationException>(
+            () => { _ = Fiscus.Server.Configuration.FiscusOptions.MetricsSettings(configuration); });
+        Assert.StartsWith("FISCUS_OTLP_ENDPOINT must be", error.Message, StringComparison.Ordinal);
     }
 }
 
