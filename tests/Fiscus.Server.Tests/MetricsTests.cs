@@ -33,6 +33,42 @@ public sealed class MetricsOffTests(FiscusFixture fiscus) : IClassFixture<Fiscus
         Assert.Null(fiscus.Factory.Services.GetService<OpenTelemetry.Metrics.MeterProvider>());
     }
 
+    [Fact]
+    public async Task FISCUS_OTLP_ENDPOINT_pushes_the_Fiscus_metrics_to_a_collector()
+    {
+        // A stand-in collector: OTLP over HTTP (the exporter's protocol is OpenTelemetry's own setting), taking the first push.
+        using var collector = new System.Net.HttpListener();
+        var port = FreePort();
+        collector.Prefixes.Add($"http://127.0.0.1:{port}/");
+        collector.Start();
+        await using var factory = new FiscusFactory(fiscus.Factory.Database, new Dictionary<string, string?>
+        {
+            ["FISCUS_OTLP_ENDPOINT"] = $"http://127.0.0.1:{port}/v1/metrics",
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "200",
+        });
+        _ = factory.Services;
+
+        var push = await collector.GetContextAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        using var body = new MemoryStream();
+        await push.Request.InputStream.CopyToAsync(body);
+        push.Response.StatusCode = 200;
+        push.Response.Close();
+
+        Assert.Equal("POST", push.Request.HttpMethod);
+        Assert.Equal("/v1/metrics", push.Request.Url!.AbsolutePath);
+        Assert.Equal("application/x-protobuf", push.Request.ContentType);
+        // The protobuf carries the instruments' names as text.
+        Assert.Contains("fiscus.schema.version", System.Text.Encoding.UTF8.GetString(body.ToArray()), StringComparison.Ordinal);
+    }
+
+    static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
     [Theory]
     [InlineData("collector:4317")]
     [InlineData("ftp://collector:4317")]
