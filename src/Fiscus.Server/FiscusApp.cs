@@ -14,6 +14,7 @@ using Fiscus.Server.Health;
 using Fiscus.Server.Installation;
 using Fiscus.Server.Http;
 using Fiscus.Server.Libraries;
+using Fiscus.Server.Metrics;
 using Fiscus.Server.Patrons;
 using Fiscus.Server.ReferenceTypes;
 using Fiscus.Server.Reports;
@@ -128,6 +129,7 @@ public static class FiscusApp
         services.AddSingleton<ReadinessLog>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         services.AddApiDocs();
+        builder.AddFiscusMetrics();
         return builder;
     }
 
@@ -173,6 +175,7 @@ public static class FiscusApp
         app.MapClients();
         app.MapSipLogins();
         app.MapAudit();
+        app.MapMetrics();
         app.MapStaffApp();
         return app;
     }

@@ -15,7 +15,8 @@ namespace Fiscus.Server.Tests;
 /// authorization and the binding and stop at validation (400) or a record's state; a request a bound client must be
 /// refused carries a valid body, so nothing but the binding can stop it.
 /// </summary>
-public sealed class AuthorizationMatrixTests(FiscusFixture fiscus) : IClassFixture<FiscusFixture>
+/// <remarks>The server serves its metrics (FISCUS_METRICS=true), so <c>/metrics</c> is in the matrix too.</remarks>
+public sealed class AuthorizationMatrixTests(MetricsFixture fiscus) : IClassFixture<MetricsFixture>
 {
     /// <summary>How an endpoint treats a client bound to a register or a library.</summary>
     public enum Access
@@ -179,6 +180,9 @@ public sealed class AuthorizationMatrixTests(FiscusFixture fiscus) : IClassFixtu
 
         // One log of every library and of the installation's users and clients: no binding could confine it.
         new("GET", "/api/v1/audit", "audit:read", "manager", Access.InstallationWide),
+
+        // The whole installation's figures: no binding could confine them.
+        new("GET", "/metrics", "metrics:read", "admin", Access.InstallationWide),
     ];
 
     public static TheoryData<Row> Endpoints => new(Rows);
@@ -190,6 +194,7 @@ public sealed class AuthorizationMatrixTests(FiscusFixture fiscus) : IClassFixtu
     [
         "accounts:read", "accounts:write", "payments:write", "sales:write", "registers:read", "reference:read", "patrons:write",
         "refunds:write", "cashups:write", "reports:read", "reference:write", "registers:write", "libraries:write", "audit:read",
+        "metrics:read",
     ];
 
     /// <summary>The resources a caller's placeholders stand for.</summary>

@@ -12,7 +12,7 @@ public sealed class ScopesTests(FiscusFixture fiscus) : IClassFixture<FiscusFixt
 
         var scopes = (await response.ExpectAsync(HttpStatusCode.OK)).AsArray().Select(s => s!.AsObject()).ToList();
         Assert.Equal(["scope", "allows", "roles", "staff_only", "installation_wide"], scopes[0].Select(p => p.Key));
-        Assert.Equal(17, scopes.Count);
+        Assert.Equal(18, scopes.Count);
         JsonObject Scope(string name) => scopes.Single(s => s["scope"]!.GetValue<string>() == name);
         Assert.Equal(["cashier", "manager", "admin"], Scope("sales:write")["roles"]!.AsArray().Select(r => r!.GetValue<string>()));
         Assert.Equal(["manager", "admin"], Scope("reference:write")["roles"]!.AsArray().Select(r => r!.GetValue<string>()));
@@ -20,7 +20,8 @@ public sealed class ScopesTests(FiscusFixture fiscus) : IClassFixture<FiscusFixt
         Assert.Equal(["clients:write", "shifts:write", "users:write"],
             scopes.Where(s => s["staff_only"]!.GetValue<bool>()).Select(s => s["scope"]!.GetValue<string>()).Order(StringComparer.Ordinal));
         Assert.Equal(["manager", "admin"], Scope("audit:read")["roles"]!.AsArray().Select(r => r!.GetValue<string>()));
-        Assert.Equal(["audit:read", "libraries:write", "reference:write", "registers:write"],
+        Assert.Equal(["admin"], Scope("metrics:read")["roles"]!.AsArray().Select(r => r!.GetValue<string>()));
+        Assert.Equal(["audit:read", "libraries:write", "metrics:read", "reference:write", "registers:write"],
             scopes.Where(s => s["installation_wide"]!.GetValue<bool>()).Select(s => s["scope"]!.GetValue<string>()).Order(StringComparer.Ordinal));
         Assert.All(scopes, s => Assert.False(string.IsNullOrWhiteSpace(s["allows"]!.GetValue<string>())));
     }

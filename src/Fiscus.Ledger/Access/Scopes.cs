@@ -27,6 +27,7 @@ public static class Scopes
     public const string UsersWrite = "users:write";
     public const string ClientsWrite = "clients:write";
     public const string AuditRead = "audit:read";
+    public const string MetricsRead = "metrics:read";
 
     /// <summary>Each scope and what it allows, in the order the README documents them.</summary>
     public static readonly IReadOnlyList<(string Scope, string Allows)> Catalogue =
@@ -48,6 +49,7 @@ public static class Scopes
         (UsersWrite, "manage staff users"),
         (ClientsWrite, "manage API clients"),
         (AuditRead, "read the audit log: who did what and when (voids, refunds, write-offs, cash-ups, sign-ins, setup changes)"),
+        (MetricsRead, "scrape the operational metrics at /metrics (when FISCUS_METRICS is on): request rates, payments and sales, errors, the pool"),
     ];
 
     public static readonly FrozenSet<string> All = Catalogue.Select(c => c.Scope).ToFrozenSet(StringComparer.Ordinal);
@@ -67,13 +69,18 @@ public static class Scopes
 
     /// <summary>
     /// Scopes over what every library shares: changing reference data, libraries and registers, or reading the audit
-    /// log (one log of every library's acts and of the installation's users and clients, not divisible by library). A
-    /// client bound to a register or a library cannot use them: its binding could not confine what it changed or read.
+    /// log (one log of every library's acts and of the installation's users and clients, not divisible by library) or the
+    /// metrics (the whole installation's figures). A client bound to a register or a library cannot use them: its binding
+    /// could not confine what it changed or read.
     /// </summary>
     public static readonly FrozenSet<string> InstallationWide =
-        new[] { ReferenceWrite, LibrariesWrite, RegistersWrite, AuditRead }.ToFrozenSet(StringComparer.Ordinal);
+        new[] { ReferenceWrite, LibrariesWrite, RegistersWrite, AuditRead, MetricsRead }.ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>What holding an installation-wide scope does, for the refusals of a bound client: "change what reference:write manages".</summary>
-    public static string InstallationWideAct(string scope) =>
-        scope == AuditRead ? "read the audit log" : $"change what {scope} manages";
+    public static string InstallationWideAct(string scope) => scope switch
+    {
+        AuditRead => "read the audit log",
+        MetricsRead => "read the installation's metrics",
+        _ => $"change what {scope} manages",
+    };
 }

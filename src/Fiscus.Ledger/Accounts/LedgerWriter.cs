@@ -82,6 +82,7 @@ public sealed class LedgerWriter(
             transaction, cancellationToken: cancellationToken), (line, offset) => (line, offset), splitOn: "account_offset_id");
         var (written, create) = rows.Single();
         offsets.Add(create);
+        Telemetry.CommandTally.Note(written);
         return written;
     }
 
@@ -188,6 +189,7 @@ public sealed class LedgerWriter(
         }
         offsets.AddRange(rows.Select(r => r.Offset).DistinctBy(o => o.AccountOffsetId).OrderBy(o => o.AccountOffsetId));
         var lines = rows.Select(r => r.Line).DistinctBy(l => l.AccountLineId).OrderBy(l => l.AccountLineId).ToList();
+        Telemetry.CommandTally.Note(lines[^1]);
         return (lines.Take(debits.Count).ToList(), lines[^1], balance);
     }
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Dapper;
 using Fiscus.Ledger.Audit;
 using Fiscus.Ledger.Database;
+using Fiscus.Ledger.Telemetry;
 using Npgsql;
 
 namespace Fiscus.Ledger.Commands;
@@ -46,6 +47,23 @@ public sealed class CommandRunner(NpgsqlDataSource db, TimeProvider time, TimeSp
         CommandRequest request, Func<CommandScope, Task<Outcome<T>>> operation, Func<CommandScope, T, Task<Completion>> complete,
         CancellationToken cancellationToken)
     {
+        var tallies = new Tallies();
+        var result = await RunCountedAsync(request, operation, complete, tallies, cancellationToken);
+        // Counted once the command is over: a fresh answer is a commit (the last attempt's tally is the one kept).
+        CommandMetrics.Record(request.Actor.Ledger.Interface, result, tallies.Last);
+        return result;
+    }
+
+    /// <summary>The tally of each attempt's money as it starts; the last one is the attempt that committed.</summary>
+    sealed class Tallies
+    {
+        public CommandTally? Last { get; set; }
+    }
+
+    async Task<CommandResult> RunCountedAsync<T>(
+        CommandRequest request, Func<CommandScope, Task<Outcome<T>>> operation, Func<CommandScope, T, Task<Completion>> complete,
+        Tallies tallies, CancellationToken cancellationToken)
+    {
         if (request.Keys.Count > 0 && (request.Fingerprint.Length == 0 || request.Actor.Ledger is { UserId: null, ApiClientId: null }))
         {
             // Keys without a fingerprint would replay any request sent with them; keys without a principal would be shared.
@@ -58,7 +76,7 @@ public sealed class CommandRunner(NpgsqlDataSource db, TimeProvider time, TimeSp
         }
         try
         {
-            return await RunOrResolveAsync(request, operation, complete, cancellationToken);
+            return await RunOrResolveAsync(request, operation, complete, tallies, cancellationToken);
         }
         catch (PostgresException e) when (LedgerRefusals.Describe(e) is { } refused)
         {
@@ -70,13 +88,13 @@ public sealed class CommandRunner(NpgsqlDataSource db, TimeProvider time, TimeSp
 
     async Task<CommandResult> RunOrResolveAsync<T>(
         CommandRequest request, Func<CommandScope, Task<Outcome<T>>> operation, Func<CommandScope, T, Task<Completion>> complete,
-        CancellationToken cancellationToken)
+        Tallies tallies, CancellationToken cancellationToken)
     {
         // Version 7 (time-ordered): every keyless command inserts one, and random keys would scatter them over the index's pages.
         var attempt = new Attempt(request.Keys.Count == 0 ? Guid.CreateVersion7() : null);
         try
         {
-            return await RunInTransactionAsync(request, operation, complete, attempt, cancellationToken);
+            return await RunInTransactionAsync(request, operation, complete, attempt, tallies, cancellationToken);
         }
         catch (CommitOutcomeUnknownException doubt)
         {
@@ -97,7 +115,7 @@ public sealed class CommandRunner(NpgsqlDataSource db, TimeProvider time, TimeSp
                     }
                     // With keys, running it again is the question: the kept original answers as a replay.
                     using var bounded = Bounded(deadline, cancellationToken);
-                    return await RunInTransactionAsync(request, operation, complete, attempt, bounded.Token);
+                    return await RunInTransactionAsync(request, operation, complete, attempt, tallies, bounded.Token);
                 }
                 catch (Exception e) when (!cancellationToken.IsCancellationRequested && CannotAskNow(e))
                 {
@@ -163,9 +181,10 @@ public sealed class CommandRunner(NpgsqlDataSource db, TimeProvider time, TimeSp
 
     Task<CommandResult> RunInTransactionAsync<T>(
         CommandRequest request, Func<CommandScope, Task<Outcome<T>>> operation, Func<CommandScope, T, Task<Completion>> complete,
-        Attempt attempt, CancellationToken cancellationToken) =>
+        Attempt attempt, Tallies tallies, CancellationToken cancellationToken) =>
         Transactions.RunAsync(db, async (connection, transaction) =>
         {
+            tallies.Last = CommandTally.Begin();
             var now = time.GetUtcNow();
             var claimed = new List<long>();
             // Sorted, so two requests sharing keys claim them in the same order and cannot deadlock.

@@ -6,7 +6,7 @@ namespace Fiscus.Server.Auth;
 /// <summary>
 /// The role ladder: a cashier takes payments and sales and reads accounts and registers; a manager adds
 /// cash-up, voids and refunds, reports, reference data and the audit log (to see what their staff did); an admin
-/// adds users, clients, libraries and registers.
+/// adds users, clients, libraries and registers, and the metrics.
 /// </summary>
 public static class Roles
 {
@@ -31,7 +31,7 @@ public static class Roles
     static readonly string[] AdminScopes =
     [
         .. ManagerScopes,
-        Scopes.RegistersWrite, Scopes.LibrariesWrite, Scopes.UsersWrite, Scopes.ClientsWrite,
+        Scopes.RegistersWrite, Scopes.LibrariesWrite, Scopes.UsersWrite, Scopes.ClientsWrite, Scopes.MetricsRead,
     ];
 
     static readonly FrozenDictionary<string, FrozenSet<string>> ScopesByRole = new Dictionary<string, FrozenSet<string>>

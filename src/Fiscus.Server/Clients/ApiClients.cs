@@ -214,9 +214,12 @@ public sealed class ApiClients(NpgsqlDataSource dataSource, TimeProvider time, C
         {
             foreach (var scope in spec.Scopes?.Where(Scopes.InstallationWide.Contains) ?? [])
             {
-                validation.Add("scopes", scope == Scopes.AuditRead
-                    ? $"'{scope}' reads the audit log of every library, so a client bound to a register or a library cannot hold it"
-                    : $"'{scope}' changes what every library shares, so a client bound to a register or a library cannot hold it");
+                validation.Add("scopes", scope switch
+                {
+                    Scopes.AuditRead => $"'{scope}' reads the audit log of every library, so a client bound to a register or a library cannot hold it",
+                    Scopes.MetricsRead => $"'{scope}' reads every library's metrics, so a client bound to a register or a library cannot hold it",
+                    _ => $"'{scope}' changes what every library shares, so a client bound to a register or a library cannot hold it",
+                });
             }
         }
         return validation.IsValid ? null : validation.ToFailure();

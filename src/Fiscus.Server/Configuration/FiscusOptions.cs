@@ -77,6 +77,24 @@ public sealed class FiscusOptions
     /// </summary>
     public int CommitResolveSeconds { get; init; } = (int)Ledger.Commands.CommandRunner.DefaultResolveFor.TotalSeconds;
 
+    /// <summary>FISCUS_METRICS: serve <c>GET /metrics</c> (Prometheus text, <c>metrics:read</c>), default false.</summary>
+    public bool Metrics { get; init; }
+
+    /// <summary>FISCUS_OTLP_ENDPOINT: an OpenTelemetry collector to push the same metrics to (OTLP over gRPC); unset, nothing is pushed.</summary>
+    public Uri? OtlpEndpoint { get; init; }
+
+    /// <summary>FISCUS_METRICS and FISCUS_OTLP_ENDPOINT, read on their own: the host needs them before its services exist.</summary>
+    public static (bool Metrics, Uri? OtlpEndpoint) MetricsSettings(IConfiguration configuration)
+    {
+        Uri? otlp = null;
+        if (NullIfEmpty(configuration["FISCUS_OTLP_ENDPOINT"]) is { } endpoint &&
+            (!Uri.TryCreate(endpoint.Trim(), UriKind.Absolute, out otlp) || otlp.Scheme is not ("http" or "https")))
+        {
+            throw new ConfigurationException($"FISCUS_OTLP_ENDPOINT must be an http:// or https:// address (e.g. http://collector:4317), not '{endpoint}'.");
+        }
+        return (Bool(configuration, "FISCUS_METRICS", false), otlp);
+    }
+
     public static FiscusOptions FromConfiguration(IConfiguration configuration)
     {
         var database = configuration["FISCUS_DATABASE"];
@@ -97,9 +115,12 @@ public sealed class FiscusOptions
         {
             throw new ConfigurationException($"FISCUS_CURRENCY '{currencyCode}' is not an ISO 4217 currency code.");
         }
+        var (metrics, otlpEndpoint) = MetricsSettings(configuration);
         return new FiscusOptions
         {
             Database = database,
+            Metrics = metrics,
+            OtlpEndpoint = otlpEndpoint,
             MigrationDatabase = NullIfEmpty(configuration["FISCUS_MIGRATION_DATABASE"]),
             Currency = currency,
             AdminPassword = NullIfEmpty(configuration["FISCUS_ADMIN_PASSWORD"]),

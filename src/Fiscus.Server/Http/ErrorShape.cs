@@ -21,7 +21,17 @@ public static class ErrorShapes
     public static IErrorShape For(HttpContext context)
     {
         var endpoint = context.GetEndpoint() ?? context.Features.Get<IExceptionHandlerFeature>()?.Endpoint;
-        return endpoint?.Metadata.GetMetadata<IErrorShape>() ?? ProblemShape.Instance;
+        return new Counted(endpoint?.Metadata.GetMetadata<IErrorShape>() ?? ProblemShape.Instance);
+    }
+
+    /// <summary>Every error written in a shape is counted by its code (the metrics' 4xx and 503 counters).</summary>
+    sealed class Counted(IErrorShape shape) : IErrorShape
+    {
+        public Task WriteAsync(HttpContext context, int status, string code, string message, IReadOnlyDictionary<string, string[]>? errors)
+        {
+            Metrics.ErrorMetrics.Record(status, code);
+            return shape.WriteAsync(context, status, code, message, errors);
+        }
     }
 
     public static TBuilder WithErrorShape<TBuilder>(this TBuilder builder, IErrorShape shape) where TBuilder : IEndpointConventionBuilder =>

@@ -24,6 +24,7 @@ public sealed partial class RequestErrors(ILogger<RequestErrors> logger) : IExce
         if (exception is KohaUnknownQueryParametersException unknown)
         {
             // Koha's body for it is a bare array (no room for a code): the parameter is named in each path.
+            Metrics.ErrorMetrics.Record(StatusCodes.Status400BadRequest, "unknown_query_parameter");
             httpContext.Response.StatusCode = StatusCodes.Status400BadRequest;
             await httpContext.Response.WriteAsJsonAsync(
                 unknown.Errors.Select(error => new { path = error.Path, message = error.Message }),
@@ -66,6 +67,7 @@ public sealed partial class RequestErrors(ILogger<RequestErrors> logger) : IExce
     /// <summary>Koha's OpenAPI validation body, <c>errors: [{path, message}]</c> and <c>status</c>, as problem+json.</summary>
     static async Task WriteKohaInvalidQueryAsync(HttpContext httpContext, KohaInvalidQueryException invalid)
     {
+        Metrics.ErrorMetrics.Record(StatusCodes.Status400BadRequest, "invalid_query");
         httpContext.Response.StatusCode = StatusCodes.Status400BadRequest;
         var problem = ApiProblems.Create(StatusCodes.Status400BadRequest, "invalid_query", invalid.Message);
         problem.Extensions["errors"] = new[] { new { path = invalid.Path, message = invalid.KohaMessage } };

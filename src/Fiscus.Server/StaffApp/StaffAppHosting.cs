@@ -10,10 +10,11 @@ namespace Fiscus.Server.StaffApp;
 public static class StaffAppHosting
 {
     /// <summary>
-    /// The first path segments that belong to the API and its dialects (native and POS shifts under api, Polaris, FOLIO, health):
-    /// never the app's, so an unknown API path stays a 404 problem and the app must not route under them.
+    /// The first path segments that belong to the API and its dialects (native and POS shifts under api, Polaris, FOLIO, health,
+    /// the metrics): never the app's, so an unknown API path stays a 404 problem and the app must not route under them
+    /// (<c>/metrics</c> with FISCUS_METRICS off is a 404, not the app's page).
     /// </summary>
-    public static readonly string[] ApiRoots = ["api", "polaris", "payments", "owners", "health"];
+    public static readonly string[] ApiRoots = ["api", "polaris", "payments", "owners", "health", "metrics"];
 
     public const string RouteConstraint = "staffapp";
 
