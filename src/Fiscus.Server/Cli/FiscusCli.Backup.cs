@@ -1,0 +1,241 @@
+using System.CommandLine;
+using System.Globalization;
+using Dapper;
+using Fiscus.Ledger.Database;
+using Fiscus.Ledger.Sealing;
+using Fiscus.Server.Configuration;
+using Fiscus.Server.Startup;
+using Npgsql;
+
+namespace Fiscus.Server.Cli;
+
+/// <summary>
+/// <c>fiscus backup [--to FILE]</c>: the whole database as PostgreSQL's own custom-format dump (pg_dump -Fc), written
+/// beside its final name and renamed into place, so a FILE that exists is always a whole backup.
+/// <c>fiscus restore --from FILE [--force]</c>: pg_restore into an empty database (or, with --force, over what the dump
+/// holds, in one transaction), then this build's migrations and the runtime role's grants, then <c>fiscus verify</c>.
+/// Both run as the schema's owner (FISCUS_MIGRATION_DATABASE, else FISCUS_DATABASE).
+/// </summary>
+public sealed partial class FiscusCli
+{
+    Command BackupCommand(IServiceProvider services)
+    {
+        var to = new Option<string?>("--to")
+        {
+            HelpName = "FILE",
+            Description = "Where to write the backup (replaced if it exists); left out, fiscus-backup-DATABASE-UTCTIME.dump in the current directory",
+        };
+        var command = new Command("backup", "Write the whole database to a file with pg_dump (custom format), for `fiscus restore`.") { to };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var owner = OwnerConnectionString(services);
+            var database = new NpgsqlConnectionStringBuilder(owner).Database ?? "postgres";
+            var target = Path.GetFullPath(parse.GetValue(to) ??
+                $"fiscus-backup-{database}-{DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}.dump");
+            if (Directory.Exists(target))
+            {
+                return BadInput($"--to {target} is a directory: name the file to write");
+            }
+            var directory = Path.GetDirectoryName(target)!;
+            if (!Directory.Exists(directory))
+            {
+                return BadInput($"cannot write {target}: the directory {directory} does not exist");
+            }
+
+            var (serverMajor, schemaVersion) = await DescribeAsync(services, cancellationToken);
+            var pgDump = PostgresTools.Find("pg_dump", serverMajor);
+            // Beside the target, so the rename is atomic (same file system); a dot file, so nobody takes it for a backup.
+            var partial = Path.Combine(directory, $".{Path.GetFileName(target)}.{Environment.ProcessId}.partial");
+            try
+            {
+                var run = await PostgresTools.RunAsync(pgDump, ["--format=custom", "--no-password", "--file", partial],
+                    PostgresTools.Environment(owner), cancellationToken);
+                if (run is null)
+                {
+                    return BadInput(ToolMissing("pg_dump"));
+                }
+                if (run.ExitCode != 0)
+                {
+                    return BadInput($"pg_dump ({pgDump}) failed: {run.FirstError}");
+                }
+                // It holds password hashes and every patron's account: readable by its owner only, whatever the umask.
+                if (!OperatingSystem.IsWindows())
+                {
+                    File.SetUnixFileMode(partial, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                }
+                File.Move(partial, target, overwrite: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return BadInput($"cannot write {target}: {e.Message}");
+            }
+            finally
+            {
+                File.Delete(partial);
+            }
+            var bytes = new FileInfo(target).Length;
+            output.WriteLine($"backed up database {database} (schema version {schemaVersion}) to {target}");
+            output.WriteLine($"{Size(bytes)}, PostgreSQL custom format; restore with: fiscus restore --from {target}");
+            return 0;
+        });
+        return command;
+    }
+
+    Command RestoreCommand(IServiceProvider services)
+    {
+        var from = new Option<string>("--from") { Required = true, HelpName = "FILE", Description = "A backup written by `fiscus backup`" };
+        var force = new Option<bool>("--force")
+        {
+            Description = "Restore into a database that already has tables: drop and recreate everything the backup holds (pg_restore --clean --if-exists), in one transaction",
+        };
+        var command = new Command("restore",
+            "Restore a `fiscus backup` file with pg_restore, bring it to this build's schema, then run `fiscus verify`; exits 1 if verify finds a violation.")
+        {
+            from, force,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var file = Path.GetFullPath(parse.GetValue(from)!);
+            if (!File.Exists(file))
+            {
+                return BadInput($"--from {file}: no such file");
+            }
+            var owner = OwnerConnectionString(services);
+            var environment = PostgresTools.Environment(owner);
+            var (serverMajor, _) = await DescribeAsync(services, cancellationToken);
+            var pgRestore = PostgresTools.Find("pg_restore", serverMajor);
+
+            // The archive's table of contents: proves it is a dump pg_restore can read, and a Fiscus one.
+            var contents = await PostgresTools.RunAsync(pgRestore, ["--list", file], environment, cancellationToken);
+            if (contents is null)
+            {
+                return BadInput(ToolMissing("pg_restore"));
+            }
+            if (contents.ExitCode != 0)
+            {
+                return BadInput($"{file} is not a backup pg_restore can read: {contents.FirstError}");
+            }
+            if (!contents.Output.Split('\n').Any(l => l.Contains(" TABLE ", StringComparison.Ordinal) && l.Contains(" schema_migrations ", StringComparison.Ordinal)))
+            {
+                return BadInput($"{file} is a PostgreSQL dump but not of a Fiscus database (it has no schema_migrations table)");
+            }
+
+            var database = new NpgsqlConnectionStringBuilder(owner).Database ?? "postgres";
+            var ownerSource = services.GetRequiredService<SchemaOwner>().DataSource;
+            var tables = await CountTablesAsync(ownerSource, cancellationToken);
+            var clean = parse.GetValue(force);
+            if (tables > 0 && !clean)
+            {
+                return Fail($"the database {database} is not empty ({tables} tables): restore into an empty database, or add --force to replace what the backup holds");
+            }
+
+            // --no-owner/--no-privileges: the restoring role owns what it creates, and the runtime role's grants are
+            // given below as at every start, whatever the roles were called where the backup was made.
+            string[] arguments =
+            [
+                "--no-password", "--single-transaction", "--no-owner", "--no-privileges",
+                .. clean ? new[] { "--clean", "--if-exists" } : [],
+                $"--dbname=dbname='{database.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("'", @"\'", StringComparison.Ordinal)}'",
+                file,
+            ];
+            var restored = await PostgresTools.RunAsync(pgRestore, arguments, environment, cancellationToken);
+            if (restored is null)
+            {
+                return BadInput(ToolMissing("pg_restore"));
+            }
+            if (restored.ExitCode != 0)
+            {
+                return BadInput($"pg_restore ({pgRestore}) failed, and changed nothing (one transaction): {restored.FirstError}");
+            }
+            // Connections opened before knew the tables the restore replaced.
+            ownerSource.Clear();
+            services.GetRequiredService<NpgsqlDataSource>().Clear();
+            output.WriteLine($"restored {file} into database {database}{(clean && tables > 0 ? " (replacing what was there)" : "")}");
+
+            var applied = 0;
+            try
+            {
+                var migrator = services.GetRequiredService<Migrator>();
+                var pending = await migrator.PendingAsync(cancellationToken);
+                applied = pending.Count;
+                var prepared = await PrepareAsync(services, cancellationToken);
+                if (prepared.RuntimeRoleWarning is { } warning)
+                {
+                    error.WriteLine($"fiscus: warning: {warning}");
+                }
+            }
+            catch (MigrationException e)
+            {
+                return BadInput($"the restored database cannot be used by this build: {e.Message}");
+            }
+            output.WriteLine(applied == 0
+                ? "its schema is this build's"
+                : $"{applied} migration(s) applied to bring it to this build's schema");
+            if (await TransactionIdsBehindAsync(ownerSource, cancellationToken) is { } behind)
+            {
+                error.WriteLine($"fiscus: warning: {behind}");
+            }
+            return await VerifyAsync(services, null, cancellationToken);
+        });
+        return command;
+    }
+
+    string OwnerConnectionString(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<FiscusOptions>();
+        return options.MigrationDatabase ?? options.Database;
+    }
+
+    /// <summary>The server's major version (which pg_dump to prefer) and the schema version it holds (0 for none).</summary>
+    static async Task<(int ServerMajor, int SchemaVersion)> DescribeAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        await using var connection = await services.GetRequiredService<SchemaOwner>().DataSource.OpenConnectionAsync(cancellationToken);
+        var serverVersion = await connection.ExecuteScalarAsync<int>(new CommandDefinition("SELECT current_setting('server_version_num')::int",
+            cancellationToken: cancellationToken));
+        var migrated = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT to_regclass('schema_migrations') IS NOT NULL", cancellationToken: cancellationToken));
+        var schemaVersion = migrated
+            ? await connection.ExecuteScalarAsync<int?>(new CommandDefinition("SELECT max(version) FROM schema_migrations", cancellationToken: cancellationToken)) ?? 0
+            : 0;
+        return (serverVersion / 10000, schemaVersion);
+    }
+
+    static async Task<long> CountTablesAsync(NpgsqlDataSource source, CancellationToken cancellationToken)
+    {
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
+            SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
+            """, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>A dump restored into another cluster whose transaction ids are behind the last seal (README, "The seal").</summary>
+    static async Task<string?> TransactionIdsBehindAsync(NpgsqlDataSource source, CancellationToken cancellationToken)
+    {
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
+        if (await LedgerSeal.LatestAsync(connection, null, cancellationToken) is not { } last)
+        {
+            return null;
+        }
+        var horizon = ulong.Parse((await connection.ExecuteScalarAsync<string>(new CommandDefinition(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text", cancellationToken: cancellationToken)))!, CultureInfo.InvariantCulture);
+        return horizon < last.XidTo ? Sealing.BackgroundSealer.TransactionIdsBehind(last) : null;
+    }
+
+    static string ToolMissing(string tool) =>
+        $"{tool} was not found in /usr/lib/postgresql/*/bin or on PATH: install PostgreSQL's client programs (Debian: apt-get install postgresql-client)";
+
+    static string Size(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes} bytes",
+        < 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.#} KiB ({bytes} bytes)"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024):0.#} MiB ({bytes} bytes)"),
+    };
+
+    /// <summary>Fiscus could not do what was asked with what it was given: one line, exit code 2.</summary>
+    int BadInput(string message)
+    {
+        error.WriteLine($"fiscus: {message}");
+        return 2;
+    }
+}
