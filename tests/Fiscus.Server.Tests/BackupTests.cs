@@ -170,6 +170,10 @@ public sealed class BackupTests(FiscusFixture fiscus) : IClassFixture<FiscusFixt
         Assert.Equal(0, await connection.ExecuteScalarAsync<long>(
             "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"));
 
+        var unmigrated = await RunAsync(copy, "backup", "--to", file);
+        Assert.Equal(2, unmigrated.Code);
+        Assert.Contains($"the database {copy} holds no Fiscus schema yet", OneLine(unmigrated.Error), StringComparison.Ordinal);
+
         var nowhere = await RunAsync(copy, "backup", "--to", Path.Combine(file + ".missing-directory", "x.dump"));
         Assert.Equal(2, nowhere.Code);
         Assert.Contains("does not exist", OneLine(nowhere.Error), StringComparison.Ordinal);

@@ -43,6 +43,11 @@ public sealed partial class FiscusCli
             }
 
             var (serverMajor, schemaVersion) = await DescribeAsync(services, cancellationToken);
+            if (schemaVersion == 0)
+            {
+                // Backing up never changes the database, so it does not migrate it first as the other verbs do.
+                return BadInput($"the database {database} holds no Fiscus schema yet (run `fiscus migrate`, or start Fiscus once): nothing to back up");
+            }
             var pgDump = PostgresTools.Find("pg_dump", serverMajor);
             // Beside the target, so the rename is atomic (same file system); a dot file, so nobody takes it for a backup.
             var partial = Path.Combine(directory, $".{Path.GetFileName(target)}.{Environment.ProcessId}.partial");
@@ -209,17 +214,36 @@ public sealed partial class FiscusCli
             """, cancellationToken: cancellationToken));
     }
 
-    /// <summary>A dump restored into another cluster whose transaction ids are behind the last seal (README, "The seal").</summary>
+    /// <summary>
+    /// A dump restored into another cluster: its rows are stamped (and its seals end) at transaction ids this cluster has
+    /// not reached, so verify counts them as slipped into sealed blocks and the sealer stops (README, "The seal"). Says
+    /// so, with the epoch that puts this cluster's ids above them all.
+    /// </summary>
     static async Task<string?> TransactionIdsBehindAsync(NpgsqlDataSource source, CancellationToken cancellationToken)
     {
         await using var connection = await source.OpenConnectionAsync(cancellationToken);
-        if (await LedgerSeal.LatestAsync(connection, null, cancellationToken) is not { } last)
+        var stamped = (await connection.QueryAsync<(string Table, string Column)>(new CommandDefinition("""
+            SELECT table_name, column_name FROM information_schema.columns
+            WHERE table_schema = current_schema() AND data_type = 'xid8' AND column_name IN ('seal_xid', 'final_seal_xid')
+            ORDER BY 1, 2
+            """, cancellationToken: cancellationToken))).ToList();
+        var highest = stamped.Count == 0 ? 0m : await connection.ExecuteScalarAsync<decimal?>(new CommandDefinition(
+            "SELECT max(x) FROM (" + string.Join(" UNION ALL ",
+                stamped.Select(s => $"SELECT max({s.Column}::text::numeric) AS x FROM {s.Table}")) + ") m",
+            cancellationToken: cancellationToken)) ?? 0m;
+        var last = await LedgerSeal.LatestAsync(connection, null, cancellationToken);
+        var needed = Math.Max(highest + 1, last?.XidTo ?? 0);
+        var next = await connection.ExecuteScalarAsync<decimal>(new CommandDefinition(
+            "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::numeric", cancellationToken: cancellationToken));
+        if (next >= needed)
         {
             return null;
         }
-        var horizon = ulong.Parse((await connection.ExecuteScalarAsync<string>(new CommandDefinition(
-            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text", cancellationToken: cancellationToken)))!, CultureInfo.InvariantCulture);
-        return horizon < last.XidTo ? Sealing.BackgroundSealer.TransactionIdsBehind(last) : null;
+        var epoch = decimal.Floor(needed / 4294967296m) + 1;
+        return $"the backup's rows were written up to transaction {needed - 1}, and this cluster's transaction ids are only at {next}: " +
+            "it was made on another cluster. Until this cluster's ids pass the backup's, verify counts those rows as slipped into sealed blocks " +
+            $"and the sealer stops. With this cluster stopped, run pg_resetwal --epoch {epoch} on its data directory, start it, and run `fiscus verify` " +
+            "(README, \"The seal\").";
     }
 
     static string ToolMissing(string tool) =>
