@@ -1,5 +1,7 @@
 using Dapper;
+using Fiscus.Ledger.Database;
 using Fiscus.Server.Cli;
+using Microsoft.Extensions.Logging.Abstractions;
 using Fiscus.Testing;
 using Npgsql;
 
@@ -177,5 +179,40 @@ public sealed class BackupTests(FiscusFixture fiscus) : IClassFixture<FiscusFixt
         var nowhere = await RunAsync(copy, "backup", "--to", Path.Combine(file + ".missing-directory", "x.dump"));
         Assert.Equal(2, nowhere.Code);
         Assert.Contains("does not exist", OneLine(nowhere.Error), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_backup_from_a_newer_fiscus_or_older_than_the_database_it_would_replace_is_refused_before_anything_changes()
+    {
+        await using (var source = NpgsqlDataSource.Create(TestDatabases.ConnectionStringFor(copy)))
+        {
+            await new Migrator(source, NullLogger<Migrator>.Instance).MigrateAsync(CancellationToken.None, upToVersion: Migration.All.Count - 1);
+        }
+        Assert.Equal(0, (await RunAsync(copy, "backup", "--to", file)).Code);
+        var before = await RowsAsync(fiscus.Factory.Database);
+
+        // --clean would drop only what the older backup holds, and leave the newer migrations' tables in its way.
+        var older = await RunAsync(fiscus.Factory.Database, "restore", "--from", file, "--force");
+
+        Assert.Equal(1, older.Code);
+        Assert.Contains($"is at schema version {Migration.All.Count}, newer than the backup's {Migration.All.Count - 1}", OneLine(older.Error), StringComparison.Ordinal);
+        Assert.Equal(before, await RowsAsync(fiscus.Factory.Database));
+
+        await using (var connection = new NpgsqlConnection(TestDatabases.ConnectionStringFor(copy)))
+        {
+            await connection.OpenAsync();
+            await connection.ExecuteAsync("INSERT INTO schema_migrations (version, name, checksum) VALUES (9999, 'future', 'x')");
+        }
+        Assert.Equal(0, (await RunAsync(copy, "backup", "--to", file)).Code);
+        await TestDatabases.DropAsync(copy);
+        await TestDatabases.CreateAsync(copy);
+
+        var newer = await RunAsync(copy, "restore", "--from", file);
+
+        Assert.Equal(2, newer.Code);
+        Assert.Contains("holds migration 9999, which this build of Fiscus does not know", OneLine(newer.Error), StringComparison.Ordinal);
+        await using var check = new NpgsqlConnection(TestDatabases.ConnectionStringFor(copy));
+        await check.OpenAsync();
+        Assert.Equal(0, await check.ExecuteScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"));
     }
 }

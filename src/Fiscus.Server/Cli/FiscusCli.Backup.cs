@@ -125,6 +125,17 @@ public sealed partial class FiscusCli
                 return BadInput($"{file} is a PostgreSQL dump but not of a Fiscus database (it has no schema_migrations table)");
             }
 
+            // Its migrations, read before anything changes: a backup this build cannot continue is refused untouched.
+            var history = await PostgresTools.RunAsync(pgRestore, ["--data-only", "--table=schema_migrations", "--file=-", file], environment, cancellationToken);
+            var backupVersions = MigrationsIn(history?.Output ?? "");
+            var known = Migration.All.ToDictionary(m => m.Version, m => m.Checksum);
+            if (backupVersions.FirstOrDefault(v => !known.TryGetValue(v.Version, out var checksum) || checksum != v.Checksum) is { Version: > 0 } unknown)
+            {
+                return BadInput($"{file} holds migration {unknown.Version}, which this build of Fiscus does not know (or knows otherwise): " +
+                    "it was made by a newer Fiscus; restore it with that version (or newer)");
+            }
+            var backupVersion = backupVersions.Count == 0 ? 0 : backupVersions.Max(v => v.Version);
+
             var database = new NpgsqlConnectionStringBuilder(owner).Database ?? "postgres";
             var ownerSource = services.GetRequiredService<SchemaOwner>().DataSource;
             var tables = await CountTablesAsync(ownerSource, cancellationToken);
@@ -132,6 +143,14 @@ public sealed partial class FiscusCli
             if (tables > 0 && !clean)
             {
                 return Fail($"the database {database} is not empty ({tables} tables): restore into an empty database, or add --force to replace what the backup holds");
+            }
+            var (_, databaseVersion) = await DescribeAsync(services, cancellationToken);
+            if (tables > 0 && databaseVersion > backupVersion)
+            {
+                // --clean drops only what the dump holds: the newer migrations' tables would stay, and migrating the restored
+                // history forward would meet them.
+                return Fail($"the database {database} is at schema version {databaseVersion}, newer than the backup's {backupVersion}: " +
+                    "--force cannot replace it; restore into an empty database (drop and create it, or another one)");
             }
 
             // --no-owner/--no-privileges: the restoring role owns what it creates, and the runtime role's grants are
@@ -183,6 +202,30 @@ public sealed partial class FiscusCli
             return await VerifyAsync(services, null, cancellationToken);
         });
         return command;
+    }
+
+    /// <summary>The rows of schema_migrations in pg_restore's plain-text COPY of that table: version and checksum.</summary>
+    static List<(int Version, string Checksum)> MigrationsIn(string copy)
+    {
+        var rows = new List<(int, string)>();
+        var inside = false;
+        foreach (var line in copy.Split('\n'))
+        {
+            if (line.StartsWith("COPY ", StringComparison.Ordinal) && line.Contains("schema_migrations", StringComparison.Ordinal))
+            {
+                inside = line.Contains("(version, name, checksum", StringComparison.Ordinal);
+            }
+            else if (line == "\\.")
+            {
+                inside = false;
+            }
+            else if (inside && line.Split('\t') is [var version, _, var checksum, ..] &&
+                     int.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+            {
+                rows.Add((number, checksum));
+            }
+        }
+        return rows;
     }
 
     string OwnerConnectionString(IServiceProvider services)
