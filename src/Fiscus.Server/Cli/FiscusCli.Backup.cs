@@ -127,14 +127,22 @@ public sealed partial class FiscusCli
 
             // Its migrations, read before anything changes: a backup this build cannot continue is refused untouched.
             var history = await PostgresTools.RunAsync(pgRestore, ["--data-only", "--table=schema_migrations", "--file=-", file], environment, cancellationToken);
-            var backupVersions = MigrationsIn(history?.Output ?? "");
+            if (history is not { ExitCode: 0 })
+            {
+                return BadInput($"{file} cannot be read whole: {history?.FirstError ?? "pg_restore did not run"}");
+            }
+            var backupVersions = MigrationsIn(history.Output);
+            if (backupVersions.Count == 0)
+            {
+                return BadInput($"{file} is a PostgreSQL dump but not of a Fiscus database (its schema_migrations table is empty)");
+            }
             var known = Migration.All.ToDictionary(m => m.Version, m => m.Checksum);
             if (backupVersions.FirstOrDefault(v => !known.TryGetValue(v.Version, out var checksum) || checksum != v.Checksum) is { Version: > 0 } unknown)
             {
                 return BadInput($"{file} holds migration {unknown.Version}, which this build of Fiscus does not know (or knows otherwise): " +
                     "it was made by a newer Fiscus; restore it with that version (or newer)");
             }
-            var backupVersion = backupVersions.Count == 0 ? 0 : backupVersions.Max(v => v.Version);
+            var backupVersion = backupVersions.Max(v => v.Version);
 
             var database = new NpgsqlConnectionStringBuilder(owner).Database ?? "postgres";
             var ownerSource = services.GetRequiredService<SchemaOwner>().DataSource;
