@@ -85,7 +85,7 @@ public sealed partial class CliTests
         Assert.StartsWith("Usage:\n  fiscus [--urls URLS]", output.ReplaceLineEndings("\n"), StringComparison.Ordinal);
         foreach (var line in new[]
         {
-            "fiscus migrate\n", "fiscus user add --username USERNAME [--password PASSWORD] --role ROLE [--library LIBRARY]\n", "fiscus user list\n",
+            "fiscus migrate [--dry-run]\n", "fiscus backup [--to FILE]\n", "fiscus restore --from FILE [--force]\n", "fiscus user add --username USERNAME [--password PASSWORD] --role ROLE [--library LIBRARY]\n", "fiscus user list\n",
             "fiscus client add --name NAME --scopes SCOPES [--register REGISTER] [--library LIBRARY]\n", "fiscus sip-login add --login LOGIN",
             "fiscus patron pin --cardnumber CARDNUMBER [--pin PIN] [--clear]\n", "fiscus verify [--against HASH]\n", "fiscus seal now\n",
             "fiscus audit --since SINCE",

@@ -65,6 +65,21 @@ public sealed class Migrator(NpgsqlDataSource dataSource, ILogger<Migrator> logg
         }
     }
 
+    /// <summary>
+    /// The migrations <see cref="MigrateAsync"/> would apply, in order, changing nothing (not even creating
+    /// <c>schema_migrations</c>); a history this build cannot continue throws as <see cref="MigrateAsync"/> would.
+    /// </summary>
+    public async Task<IReadOnlyList<Migration>> PendingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var exists = new NpgsqlCommand("SELECT to_regclass('schema_migrations') IS NOT NULL", connection);
+        var applied = (bool)(await exists.ExecuteScalarAsync(cancellationToken))!
+            ? await ReadAppliedAsync(connection, cancellationToken)
+            : [];
+        CheckHistory(applied);
+        return [.. Migration.All.Where(m => !applied.ContainsKey(m.Version))];
+    }
+
     static void CheckHistory(Dictionary<int, string> applied)
     {
         var known = Migration.All.ToDictionary(m => m.Version);

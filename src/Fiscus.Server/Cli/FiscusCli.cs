@@ -17,11 +17,12 @@ namespace Fiscus.Server.Cli;
 /// <summary>
 /// The operator's verbs on the same executable: <c>fiscus migrate</c>, <c>fiscus user add|list|password|disable|enable</c>,
 /// <c>fiscus client add|list|rotate-secret|disable|enable</c>, <c>fiscus sip-login add|list|password|disable|enable</c>,
-/// <c>fiscus patron pin</c>, <c>fiscus verify [--against HASH]</c>, <c>fiscus seal show|now</c>, <c>fiscus audit</c>. They use the same rules (and audit log) as the API.
+/// <c>fiscus patron pin</c>, <c>fiscus verify [--against HASH]</c>, <c>fiscus seal show|now</c>, <c>fiscus audit</c>,
+/// <c>fiscus backup [--to FILE]</c>, <c>fiscus restore --from FILE [--force]</c>. They use the same rules (and audit log) as the API.
 /// </summary>
 public sealed partial class FiscusCli(TextWriter output, TextWriter error)
 {
-    static readonly string[] Verbs = ["migrate", "user", "client", "sip-login", "patron", "verify", "seal", "audit"];
+    static readonly string[] Verbs = ["migrate", "user", "client", "sip-login", "patron", "verify", "seal", "audit", "backup", "restore"];
 
 
     /// <param name="args">The verb and its options.</param>
@@ -70,6 +71,8 @@ public sealed partial class FiscusCli(TextWriter output, TextWriter error)
         root.Subcommands.Add(VerifyCommand(services));
         root.Subcommands.Add(SealCommand(services));
         root.Subcommands.Add(AuditCommand(services));
+        root.Subcommands.Add(BackupCommand(services));
+        root.Subcommands.Add(RestoreCommand(services));
         return root;
     }
 
@@ -89,37 +92,56 @@ public sealed partial class FiscusCli(TextWriter output, TextWriter error)
             {
                 return Fail($"--against must be a seal's hash as `fiscus seal show` prints it (64 hex digits), not '{text}'");
             }
-            await using var connection = await services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(cancellationToken);
-            var report = await LedgerVerifier.VerifyAsync(connection, cancellationToken, recorded);
-            output.WriteLine($"checked {report.Lines} account lines and {report.Offsets} offsets");
-            var status = report.Seal.Status;
-            output.WriteLine(status.Latest is { } latest
-                ? $"recomputed {latest.SealNo} seal(s) over {status.RowsSealed} rows; the latest is seal {latest.SealNo} ({latest.HashHex}, {Time(latest.SealedAt)}); {status.RowsWaiting} row(s) wait for the next seal"
-                : $"nothing is sealed yet; {status.RowsWaiting} row(s) wait for the first seal");
-            if (report.Seal.AnchorHolds)
-            {
-                output.WriteLine($"the recorded hash is seal {report.Seal.Anchor!.SealNo}'s: nothing it or the seals before it cover has changed");
-            }
-            foreach (var group in report.Violations.GroupBy(v => v.Check))
-            {
-                error.WriteLine($"VIOLATION {group.Key}:");
-                foreach (var violation in group)
-                {
-                    error.WriteLine($"  {violation.Detail}");
-                }
-            }
-            output.WriteLine(report.IsClean ? "ledger is consistent" : $"{report.Violations.Count} violation(s) found");
-            return report.IsClean ? 0 : 1;
+            return await VerifyAsync(services, recorded, cancellationToken);
         });
         return command;
     }
 
+    /// <summary>What <c>fiscus verify</c> prints, and its exit code; also the last step of <c>fiscus restore</c>.</summary>
+    async Task<int> VerifyAsync(IServiceProvider services, byte[]? recorded, CancellationToken cancellationToken)
+    {
+        await using var connection = await services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(cancellationToken);
+        var report = await LedgerVerifier.VerifyAsync(connection, cancellationToken, recorded);
+        output.WriteLine($"checked {report.Lines} account lines and {report.Offsets} offsets");
+        var status = report.Seal.Status;
+        output.WriteLine(status.Latest is { } latest
+            ? $"recomputed {latest.SealNo} seal(s) over {status.RowsSealed} rows; the latest is seal {latest.SealNo} ({latest.HashHex}, {Time(latest.SealedAt)}); {status.RowsWaiting} row(s) wait for the next seal"
+            : $"nothing is sealed yet; {status.RowsWaiting} row(s) wait for the first seal");
+        if (report.Seal.AnchorHolds)
+        {
+            output.WriteLine($"the recorded hash is seal {report.Seal.Anchor!.SealNo}'s: nothing it or the seals before it cover has changed");
+        }
+        foreach (var group in report.Violations.GroupBy(v => v.Check))
+        {
+            error.WriteLine($"VIOLATION {group.Key}:");
+            foreach (var violation in group)
+            {
+                error.WriteLine($"  {violation.Detail}");
+            }
+        }
+        output.WriteLine(report.IsClean ? "ledger is consistent" : $"{report.Violations.Count} violation(s) found");
+        return report.IsClean ? 0 : 1;
+    }
+
     Command MigrateCommand(IServiceProvider services)
     {
-        var command = new Command("migrate", "Apply the schema migrations (and seed reference data on a new database).");
-        command.SetAction(async (_, cancellationToken) =>
+        var dryRun = new Option<bool>("--dry-run") { Description = "List the migrations that would be applied (version and name) and change nothing" };
+        var command = new Command("migrate", "Apply the schema migrations (and seed reference data on a new database).") { dryRun };
+        command.SetAction(async (parse, cancellationToken) =>
         {
             var migrator = services.GetRequiredService<Migrator>();
+            if (parse.GetValue(dryRun))
+            {
+                var pending = await migrator.PendingAsync(cancellationToken);
+                foreach (var migration in pending)
+                {
+                    output.WriteLine($"would apply {migration.Version:D4} {migration.Name}");
+                }
+                output.WriteLine(pending.Count == 0
+                    ? "schema is up to date; nothing was changed"
+                    : $"{pending.Count} migration(s) would be applied; nothing was changed");
+                return 0;
+            }
             var applied = await migrator.MigrateAsync(cancellationToken);
             foreach (var migration in applied)
             {

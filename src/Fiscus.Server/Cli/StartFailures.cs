@@ -13,6 +13,7 @@ public static class StartFailures
     public static string? Describe(Exception exception) => exception switch
     {
         ConfigurationException configuration => configuration.Message,
+        Ledger.Database.MigrationException migration => migration.Message,
         NpgsqlException database => $"cannot use the database (FISCUS_DATABASE / FISCUS_MIGRATION_DATABASE): {Reasons(database)}",
         _ => null,
     };
