@@ -110,7 +110,8 @@ static class Check
         var cashups = outcomes.Where(o => o.Kind == "cashup").ToList();
         if (cashups.Count > 0)
         {
-            Console.WriteLine($"  cash-ups: {cashups.Count(c => c.Status is >= 200 and < 300)} done, {cashups.Count(c => c.Status is < 200 or >= 300)} refused or unanswered");
+            var refused = cashups.Where(c => c.Status is < 200 or >= 300).GroupBy(c => $"{c.Status} {c.Code}").Select(g => $"{g.Key} x{g.Count()}");
+            Console.WriteLine($"  cash-ups: {cashups.Count(c => c.Status is >= 200 and < 300)} done; refused or unanswered: {string.Join(", ", refused.DefaultIfEmpty("none"))}");
         }
         if (options.Get("--since-ms", "") is { Length: > 0 } since)
         {
