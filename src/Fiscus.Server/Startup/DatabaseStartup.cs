@@ -26,7 +26,8 @@ public sealed class StartupReport
 /// <summary>What <see cref="DatabaseStartup.PrepareAsync"/> did and found.</summary>
 /// <param name="Created">This call created the installation (a first start).</param>
 /// <param name="RuntimeRoleWarning">Why FISCUS_DATABASE's role could alter the ledger; null when it cannot.</param>
-public sealed record DatabasePreparation(bool Created, string? RuntimeRoleWarning);
+/// <param name="IdleTimeoutWarning">Why the runtime role has no idle_in_transaction_session_timeout (<see cref="IdleTransactions"/>); null when it has.</param>
+public sealed record DatabasePreparation(bool Created, string? RuntimeRoleWarning, string? IdleTimeoutWarning = null);
 
 /// <summary>
 /// Brings the database to this build's schema and, on a first start, records the currency, seeds the
@@ -80,6 +81,10 @@ public sealed class DatabaseStartup(
         {
             logger.LogWarning("{RuntimeRoleWarning}", warning);
         }
+        if (prepared.IdleTimeoutWarning is { } idle)
+        {
+            logger.LogWarning("{IdleTimeoutWarning}", idle);
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -104,7 +109,10 @@ public sealed class DatabaseStartup(
             await RuntimeGrants.ApplyAsync(owner.DataSource, role!, cancellationToken);
         }
         var check = await RuntimeRoleCheck.CheckAsync(connection, cancellationToken);
-        return new DatabasePreparation(created, check.CanAlterLedger ? RuntimeRoleWarning(check) : null);
+        var idle = await IdleTransactions.EnsureAsync(connection, cancellationToken);
+        // Connections opened before the role had its default do not have it: they are closed, later ones get it.
+        runtime.Clear();
+        return new DatabasePreparation(created, check.CanAlterLedger ? RuntimeRoleWarning(check) : null, idle);
     }
 
     /// <summary>Says which role, why it matters and what to do, in one paragraph for the log and the banner.</summary>

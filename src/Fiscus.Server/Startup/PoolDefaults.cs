@@ -22,19 +22,6 @@ public static class PoolDefaults
     /// </summary>
     public const int HostRecheckSeconds = 1;
 
-    /// <summary>
-    /// PostgreSQL ends a session of Fiscus's that sits idle inside a transaction this long. Fiscus never does (its
-    /// transactions run statement after statement); a transaction left open by a Fiscus host that died or was cut off by a
-    /// partition does, holding the patron's account row and the request's key until the server's TCP keepalive gives up on
-    /// the dead peer (Linux: about 2 h 11 min), and every payment for that patron waits on it. Shorter than
-    /// FISCUS_COMMIT_RESOLVE_SECONDS' default (15 s), so the instance asking about that lost COMMIT sees it rolled back in time.
-    /// </summary>
-    public const int IdleInTransactionTimeoutMilliseconds = 10_000;
-
-    /// <summary>The startup option that sets it (Npgsql's <c>Options</c>, passed to the server when a connection opens).</summary>
-    public static readonly string IdleInTransactionOption =
-        $"-c idle_in_transaction_session_timeout={IdleInTransactionTimeoutMilliseconds}";
-
     /// <summary>Sets them unless the operator's connection string names them (theirs wins: <c>Max Auto Prepare=0</c> for PgBouncer).</summary>
     public static void Apply(string connectionString, NpgsqlConnectionStringBuilder settings)
     {
@@ -49,12 +36,6 @@ public static class PoolDefaults
         if (!written.Contains("hostrecheckseconds"))
         {
             settings.HostRecheckSeconds = HostRecheckSeconds;
-        }
-        // Behind PgBouncer, which refuses startup options unless its ignore_startup_parameters names them, the operator lists
-        // "options" there and sets the timeout on the role: ALTER ROLE ... SET idle_in_transaction_session_timeout = '10s' (README).
-        if (!written.Contains("options"))
-        {
-            settings.Options = IdleInTransactionOption;
         }
     }
 }
