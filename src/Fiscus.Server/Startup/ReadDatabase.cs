@@ -12,35 +12,18 @@ namespace Fiscus.Server.Startup;
 /// Nothing is connected to at start: a replica that is down makes its readers answer 503 <c>database_unavailable</c>,
 /// and the rest of Fiscus goes on.
 /// </summary>
-public sealed class ReadDatabase : IAsyncDisposable, IDisposable
+public sealed class ReadDatabase : PoolHandle
 {
-    readonly bool ownsDataSource;
-
-    ReadDatabase(NpgsqlDataSource dataSource, bool separate)
+    ReadDatabase(NpgsqlDataSource dataSource, bool separate) : base(dataSource, separate)
     {
-        DataSource = dataSource;
-        IsSeparate = separate;
-        ownsDataSource = separate;
     }
 
-    public NpgsqlDataSource DataSource { get; }
-
     /// <summary>Whether FISCUS_READ_DATABASE is set; otherwise <see cref="DataSource"/> is FISCUS_DATABASE's pool.</summary>
-    public bool IsSeparate { get; }
+    public bool IsSeparate => Separate;
 
     public static ReadDatabase For(FiscusOptions options, NpgsqlDataSource runtime, ILoggerFactory loggers) =>
         options.ReadDatabase is { } connectionString
             // The same role and the same statements as the runtime's pool, so the same defaults (prepared statements, host recheck).
             ? new ReadDatabase(PoolDefaults.Build(connectionString, "fiscus-read", loggers), separate: true)
             : new ReadDatabase(runtime, separate: false);
-
-    public ValueTask DisposeAsync() => ownsDataSource ? DataSource.DisposeAsync() : ValueTask.CompletedTask;
-
-    public void Dispose()
-    {
-        if (ownsDataSource)
-        {
-            DataSource.Dispose();
-        }
-    }
 }
