@@ -43,13 +43,9 @@ public static class FiscusApp
         services.TryAddSingleton(sp => FiscusOptions.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp =>
-        {
-            var connectionString = sp.GetRequiredService<FiscusOptions>().Database;
-            var builder = new NpgsqlDataSourceBuilder(connectionString) { Name = "fiscus" };
-            PoolDefaults.Apply(connectionString, builder.ConnectionStringBuilder);
-            builder.UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>());
-            return builder.Build();
-        });
+            PoolDefaults.Build(sp.GetRequiredService<FiscusOptions>().Database, "fiscus", sp.GetRequiredService<ILoggerFactory>()));
+        services.TryAddSingleton(sp => ReadDatabase.For(
+            sp.GetRequiredService<FiscusOptions>(), sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddSingleton(sp => SchemaOwner.For(
             sp.GetRequiredService<FiscusOptions>(), sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILoggerFactory>()));
         // Migrations change the schema, so they run as its owner (which is FISCUS_DATABASE's role when there is one role).

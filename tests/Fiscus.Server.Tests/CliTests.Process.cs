@@ -157,6 +157,7 @@ public sealed partial class CliTests
     [InlineData("FISCUS_DATABASE", "Host=db;Target Session Attributes=read-write", "Target Session Attributes")]
     [InlineData("FISCUS_DATABASE", "Hots=db", "hots")]
     [InlineData("FISCUS_MIGRATION_DATABASE", "Host=a,b;Port=x", "Couldn't set port")]
+    [InlineData("FISCUS_READ_DATABASE", "Host=replica;Target Session Attributes=prefer-standby", "Target Session Attributes")]
     [InlineData("FISCUS_CURRENCY", "XYZ", "not an ISO 4217 currency code")]
     [InlineData("FISCUS_TIME_ZONE", "Nowhere/Special", "IANA")]
     [InlineData("FISCUS_BASIC_AUTH", "perhaps", "true or false")]

@@ -31,6 +31,14 @@ public sealed class PoolDefaultsTests(FiscusFixture fiscus) : IClassFixture<Fisc
     }
 
     [Fact]
+    public void Without_FISCUS_READ_DATABASE_the_reports_read_the_runtime_pool()
+    {
+        var read = fiscus.Factory.Services.GetRequiredService<ReadDatabase>();
+        Assert.False(read.IsSeparate);
+        Assert.Same(fiscus.Factory.Services.GetRequiredService<NpgsqlDataSource>(), read.DataSource);
+    }
+
+    [Fact]
     public async Task The_server_pool_ends_a_transaction_left_idle()
     {
         // Given at start as the runtime role's default in this database (IdleTransactions): every pooled session has it.

@@ -4,7 +4,7 @@ using Fiscus.Ledger.Access;
 using Fiscus.Server.Configuration;
 using Fiscus.Server.Http;
 using Fiscus.Server.Reports;
-using Npgsql;
+using Fiscus.Server.Startup;
 
 namespace Fiscus.Server.Audit;
 
@@ -54,8 +54,9 @@ public static class AuditApi
         return group;
     }
 
-    static async Task<IResult> ListAsync(HttpContext http, Paging paging, NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken)
+    static async Task<IResult> ListAsync(HttpContext http, Paging paging, ReadDatabase read, FiscusOptions options, CancellationToken cancellationToken)
     {
+        var db = read.DataSource;
         var query = http.Request.Query;
         var parsed = AuditFilter.Parse(name => query[name].Where(v => v is not null).Select(v => v!).ToArray());
         if (parsed.Failure is { } invalid)

@@ -22,6 +22,12 @@ public sealed class FiscusOptions
     /// </summary>
     public string? MigrationDatabase { get; init; }
 
+    /// <summary>
+    /// FISCUS_READ_DATABASE: Npgsql connection string of a replica that the reports and the audit log are read from (see
+    /// <see cref="Startup.ReadDatabase"/>). Unset, they read FISCUS_DATABASE like everything else.
+    /// </summary>
+    public string? ReadDatabase { get; init; }
+
     /// <summary>FISCUS_CURRENCY: ISO 4217 code, default USD.</summary>
     public required Currency Currency { get; init; }
 
@@ -109,6 +115,10 @@ public sealed class FiscusOptions
         {
             ConnectionSettings.Check("FISCUS_MIGRATION_DATABASE", migration);
         }
+        if (NullIfEmpty(configuration["FISCUS_READ_DATABASE"]) is { } read)
+        {
+            ConnectionSettings.Check("FISCUS_READ_DATABASE", read);
+        }
         Http.TrustedProxies.RefuseFrameworkForwarding(configuration);
         var currencyCode = configuration["FISCUS_CURRENCY"] ?? "USD";
         if (!Currency.TryFromCode(currencyCode, out var currency))
@@ -122,6 +132,7 @@ public sealed class FiscusOptions
             Metrics = metrics,
             OtlpEndpoint = otlpEndpoint,
             MigrationDatabase = NullIfEmpty(configuration["FISCUS_MIGRATION_DATABASE"]),
+            ReadDatabase = NullIfEmpty(configuration["FISCUS_READ_DATABASE"]),
             Currency = currency,
             AdminPassword = NullIfEmpty(configuration["FISCUS_ADMIN_PASSWORD"]),
             DefaultTimeZone = NullIfEmpty(configuration["FISCUS_TIME_ZONE"]) ?? MachineTimeZone(),

@@ -31,8 +31,8 @@ public static class IncomeByDayApi
     }
 
     static Task<IResult> IncomeByDayAsync(
-        HttpContext http, Auth.Caller caller, Npgsql.NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken) =>
-        ReportsApi.RangeReportAsync(http, caller, db,
+        HttpContext http, Auth.Caller caller, Startup.ReadDatabase read, FiscusOptions options, CancellationToken cancellationToken) =>
+        ReportsApi.RangeReportAsync(http, caller, read,
             async (connection, q) => q.UserId is not null
                 // Register movements do not say who took the money: the cash drawer report filters by staff member.
                 ? Failure.Invalid("user_id", "income_by_day is not kept per staff member; use cash_drawer_reconciliation?user_id=.")

@@ -12,6 +12,7 @@ using Fiscus.Server.Auth;
 using Fiscus.Server.Configuration;
 using Fiscus.Server.Http;
 using Fiscus.Server.Registers;
+using Fiscus.Server.Startup;
 using Npgsql;
 
 namespace Fiscus.Server.Reports;
@@ -102,8 +103,8 @@ public static class ReportsApi
         return routes;
     }
 
-    static Task<IResult> ShiftsAsync(HttpContext http, Caller caller, NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken) =>
-        RangeReportAsync(http, caller, db,
+    static Task<IResult> ShiftsAsync(HttpContext http, Caller caller, ReadDatabase read, FiscusOptions options, CancellationToken cancellationToken) =>
+        RangeReportAsync(http, caller, read,
             (connection, q) => ShiftReport.ComputeAsync(connection, q.From, q.To, q.LibraryId, q.RegisterId, q.UserId, cancellationToken),
             report => ShiftsAnswer(http, report, options.Currency), cancellationToken);
 
@@ -136,13 +137,13 @@ public static class ReportsApi
     }
 
     static async Task<IResult> DailyAsync(
-        HttpContext http, Caller caller, NpgsqlDataSource db, FiscusOptions options, TimeProvider time, CancellationToken cancellationToken)
+        HttpContext http, Caller caller, ReadDatabase read, FiscusOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
         var query = http.Request.Query;
         var validation = new Validation();
         var date = ParseDate(validation, "date", query["date"]);
         var registerId = ParsePositive<int>(validation, "cash_register_id", query["cash_register_id"]);
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var connection = await read.DataSource.OpenConnectionAsync(cancellationToken);
         var scope = await ScopeAsync(connection, validation, caller, query["library_id"], registerId, cancellationToken);
         if (scope.Failure is { } refused)
         {
@@ -167,8 +168,8 @@ public static class ReportsApi
             : Results.Ok(Dto(outcome.Value!, registerId, options.Currency));
     }
 
-    static Task<IResult> CashDrawerAsync(HttpContext http, Caller caller, NpgsqlDataSource db, FiscusOptions options, CancellationToken cancellationToken) =>
-        RangeReportAsync(http, caller, db,
+    static Task<IResult> CashDrawerAsync(HttpContext http, Caller caller, ReadDatabase read, FiscusOptions options, CancellationToken cancellationToken) =>
+        RangeReportAsync(http, caller, read,
             (connection, q) => CashDrawerReport.ComputeAsync(connection, q.From, q.To, options.DefaultTimeZone, q.LibraryId, q.RegisterId, q.UserId,
                 cancellationToken),
             report => CashDrawerAnswer(http, report, options.Currency), cancellationToken);
@@ -203,10 +204,10 @@ public static class ReportsApi
     internal sealed record RangeQuery(DateOnly From, DateOnly To, string? LibraryId, int? RegisterId, long? UserId);
 
     /// <summary>A report over business days: its parameters read and scoped to the caller, computed, then answered (JSON or CSV).</summary>
-    internal static async Task<IResult> RangeReportAsync<TReport>(HttpContext http, Caller caller, NpgsqlDataSource db,
+    internal static async Task<IResult> RangeReportAsync<TReport>(HttpContext http, Caller caller, ReadDatabase read,
         Func<NpgsqlConnection, RangeQuery, Task<Outcome<TReport>>> compute, Func<TReport, IResult> answer, CancellationToken cancellationToken)
     {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var connection = await read.DataSource.OpenConnectionAsync(cancellationToken);
         var parsed = await RangeQueryAsync(http, connection, caller, cancellationToken);
         if (parsed.Failure is { } refused)
         {

@@ -22,6 +22,15 @@ public static class PoolDefaults
     /// </summary>
     public const int HostRecheckSeconds = 1;
 
+    /// <summary>A pool that requests are served from (FISCUS_DATABASE, FISCUS_READ_DATABASE), with these defaults applied.</summary>
+    public static NpgsqlDataSource Build(string connectionString, string name, ILoggerFactory loggers)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString) { Name = name };
+        Apply(connectionString, builder.ConnectionStringBuilder);
+        builder.UseLoggerFactory(loggers);
+        return builder.Build();
+    }
+
     /// <summary>Sets them unless the operator's connection string names them (theirs wins: <c>Max Auto Prepare=0</c> for PgBouncer).</summary>
     public static void Apply(string connectionString, NpgsqlConnectionStringBuilder settings)
     {

@@ -9,21 +9,14 @@ namespace Fiscus.Server.Startup;
 /// <see cref="NpgsqlDataSource"/> registration, so that nothing on the request path, which asks for
 /// <see cref="NpgsqlDataSource"/>, can be handed the owner by accident.
 /// </summary>
-public sealed class SchemaOwner : IAsyncDisposable, IDisposable
+public sealed class SchemaOwner : PoolHandle
 {
-    readonly bool ownsDataSource;
-
-    SchemaOwner(NpgsqlDataSource dataSource, bool separate)
+    SchemaOwner(NpgsqlDataSource dataSource, bool separate) : base(dataSource, separate)
     {
-        DataSource = dataSource;
-        IsSeparateRole = separate;
-        ownsDataSource = separate;
     }
 
-    public NpgsqlDataSource DataSource { get; }
-
     /// <summary>Whether FISCUS_MIGRATION_DATABASE is set; otherwise the runtime's own data source does the owner's work.</summary>
-    public bool IsSeparateRole { get; }
+    public bool IsSeparateRole => Separate;
 
     public static SchemaOwner For(FiscusOptions options, NpgsqlDataSource runtime, ILoggerFactory loggers)
     {
@@ -36,16 +29,5 @@ public sealed class SchemaOwner : IAsyncDisposable, IDisposable
         var builder = new NpgsqlDataSourceBuilder(connectionString) { Name = "fiscus-owner" };
         builder.UseLoggerFactory(loggers);
         return new SchemaOwner(builder.Build(), separate: true);
-    }
-
-    public ValueTask DisposeAsync() => ownsDataSource ? DataSource.DisposeAsync() : ValueTask.CompletedTask;
-
-    // The command line's host is disposed synchronously.
-    public void Dispose()
-    {
-        if (ownsDataSource)
-        {
-            DataSource.Dispose();
-        }
     }
 }

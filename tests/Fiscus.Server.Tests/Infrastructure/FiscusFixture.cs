@@ -23,7 +23,7 @@ public class FiscusFixture : IAsyncLifetime
 
     public TestClock Clock => Factory.Clock;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         var database = TestDatabases.NewName("server");
         await TestDatabases.CreateAsync(database, await TemplateDatabase.NameAsync());
