@@ -120,6 +120,11 @@ static class Check
             Console.WriteLine(first is null
                 ? "  recovery: no payment was acknowledged after the fault"
                 : $"  recovery: first acknowledged payment {(first.AnsweredMs - from) / 1000.0:0.0} s after the fault was repaired");
+            var limit = options.Int("--recovery-limit-ms", int.MaxValue);
+            if (first is null || first.AnsweredMs - from > limit)
+            {
+                failures.Add($"no payment was acknowledged within {limit / 1000.0:0.0} s of the repair");
+            }
         }
         foreach (var failure in failures.Take(20))
         {

@@ -13,7 +13,9 @@ sealed record Outcome(string Kind, string Key, long Patron, string Url, int Stat
 /// Payments (the atomic charge-and-pay intake) from many clients at once, each with a fresh Idempotency-Key that is also its
 /// external_id, against one or more instances; every outcome is appended to the log as it comes, so a fault that kills
 /// this process too loses nothing already seen. With --race, each payment goes to every instance at once (twins);
-/// --abandon N gives up on N % of requests after a few milliseconds; --cashups URL cashes register 1 up every second.
+/// --abandon N gives up on N % of requests after a few milliseconds; --cashups URL cashes register 1 up every second;
+/// --trickle N keeps N connections sending a payment's request a byte a second (headers, then body), reopening each one
+/// the server closes, all along.
 /// </summary>
 static class Load
 {
@@ -67,6 +69,24 @@ static class Load
                 }
             }
         }).ToList();
+        var trickles = options.Int("--trickle", 0);
+        var trickled = 0;
+        var closedByServer = 0;
+        for (var i = 0; i < trickles; i++)
+        {
+            var url = new Uri(urls[i % urls.Length]);
+            workers.Add(Task.Run(async () =>
+            {
+                while (until.Elapsed.TotalSeconds < seconds)
+                {
+                    Interlocked.Increment(ref trickled);
+                    if (await TrickleAsync(url, state.Token, () => until.Elapsed.TotalSeconds >= seconds))
+                    {
+                        Interlocked.Increment(ref closedByServer);
+                    }
+                }
+            }));
+        }
         if (options.Get("--cashups", "") is { Length: > 0 } cashups)
         {
             workers.Add(Task.Run(async () =>
@@ -79,7 +99,40 @@ static class Load
             }));
         }
         await Task.WhenAll(workers);
+        if (trickles > 0)
+        {
+            Console.WriteLine($"  trickling connections: {trickled} opened by {trickles} clients, {closedByServer} closed by the server");
+        }
         return 0;
+    }
+
+    /// <summary>A request sent a byte a second until the server closes the connection (true) or the load ends (false).</summary>
+    static async Task<bool> TrickleAsync(Uri url, string token, Func<bool> over)
+    {
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(url.Host, url.Port);
+            var request = System.Text.Encoding.ASCII.GetBytes(
+                $"POST /api/v1/patrons/1/account/payments HTTP/1.1\r\nHost: {url.Authority}\r\nAuthorization: Bearer {token}\r\n" +
+                "Content-Type: application/json\r\nContent-Length: 90\r\n\r\n" +
+                "{\"debit_type\": \"PRINT\", \"amount\": 0.25, \"payment_type\": \"CASH\", \"register_id\": 1}");
+            foreach (var b in request)
+            {
+                if (over())
+                {
+                    return false;
+                }
+                await socket.SendAsync(new[] { b }, System.Net.Sockets.SocketFlags.None);
+                await Task.Delay(1000);
+            }
+            return false;
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or ObjectDisposedException)
+        {
+            await Task.Delay(500);
+            return true;
+        }
     }
 
     public static async Task<Outcome> PayAsync(HttpClient http, string url, string token, string key, long patron, TimeSpan? giveUp = null)
