@@ -1,4 +1,5 @@
 using Fiscus.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Fiscus.Server.Tests;
 
@@ -17,7 +18,8 @@ public sealed class InDoubtCommitTests(InDoubtCommitTests.Fixture fiscus) : ICla
 
         protected override IReadOnlyDictionary<string, string?>? Settings() => new Dictionary<string, string?>
         {
-            ["FISCUS_DATABASE"] = Link.Through(TestDatabases.RuntimeConnectionStringFor(DatabaseName)),
+            // A connect that gets no answer gives up after 3 s (Npgsql's default is 15).
+            ["FISCUS_DATABASE"] = Link.Through(TestDatabases.RuntimeConnectionStringFor(DatabaseName)) + ";Timeout=3",
             ["FISCUS_COMMIT_RESOLVE_SECONDS"] = "3",
         };
 
@@ -119,5 +121,25 @@ public sealed class InDoubtCommitTests(InDoubtCommitTests.Fixture fiscus) : ICla
         await again.ExpectAsync(HttpStatusCode.Created);
         Assert.Equal(kept == 1 ? "true" : null, again.Headers.TryGetValues("Idempotency-Replayed", out var replayed) ? replayed.Single() : null);
         Assert.Equal(1, await PaymentsOfAsync(patron));
+    }
+
+    [Fact]
+    public async Task A_database_whose_packets_vanish_is_503_database_unavailable_not_500()
+    {
+        var (kiosk, patron) = await ReadyAsync();
+        // Pooled connections would fail at once on their cut sockets; new ones must be opened, and none gets an answer.
+        fiscus.Factory.Services.GetRequiredService<Npgsql.NpgsqlDataSource>().Clear();
+        fiscus.Link.Silent();
+        try
+        {
+            using var response = await PayAsync(kiosk, patron, Guid.NewGuid().ToString());
+            var problem = await response.ExpectAsync(HttpStatusCode.ServiceUnavailable);
+            Assert.Equal("database_unavailable", problem["code"]!.GetValue<string>());
+        }
+        finally
+        {
+            fiscus.Link.Up();
+        }
+        Assert.Equal(0, await PaymentsOfAsync(patron));
     }
 }

@@ -83,14 +83,18 @@ public static class Transactions
 
     /// <summary>
     /// The database, not the request, is missing: it cannot be reached, is shutting down or starting, has no connection slot
-    /// left, no host of a multi-host connection string can be used, or the pool is exhausted. Not a slow query or a lock wait
-    /// that timed out, and not any other error PostgreSQL calls transient: those may be faults of ours.
+    /// left, no host of a multi-host connection string can be used, it does not answer at all, or the pool is exhausted. Not a
+    /// slow query or a lock wait that PostgreSQL cancelled, and not any other error it calls transient: those may be faults of
+    /// ours.
     /// </summary>
     public static bool IsDatabaseUnavailable(Exception exception) => exception switch
     {
         PostgresException pg => pg.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
             or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.TooManyConnections,
         NpgsqlException { InnerException: System.Net.Sockets.SocketException or IOException or EndOfStreamException } => true,
+        // A host that does not answer while a connection is being opened (a firewall dropping its packets, a dead primary's
+        // address). Npgsql words a command that outlived its timeout the same way; that one, a query too slow, stays ours.
+        NpgsqlException { InnerException: TimeoutException } timedOut when timedOut.StackTrace?.Contains("NpgsqlConnector.Open", StringComparison.Ordinal) == true => true,
         // A multi-host connection string's pool: every host is down, or none is (yet) the read-write primary it needs.
         NpgsqlException npgsql => npgsql.Message.StartsWith("The connection pool has been exhausted", StringComparison.Ordinal) ||
             npgsql.Message.StartsWith("No suitable host was found", StringComparison.Ordinal) ||

@@ -27,6 +27,8 @@ public sealed class BreakingLink : IAsyncDisposable
     Arming? armed;
     int breaks;
     volatile bool down;
+    volatile bool silent;
+    readonly ConcurrentBag<Socket> held = [];
 
     /// <param name="connectionString">Where PostgreSQL really is (a Unix socket directory or a TCP host).</param>
     public BreakingLink(string connectionString)
@@ -67,7 +69,21 @@ public sealed class BreakingLink : IAsyncDisposable
         }
     }
 
-    public void Up() => down = false;
+    public void Up()
+    {
+        down = false;
+        silent = false;
+    }
+
+    /// <summary>
+    /// Takes new connections and never answers them, as a host whose packets a firewall drops (or a dead primary's address
+    /// on a network that sends no reset): a connect times out. Open connections are cut. Until <see cref="Up"/>.
+    /// </summary>
+    public void Silent()
+    {
+        Down();
+        silent = true;
+    }
 
     async Task AcceptAsync()
     {
@@ -81,6 +97,11 @@ public sealed class BreakingLink : IAsyncDisposable
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
             {
                 return;
+            }
+            if (silent)
+            {
+                held.Add(client);
+                continue;
             }
             if (down)
             {
@@ -221,6 +242,10 @@ public sealed class BreakingLink : IAsyncDisposable
         await stopping.CancelAsync();
         listener.Stop();
         Down();
+        foreach (var socket in held)
+        {
+            socket.Close();
+        }
         await accepting;
         stopping.Dispose();
     }
