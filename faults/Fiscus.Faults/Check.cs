@@ -98,6 +98,20 @@ static class Check
             failures.Add($"payment {key} is there {(after.TryGetValue(key, out var p) ? p.Count : 0)} times after the replays");
         }
 
+        // Every payment line in the ledger is one of the payments sent, once, for what was sent. The count per external id above
+        // cannot see a payment written twice: the unique index on (api_client_id, external_id) keeps that count at one, so a
+        // second line would carry another external id, or none.
+        var (lines, paidMinor) = await TotalsAsync(db);
+        var sentThere = after.Values.Sum(p => p.Count);
+        if (lines != sentThere)
+        {
+            failures.Add($"the ledger holds {lines} payment lines, {sentThere} of them payments sent: {lines - sentThere} written without their key");
+        }
+        if (paidMinor != lines * Load.AmountMinor)
+        {
+            failures.Add($"the ledger's {lines} payment lines total {paidMinor} minor units, not {lines} x {Load.AmountMinor}");
+        }
+
         string Count(Func<Outcome, bool> which) => payments.Count(which).ToString(CultureInfo.InvariantCulture);
         Console.WriteLine($"  payments sent {byKey.Count} (requests {payments.Count}), acknowledged {acknowledged}; " +
             $"503 busy {Count(o => o is { Status: 503, Code: "busy" })}, database_unavailable {Count(o => o is { Status: 503, Code: "database_unavailable" })}, " +
@@ -106,7 +120,7 @@ static class Check
         Console.WriteLine($"  unacknowledged replayed with their key: {unanswered.Count} ({replayedKept} had been kept and were answered " +
             $"as kept, {writtenNow} had not and were written now); lost 0 of {acknowledged} acknowledged? " +
             $"{(failures.Any(f => f.Contains("not there", StringComparison.Ordinal)) ? "NO" : "yes")}; duplicates: " +
-            $"{failures.Count(f => f.Contains("times", StringComparison.Ordinal))}");
+            $"{after.Values.Count(p => p.Count > 1) + Math.Max(0, lines - sentThere)}");
         var cashups = outcomes.Where(o => o.Kind == "cashup").ToList();
         if (cashups.Count > 0)
         {
@@ -126,6 +140,16 @@ static class Check
             Console.WriteLine($"  FAIL {failure}");
         }
         return failures.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>Every payment line in the ledger (the suite's database holds nothing else): how many, and what they paid.</summary>
+    static async Task<(long Lines, long PaidMinor)> TotalsAsync(NpgsqlDataSource db)
+    {
+        await using var command = db.CreateCommand(
+            "SELECT count(*), COALESCE(-sum(amount_minor), 0)::bigint FROM account_lines WHERE credit_type_code = 'PAYMENT'");
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), reader.GetInt64(1));
     }
 
     /// <summary>Payment lines by external id (each payment's key): how many, and the first's id.</summary>

@@ -82,6 +82,9 @@ static class Load
         return 0;
     }
 
+    /// <summary>What every payment pays: 0.25 in a currency of two decimals (the suite's installation is USD).</summary>
+    public const long AmountMinor = 25;
+
     public static async Task<Outcome> PayAsync(HttpClient http, string url, string token, string key, long patron, TimeSpan? giveUp = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"{url}/api/v1/patrons/{patron}/account/payments")

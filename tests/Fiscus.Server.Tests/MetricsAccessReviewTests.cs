@@ -94,6 +94,27 @@ public sealed class MetricsAccessReviewTests(MetricsFixture fiscus) : IClassFixt
         Assert.DoesNotContain("s3cret-pw", withPassword.ConnectionString, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_refusal_an_endpoint_returns_itself_is_counted_by_its_code()
+    {
+        var admin = await fiscus.AdminAsync();
+        var before = await ClientErrorsAsync(admin, "client_not_found");
+        using (var missing = await admin.GetAsync("/api/v1/clients/no-such-client"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        }
+        Assert.Equal(before + 1, await ClientErrorsAsync(admin, "client_not_found"));
+    }
+
+    static async Task<double> ClientErrorsAsync(HttpClient scraper, string code)
+    {
+        using var response = await scraper.GetAsync("/metrics");
+        var text = await response.Content.ReadAsStringAsync();
+        return text.Split('\n')
+            .Where(l => l.StartsWith("fiscus_http_client_errors_total{", StringComparison.Ordinal) && l.Contains($"code=\"{code}\"", StringComparison.Ordinal))
+            .Sum(l => double.Parse(l[(l.IndexOf("} ", StringComparison.Ordinal) + 2)..].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     HttpClient Cookie(string token)
     {
         var client = fiscus.Anonymous();
