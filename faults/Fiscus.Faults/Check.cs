@@ -55,6 +55,12 @@ static class Check
                 }
             }
         }
+        // The load sends only valid payments, each key with one body: a 4xx (a racing twin's 409 or 422, a 401 while the
+        // database is away) is a broken promise, not a fault of the client.
+        foreach (var refused in payments.Where(o => o.Status is >= 400 and < 500))
+        {
+            failures.Add($"payment {refused.Key} answered {refused.Status} {refused.Code}");
+        }
         foreach (var server in payments.Where(o => o.Status >= 500 && o.Status != 503).Concat(outcomes.Where(o => o.Kind == "cashup" && o.Status >= 500 && o.Status != 503)))
         {
             failures.Add($"{server.Kind} {server.Key} answered {server.Status} {server.Code}");
