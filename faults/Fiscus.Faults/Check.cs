@@ -8,7 +8,8 @@ namespace Fiscus.Faults;
 /// <summary>
 /// What survived the faults, from the load's log and the database: every acknowledged payment (2xx) is there exactly
 /// once, as the line it was answered with; every other one is there at most once, and its replay with the same key is
-/// truthful (the line that is there, or written now — then there exactly once); nothing was answered 500. Prints the
+/// truthful (the line that is there, or written now — then there exactly once); the ledger holds no payment line but these,
+/// each for what was sent; nothing was answered 4xx or 500. Prints the
 /// figures and exits 1 on any breach.
 /// </summary>
 static class Check
