@@ -106,6 +106,9 @@ static class Load
         return 0;
     }
 
+    /// <summary>What every payment pays: 0.25 in a currency of two decimals (the suite's installation is USD).</summary>
+    public const long AmountMinor = 25;
+
     /// <summary>A request sent a byte a second until the server closes the connection (true) or the load ends (false).</summary>
     static async Task<bool> TrickleAsync(Uri url, string token, Func<bool> over)
     {

@@ -31,7 +31,8 @@ public sealed class BackupTests(FiscusFixture fiscus) : IClassFixture<FiscusFixt
         await TestDatabases.DropAsync(copy);
     }
 
-    static async Task<(int Code, string Output, string Error)> RunAsync(string database, params string[] args)
+    /// <summary>A CLI verb against <paramref name="database"/> as its owner and the runtime role.</summary>
+    internal static async Task<(int Code, string Output, string Error)> RunAsync(string database, params string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();

@@ -53,6 +53,17 @@ public sealed partial class FiscusCli
             var partial = Path.Combine(directory, $".{Path.GetFileName(target)}.{Environment.ProcessId}.partial");
             try
             {
+                // Made owner-only before pg_dump writes a byte into it (pg_dump truncates it and keeps its mode): one made by
+                // pg_dump would be readable under the umask (0644) while the dump is written. CreateNew: a file (or a link)
+                // already there under this name is not written through.
+                var ownerOnly = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+                if (!OperatingSystem.IsWindows())
+                {
+                    ownerOnly.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                }
+                using (new FileStream(partial, ownerOnly))
+                {
+                }
                 var run = await PostgresTools.RunAsync(pgDump, ["--format=custom", "--no-password", "--file", partial],
                     PostgresTools.Environment(owner), cancellationToken);
                 if (run is null)
@@ -63,7 +74,8 @@ public sealed partial class FiscusCli
                 {
                     return BadInput($"pg_dump ({pgDump}) failed: {run.FirstError}");
                 }
-                // It holds password hashes and every patron's account: readable by its owner only, whatever the umask.
+                // It holds password hashes and every patron's account: readable by its owner only, whatever the umask (again,
+                // in case the file system did not take the mode at creation).
                 if (!OperatingSystem.IsWindows())
                 {
                     File.SetUnixFileMode(partial, UnixFileMode.UserRead | UnixFileMode.UserWrite);

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace Fiscus.Server.Http;
 
 /// <summary>
@@ -15,30 +17,39 @@ public static class ClientResets
     /// <summary>The event Kestrel logs when draining a request body fails.</summary>
     public const int DrainFailedEventId = 67;
 
-    /// <summary>Wraps every logging provider registered so far (the console's, plain or JSON).</summary>
+    /// <summary>
+    /// Wraps the logger factory, so only loggers of Kestrel's category are filtered. The providers themselves are left as they
+    /// are: the levels an operator gives one provider (<c>Logging:Console:LogLevel</c>, <c>AddFilter&lt;ConsoleLoggerProvider&gt;</c>)
+    /// are matched by the provider's type, and a wrapped provider would no longer match them.
+    /// </summary>
     public static void KeepOutOfTheErrorLog(ILoggingBuilder logging)
     {
-        var providers = logging.Services.Where(d => d.ServiceType == typeof(ILoggerProvider) && !d.IsKeyedService).ToList();
-        foreach (var descriptor in providers)
+        var descriptor = logging.Services.LastOrDefault(d => d.ServiceType == typeof(ILoggerFactory) && !d.IsKeyedService);
+        if (descriptor is null)
         {
-            logging.Services.Remove(descriptor);
-            logging.Services.Add(ServiceDescriptor.Singleton<ILoggerProvider>(sp => new Provider(Create(sp, descriptor))));
+            return;
         }
+        logging.Services.Remove(descriptor);
+        logging.Services.Add(ServiceDescriptor.Singleton<ILoggerFactory>(sp => new Factory(Create(sp, descriptor))));
     }
 
-    static ILoggerProvider Create(IServiceProvider services, ServiceDescriptor descriptor) => descriptor switch
+    static ILoggerFactory Create(IServiceProvider services, ServiceDescriptor descriptor) => descriptor switch
     {
-        { ImplementationInstance: ILoggerProvider instance } => instance,
-        { ImplementationFactory: { } factory } => (ILoggerProvider)factory(services),
-        _ => (ILoggerProvider)ActivatorUtilities.CreateInstance(services, descriptor.ImplementationType!),
+        { ImplementationInstance: ILoggerFactory instance } => instance,
+        { ImplementationFactory: { } factory } => (ILoggerFactory)factory(services),
+        // AddLogging's own registration, built with every argument the container would give it (filters, options, scopes).
+        { ImplementationType: var type } when type == typeof(LoggerFactory) => new LoggerFactory(
+            services.GetServices<ILoggerProvider>(), services.GetRequiredService<IOptionsMonitor<LoggerFilterOptions>>(),
+            services.GetService<IOptions<LoggerFactoryOptions>>(), services.GetService<IExternalScopeProvider>()),
+        _ => (ILoggerFactory)ActivatorUtilities.CreateInstance(services, descriptor.ImplementationType!),
     };
 
-    sealed class Provider(ILoggerProvider inner) : ILoggerProvider, ISupportExternalScope
+    sealed class Factory(ILoggerFactory inner) : ILoggerFactory
     {
         public ILogger CreateLogger(string categoryName) =>
             categoryName == KestrelCategory ? new Logger(inner.CreateLogger(categoryName)) : inner.CreateLogger(categoryName);
 
-        public void SetScopeProvider(IExternalScopeProvider scopeProvider) => (inner as ISupportExternalScope)?.SetScopeProvider(scopeProvider);
+        public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
 
         public void Dispose() => inner.Dispose();
     }
@@ -51,8 +62,8 @@ public static class ClientResets
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            // The logging factory has already applied the configured levels by the time a provider's logger is called, so the
-            // line cannot be passed on at a lower level: it is left out.
+            // The line cannot be passed on at a lower level (the configured levels are applied per level, not per event):
+            // it is left out.
             if (eventId.Id == DrainFailedEventId)
             {
                 return;

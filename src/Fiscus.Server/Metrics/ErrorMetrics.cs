@@ -5,7 +5,8 @@ namespace Fiscus.Server.Metrics;
 
 /// <summary>
 /// Error answers by their machine code: every 4xx and every 503 that Fiscus writes in an endpoint's error shape (the native
-/// problem+json or a dialect's), counted where the shape is asked for (<see cref="Http.ErrorShapes.For"/>). A 4xx with no code of
+/// problem+json or a dialect's), counted where the shape is asked for (<see cref="Http.ErrorShapes.For"/>), and every refusal an
+/// endpoint returns itself as problem+json (<see cref="Http.ApiProblems.From"/>). A 4xx with no code of
 /// Fiscus's (an unknown route's 404) is still in <c>http.server.request.duration</c>, by its status.
 /// </summary>
 public static class ErrorMetrics
