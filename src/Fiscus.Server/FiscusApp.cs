@@ -83,6 +83,9 @@ public static class FiscusApp
         // A failed readiness poll is logged by ReadinessLog as a change of state, not by the framework once per poll with the
         // database's stack trace (a load balancer polls every few seconds).
         builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogLevel.Critical);
+        // Npgsql logs every connection the database broke off as an error with its stack trace (a burst in each outage or
+        // failover). What it means is said once by Fiscus: a 503's warning line per request, ReadinessLog's change of state.
+        builder.Logging.AddFilter("Npgsql.Connection", LogLevel.Critical);
         ClientResets.KeepOutOfTheErrorLog(builder.Logging);
 
         var services = builder.Services;

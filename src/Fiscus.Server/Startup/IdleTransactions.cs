@@ -22,14 +22,7 @@ public static class IdleTransactions
     /// <returns>Null when the role has the timeout (set now or by the operator); otherwise why it could not be set.</returns>
     public static async Task<string?> EnsureAsync(NpgsqlConnection runtime, CancellationToken cancellationToken)
     {
-        var configured = await runtime.ExecuteScalarAsync<bool>(new CommandDefinition("""
-            SELECT EXISTS (
-                SELECT 1 FROM pg_db_role_setting s, unnest(s.setconfig) AS c
-                WHERE s.setrole = (SELECT oid FROM pg_roles WHERE rolname = current_user)
-                  AND s.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
-                  AND c LIKE 'idle\_in\_transaction\_session\_timeout=%')
-            """, cancellationToken: cancellationToken));
-        if (configured)
+        if (await ConfiguredAsync(runtime, cancellationToken))
         {
             return null;
         }
@@ -45,9 +38,23 @@ public static class IdleTransactions
         }
         catch (PostgresException e)
         {
+            // Another instance starting at the same moment may have set it first (a unique violation, "tuple concurrently updated").
+            if (await ConfiguredAsync(runtime, cancellationToken))
+            {
+                return null;
+            }
             return $"Could not give FISCUS_DATABASE's role idle_in_transaction_session_timeout = '{Timeout}' ({e.MessageText}): a " +
                 "transaction left open by a Fiscus host that dies mid-request would hold its patron's account until TCP keepalive " +
                 $"ends it. Set it yourself: ALTER ROLE <role> SET idle_in_transaction_session_timeout = '{Timeout}'.";
         }
     }
+
+    static Task<bool> ConfiguredAsync(NpgsqlConnection runtime, CancellationToken cancellationToken) =>
+        runtime.ExecuteScalarAsync<bool>(new CommandDefinition("""
+            SELECT EXISTS (
+                SELECT 1 FROM pg_db_role_setting s, unnest(s.setconfig) AS c
+                WHERE s.setrole = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+                  AND s.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
+                  AND c LIKE 'idle\_in\_transaction\_session\_timeout=%')
+            """, cancellationToken: cancellationToken));
 }
