@@ -24,25 +24,15 @@ public sealed class InDoubtCommitReviewTests(InDoubtCommitReviewTests.Fixture fi
     {
         public BreakingLink Link { get; } = new(TestDatabases.ServerConnectionString);
 
-        protected override IReadOnlyDictionary<string, string?>? Settings() => new Dictionary<string, string?>(base.Settings()!)
-        {
-            ["FISCUS_DATABASE"] = new NpgsqlConnectionStringBuilder(Link.Through(TestDatabases.RuntimeConnectionStringFor(DatabaseName)))
+        protected override IReadOnlyDictionary<string, string?>? Settings() =>
+            base.Settings()!.Concat(Link.ServerSettings(DatabaseName, 4, c =>
             {
-                CommandTimeout = 2,
+                c.CommandTimeout = 2;
                 // Without PoolDefaults' idle_in_transaction_session_timeout: an operator's own Options, say, that leaves it out.
-                Options = "-c application_name=fiscus-review",
-            }.ConnectionString,
-            ["FISCUS_COMMIT_RESOLVE_SECONDS"] = "4",
-        };
+                c.Options = "-c application_name=fiscus-review";
+            })).ToDictionary();
 
-        public override async Task DisposeAsync()
-        {
-            // Ends any transaction a half-open break left open, before the ledger is verified.
-            Link.Down();
-            Link.Up();
-            await base.DisposeAsync();
-            await Link.DisposeAsync();
-        }
+        public override Task DisposeAsync() => Link.DisposeAfterAsync(base.DisposeAsync);
     }
 
     Task<long> PaymentsOfAsync(long patron) =>

@@ -16,19 +16,10 @@ public sealed class InDoubtCommitTests(InDoubtCommitTests.Fixture fiscus) : ICla
     {
         public BreakingLink Link { get; } = new(TestDatabases.ServerConnectionString);
 
-        protected override IReadOnlyDictionary<string, string?>? Settings() => new Dictionary<string, string?>
-        {
-            // A connect that gets no answer gives up after 3 s (Npgsql's default is 15).
-            ["FISCUS_DATABASE"] = Link.Through(TestDatabases.RuntimeConnectionStringFor(DatabaseName)) + ";Timeout=3",
-            ["FISCUS_COMMIT_RESOLVE_SECONDS"] = "3",
-        };
+        // A connect that gets no answer gives up after 3 s (Npgsql's default is 15).
+        protected override IReadOnlyDictionary<string, string?>? Settings() => Link.ServerSettings(DatabaseName, 3, c => c.Timeout = 3);
 
-        public override async Task DisposeAsync()
-        {
-            Link.Up();
-            await base.DisposeAsync();
-            await Link.DisposeAsync();
-        }
+        public override Task DisposeAsync() => Link.DisposeAfterAsync(base.DisposeAsync);
     }
 
     // Only the payment's own transaction writes lines: the relay breaks that one and no other.

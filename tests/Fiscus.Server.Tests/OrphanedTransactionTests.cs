@@ -14,22 +14,13 @@ public sealed class OrphanedTransactionTests(OrphanedTransactionTests.Fixture fi
     {
         public BreakingLink Link { get; } = new(TestDatabases.ServerConnectionString);
 
-        protected override IReadOnlyDictionary<string, string?>? Settings() => new Dictionary<string, string?>
+        protected override IReadOnlyDictionary<string, string?>? Settings() => Link.ServerSettings(DatabaseName, 4, c =>
         {
-            ["FISCUS_DATABASE"] = new NpgsqlConnectionStringBuilder(Link.Through(TestDatabases.RuntimeConnectionStringFor(DatabaseName)))
-            {
-                CommandTimeout = 2,
-                Options = "-c idle_in_transaction_session_timeout=1500",
-            }.ConnectionString,
-            ["FISCUS_COMMIT_RESOLVE_SECONDS"] = "4",
-        };
+            c.CommandTimeout = 2;
+            c.Options = "-c idle_in_transaction_session_timeout=1500";
+        });
 
-        public override async Task DisposeAsync()
-        {
-            Link.Up();
-            await base.DisposeAsync();
-            await Link.DisposeAsync();
-        }
+        public override Task DisposeAsync() => Link.DisposeAfterAsync(base.DisposeAsync);
     }
 
     const string PaymentWrite = "INSERT INTO account_lines";

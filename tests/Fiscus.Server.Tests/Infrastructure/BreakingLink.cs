@@ -52,6 +52,33 @@ public sealed class BreakingLink : IAsyncDisposable
         Host = "127.0.0.1", Port = Port, SslMode = SslMode.Disable, GssEncryptionMode = GssEncryptionMode.Disable, MaxAutoPrepare = 0,
     }.ConnectionString;
 
+    /// <summary>
+    /// The settings of a Fiscus whose runtime pool goes through this relay: FISCUS_DATABASE for <paramref name="database"/> as
+    /// the runtime role (tuned by <paramref name="connection"/>) and how long a lost COMMIT is asked about.
+    /// </summary>
+    public Dictionary<string, string?> ServerSettings(string database, int resolveSeconds, Action<NpgsqlConnectionStringBuilder>? connection = null)
+    {
+        var settings = new NpgsqlConnectionStringBuilder(Through(Fiscus.Testing.TestDatabases.RuntimeConnectionStringFor(database)));
+        connection?.Invoke(settings);
+        return new()
+        {
+            ["FISCUS_DATABASE"] = settings.ConnectionString,
+            ["FISCUS_COMMIT_RESOLVE_SECONDS"] = resolveSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+    }
+
+    /// <summary>
+    /// Ends a fixture that runs through this relay: every connection cut (a transaction a half-open break left open ends) and
+    /// the relay up again before <paramref name="disposeFixture"/> verifies the ledger; then the relay is closed.
+    /// </summary>
+    public async Task DisposeAfterAsync(Func<Task> disposeFixture)
+    {
+        Down();
+        Up();
+        await disposeFixture();
+        await DisposeAsync();
+    }
+
     /// <summary>Breaks the next transaction whose SQL mentions <paramref name="marker"/> at <paramref name="when"/>; then, if asked, goes <see cref="Down"/>.</summary>
     /// <param name="halfOpen">Close only the server-under-test's side: PostgreSQL's side stays open and silent, as after a network
     /// partition or a host that died without closing its sockets. Before the COMMIT, its backend then stays idle in transaction,
